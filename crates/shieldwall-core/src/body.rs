@@ -1,0 +1,363 @@
+//! JSON request bodies: media type, size and parsing, with errors that never
+//! echo the body or serde's message (which quotes submitted values).
+
+use std::num::NonZeroUsize;
+
+use serde::de::DeserializeOwned;
+use shieldwall_errors::{ApiError, ErrorCode, FieldError};
+
+use crate::RequestView;
+
+/// The default body limit: 64 KiB.
+pub const DEFAULT_BODY_LIMIT: NonZeroUsize = match NonZeroUsize::new(64 * 1024) {
+    Some(n) => n,
+    None => NonZeroUsize::MIN,
+};
+
+/// How a JSON body is accepted.
+///
+/// ```
+/// use shieldwall_core::JsonBody;
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Login { email: String }
+///
+/// let rules = JsonBody::default();
+/// let login: Login = rules.parse(br#"{"email":"a@example.com"}"#).unwrap();
+/// assert_eq!(login.email, "a@example.com");
+/// let err = rules.parse::<Login>(br#"{"email": 42}"#).unwrap_err();
+/// assert_eq!(err.code().as_str(), "VALIDATION_FAILED");
+/// assert!(!err.to_string().contains("42"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonBody {
+    limit: NonZeroUsize,
+}
+
+impl Default for JsonBody {
+    fn default() -> Self {
+        Self {
+            limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+impl JsonBody {
+    /// Accepts bodies up to `limit` bytes.
+    #[must_use]
+    pub fn with_limit(limit: NonZeroUsize) -> Self {
+        Self { limit }
+    }
+
+    /// The size limit in bytes.
+    #[must_use]
+    pub fn limit(&self) -> usize {
+        self.limit.get()
+    }
+
+    /// 413 `PAYLOAD_TOO_LARGE`.
+    #[must_use]
+    pub fn too_large(&self) -> ApiError {
+        ApiError::new(ErrorCode::PayloadTooLarge).with_detail(format!(
+            "the request body is larger than {} bytes",
+            self.limit
+        ))
+    }
+
+    /// Checks what can be checked before reading the body: the media type
+    /// (415 unless `application/json` or `application/*+json`, in UTF-8) and
+    /// a declared `Content-Length` over the limit (413).
+    pub fn check_head<R: RequestView + ?Sized>(&self, request: &R) -> Result<(), ApiError> {
+        let content_type = request
+            .single_header("content-type")
+            .map_err(|_| unsupported())?;
+        if !content_type.is_some_and(is_json_media_type) {
+            return Err(unsupported());
+        }
+        let mut lengths = request.header_values("content-length");
+        if let Some(length) = lengths.next() {
+            let declared = std::str::from_utf8(length)
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| malformed("the Content-Length header is invalid"))?;
+            if declared > self.limit.get() as u64 {
+                return Err(self.too_large());
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses a body already read in full (and no longer than the limit).
+    pub fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
+        if body.len() > self.limit.get() {
+            return Err(self.too_large());
+        }
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let value =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| from_path_error(body, &e))?;
+        de.end()
+            .map_err(|e| malformed("the request body is not valid JSON").with_source(e))?;
+        Ok(value)
+    }
+}
+
+fn is_json(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+}
+
+fn unsupported() -> ApiError {
+    ApiError::new(ErrorCode::UnsupportedMediaType)
+        .with_detail("the request body must be sent as application/json")
+}
+
+fn malformed(detail: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::MalformedRequest).with_detail(detail)
+}
+
+/// `application/json` or `application/<anything>+json`, optionally with
+/// `charset=utf-8`; no other charset.
+fn is_json_media_type(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json = essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json") && sub.len() > "+json".len());
+    json && parts.all(|param| match param.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
+        Some(_) => true,
+        None => param.trim().is_empty(),
+    })
+}
+
+fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = err.inner();
+    // A data error can be reported before a syntax error further on; a body
+    // that is not JSON at all is malformed, whatever else is wrong with it.
+    if !inner.is_data() || !is_json(body) {
+        return malformed("the request body is not valid JSON").with_source(DisplayOnly::of(inner));
+    }
+    let path = err.path().to_string();
+    let at_root = path == ".";
+    let message = inner.to_string();
+    let (code, text) = classify(&message);
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if at_root && code == "invalid_type" && first != Some(b'{') && first != Some(b'[') {
+        return malformed("the request body must be a JSON object")
+            .with_source(DisplayOnly::of(inner));
+    }
+    let field = if code == "missing" {
+        // serde names the missing field in backticks: a name from our own type.
+        let name = message.split('`').nth(1).unwrap_or_default();
+        if at_root {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    } else if at_root {
+        String::new()
+    } else {
+        path
+    };
+    ApiError::new(ErrorCode::ValidationFailed)
+        .with_detail("the request body has invalid fields")
+        .with_field_error(FieldError::new(field, code, text))
+        .with_source(DisplayOnly::of(inner))
+}
+
+/// Maps serde's message to a stable code and a fixed template; the message
+/// itself (which quotes the submitted value) is never sent.
+fn classify(message: &str) -> (&'static str, &'static str) {
+    if message.starts_with("invalid type") {
+        ("invalid_type", "has the wrong type")
+    } else if message.starts_with("missing field") {
+        ("missing", "is required")
+    } else if message.starts_with("unknown field") {
+        ("unknown_field", "is not allowed")
+    } else if message.starts_with("duplicate field") {
+        ("duplicate_field", "appears more than once")
+    } else {
+        ("invalid_value", "has an invalid value")
+    }
+}
+
+/// An error kept for the logs: serde's text may quote submitted values, so
+/// it is logged at debug level only (4xx) and never rendered.
+#[derive(Debug)]
+struct DisplayOnly(String);
+
+impl DisplayOnly {
+    fn of(err: &serde_json::Error) -> Self {
+        Self(format!(
+            "json body rejected at line {} column {}: {:?}",
+            err.line(),
+            err.column(),
+            err.classify()
+        ))
+    }
+}
+
+impl std::fmt::Display for DisplayOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DisplayOnly {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Address {
+        zip: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct User {
+        email: String,
+        #[serde(rename = "fullName")]
+        full_name: String,
+        age: Option<u8>,
+        address: Option<Address>,
+        tags: Option<Vec<u8>>,
+    }
+
+    fn fields(err: &ApiError) -> Vec<(String, String)> {
+        err.problem()
+            .errors
+            .iter()
+            .map(|e| (e.field.to_string(), e.code.to_string()))
+            .collect()
+    }
+
+    fn reject(body: &str) -> ApiError {
+        JsonBody::default()
+            .parse::<User>(body.as_bytes())
+            .unwrap_err()
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_and_quote_nothing() {
+        for body in [
+            "",
+            "{",
+            "{\"email\":\"hunter2",
+            "{} trailing",
+            "nul",
+            "{\"a\":1,}",
+        ] {
+            let err = reject(body);
+            assert_eq!(err.code(), ErrorCode::MalformedRequest, "{body:?}");
+            let rendered = String::from_utf8_lossy(err.to_response(None).body()).into_owned();
+            assert!(!rendered.contains("hunter2"));
+        }
+        let err = JsonBody::default()
+            .parse::<User>(b"{\"email\":\"\xff\"}")
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedRequest);
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_malformed() {
+        for body in ["123", "\"hunter2\"", "true", "null"] {
+            assert_eq!(reject(body).code(), ErrorCode::MalformedRequest, "{body}");
+        }
+    }
+
+    #[test]
+    fn data_errors_name_the_field_by_its_json_name_and_never_the_value() {
+        let err = reject(r#"{"email": "hunter2@x", "fullName": 12345678}"#);
+        assert_eq!(err.code(), ErrorCode::ValidationFailed);
+        assert_eq!(fields(&err), [("fullName".into(), "invalid_type".into())]);
+        let rendered = String::from_utf8_lossy(err.to_response(None).body()).into_owned();
+        assert!(!rendered.contains("12345678"), "{rendered}");
+        assert!(!rendered.contains("hunter2"), "{rendered}");
+
+        let err = reject(r#"{"email": "a", "fullName": "b", "address": {"zip": "hunter2"}}"#);
+        assert_eq!(
+            fields(&err),
+            [("address.zip".into(), "invalid_type".into())]
+        );
+        let err = reject(r#"{"email": "a", "fullName": "b", "tags": [1, 2, 300]}"#);
+        assert_eq!(fields(&err), [("tags[2]".into(), "invalid_value".into())]);
+        let err = reject(r#"{"email": "a", "fullName": "b", "age": -1}"#);
+        assert_eq!(fields(&err), [("age".into(), "invalid_value".into())]);
+        let err = reject(r#"{"fullName": "b"}"#);
+        assert_eq!(fields(&err), [("email".into(), "missing".into())]);
+        let err = reject(r#"{"email": "a", "fullName": "b", "address": {}}"#);
+        assert_eq!(fields(&err), [("address.zip".into(), "missing".into())]);
+    }
+
+    #[test]
+    fn media_type_rules() {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json_media_type(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "application/jsonx",
+            "application/+json",
+            "application/json; charset=latin1",
+            "multipart/form-data",
+            "",
+        ] {
+            assert!(!is_json_media_type(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn head_checks_media_type_and_declared_length() {
+        let rules = JsonBody::with_limit(NonZeroUsize::new(10).unwrap());
+        let req = |ct: Option<&str>, len: Option<&str>| {
+            let mut b = http::Request::builder();
+            if let Some(ct) = ct {
+                b = b.header("content-type", ct);
+            }
+            if let Some(len) = len {
+                b = b.header("content-length", len);
+            }
+            b.body(()).unwrap()
+        };
+        let code = |r: Result<(), ApiError>| r.err().map(|e| e.code());
+        assert_eq!(
+            code(rules.check_head(&req(None, None))),
+            Some(ErrorCode::UnsupportedMediaType)
+        );
+        assert_eq!(
+            code(rules.check_head(&req(Some("text/plain"), None))),
+            Some(ErrorCode::UnsupportedMediaType)
+        );
+        assert_eq!(
+            code(rules.check_head(&req(Some("application/json"), Some("11")))),
+            Some(ErrorCode::PayloadTooLarge)
+        );
+        assert_eq!(
+            code(rules.check_head(&req(Some("application/json"), Some("x")))),
+            Some(ErrorCode::MalformedRequest)
+        );
+        assert_eq!(
+            code(rules.check_head(&req(Some("application/json"), Some("10")))),
+            None
+        );
+        assert_eq!(
+            code(rules.parse::<User>(&[b' '; 11]).map(|_| ())),
+            Some(ErrorCode::PayloadTooLarge)
+        );
+    }
+}

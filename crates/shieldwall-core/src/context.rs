@@ -1,0 +1,233 @@
+//! The outermost layer's decisions: request id, client address, the safety
+//! net for error bodies, and the answer to a panic.
+
+use std::any::Any;
+use std::net::{IpAddr, SocketAddr};
+
+use shieldwall_errors::{ApiError, ErrorCode, PROBLEM_JSON, Problem};
+
+use crate::{ClientIpResolver, REQUEST_ID_HEADER, RequestId, RequestView};
+
+/// What the outermost layer established about a request; adapters put it in
+/// the request extensions.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    /// The request id (also sent back as `X-Request-Id`).
+    pub request_id: RequestId,
+    /// The socket peer, when known.
+    pub peer: Option<SocketAddr>,
+    /// The client address after trusted-proxy resolution, when the peer is known.
+    pub client_ip: Option<IpAddr>,
+}
+
+impl RequestContext {
+    /// The socket peer.
+    #[must_use]
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+}
+
+/// What to do with a response on its way out.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponsePlan {
+    /// Send it as it is (plus `X-Request-Id`).
+    Keep,
+    /// Replace the body with this problem, rendered with the request id; keep
+    /// the other headers (`Allow`, `WWW-Authenticate`, `Retry-After`, ...).
+    Render(Problem),
+}
+
+/// The policy of the outermost layer, shared by both adapters.
+///
+/// ```
+/// use shieldwall_core::{Perimeter, ResponsePlan};
+///
+/// let perimeter = Perimeter::new();
+/// // A framework's bare 404 becomes problem+json NOT_FOUND...
+/// assert!(matches!(perimeter.plan_response(404, Some(b"text/plain"), None), ResponsePlan::Render(_)));
+/// // ...a handler's own 200 is left alone.
+/// assert_eq!(perimeter.plan_response(200, Some(b"text/plain"), None), ResponsePlan::Keep);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Perimeter {
+    resolver: ClientIpResolver,
+    keep_error_bodies: bool,
+}
+
+impl Perimeter {
+    /// No trusted proxies; bare error bodies are replaced.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How the client address is found (trusted proxies).
+    #[must_use]
+    pub fn client_ip_resolver(mut self, resolver: ClientIpResolver) -> Self {
+        self.resolver = resolver;
+        self
+    }
+
+    /// Sends error responses that are not problem+json as the handler or
+    /// framework made them. Insecure: framework rejections can echo submitted
+    /// values and 5xx bodies can carry internals.
+    #[must_use]
+    pub fn keep_error_bodies_insecure(mut self) -> Self {
+        self.keep_error_bodies = true;
+        self
+    }
+
+    /// The resolver.
+    #[must_use]
+    pub fn resolver(&self) -> &ClientIpResolver {
+        &self.resolver
+    }
+
+    /// Establishes the request id and client address.
+    #[must_use]
+    pub fn begin<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        peer: Option<SocketAddr>,
+    ) -> RequestContext {
+        let incoming = request.header_values(REQUEST_ID_HEADER.as_str()).next();
+        RequestContext {
+            request_id: RequestId::from_incoming(incoming),
+            peer,
+            client_ip: peer.map(|p| self.resolver.resolve(request, p.ip())),
+        }
+    }
+
+    /// Decides what happens to a response: a body shieldwall rendered gets
+    /// the request id; a bare framework error (404, 405, 413, 415, 400, 422,
+    /// 429, 5xx that is not problem+json) is replaced by the matching problem,
+    /// so that no framework text, submitted value or internal detail leaves.
+    #[must_use]
+    pub fn plan_response(
+        &self,
+        status: u16,
+        content_type: Option<&[u8]>,
+        rendered: Option<&Problem>,
+    ) -> ResponsePlan {
+        if let Some(problem) = rendered {
+            return ResponsePlan::Render(problem.clone());
+        }
+        let is_problem = content_type.is_some_and(|ct| {
+            ct.len() >= PROBLEM_JSON.len()
+                && ct
+                    .get(..PROBLEM_JSON.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(PROBLEM_JSON.as_bytes()))
+        });
+        if is_problem || self.keep_error_bodies {
+            return ResponsePlan::Keep;
+        }
+        match http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(ErrorCode::for_status)
+        {
+            Some(code) => ResponsePlan::Render(Problem::new(code)),
+            None => ResponsePlan::Keep,
+        }
+    }
+}
+
+/// The answer to a panic: 500 `INTERNAL_ERROR`, with the panic message as the
+/// internal source (logged, never sent).
+#[must_use]
+pub fn panic_error(payload: &(dyn Any + Send)) -> ApiError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic with a non-string payload".to_owned());
+    ApiError::internal(format!("handler panicked: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TrustedProxies;
+
+    #[test]
+    fn begin_keeps_a_valid_id_and_resolves_the_client() {
+        let perimeter = Perimeter::new().client_ip_resolver(
+            ClientIpResolver::builder()
+                .trusted_proxies("10.0.0.0/8".parse::<TrustedProxies>().unwrap())
+                .build(),
+        );
+        let req = http::Request::builder()
+            .header("x-request-id", "abc-1")
+            .header("x-forwarded-for", "198.51.100.4")
+            .body(())
+            .unwrap();
+        let ctx = perimeter.begin(&req, Some("10.0.0.1:5000".parse().unwrap()));
+        assert_eq!(ctx.request_id.as_str(), "abc-1");
+        assert_eq!(ctx.client_ip, Some("198.51.100.4".parse().unwrap()));
+
+        let bad = http::Request::builder()
+            .header("x-request-id", "has space")
+            .body(())
+            .unwrap();
+        let ctx = perimeter.begin(&bad, None);
+        assert_eq!(ctx.request_id.as_str().len(), 32);
+        assert_eq!(ctx.client_ip, None);
+    }
+
+    #[test]
+    fn plan_renders_ours_replaces_bare_errors_and_keeps_the_rest() {
+        let p = Perimeter::new();
+        let ours = Problem::new(ErrorCode::RateLimited);
+        assert_eq!(
+            p.plan_response(429, Some(b"application/problem+json"), Some(&ours)),
+            ResponsePlan::Render(ours)
+        );
+        assert_eq!(
+            p.plan_response(400, Some(b"Application/Problem+JSON; charset=utf-8"), None),
+            ResponsePlan::Keep
+        );
+        assert_eq!(
+            p.plan_response(405, None, None),
+            ResponsePlan::Render(Problem::new(ErrorCode::MethodNotAllowed))
+        );
+        assert_eq!(
+            p.plan_response(422, Some(b"text/plain"), None),
+            ResponsePlan::Render(Problem::new(ErrorCode::ValidationFailed))
+        );
+        assert_eq!(
+            p.plan_response(502, Some(b"text/html"), None),
+            ResponsePlan::Render(Problem::new(ErrorCode::InternalError))
+        );
+        assert_eq!(
+            p.plan_response(409, Some(b"text/plain"), None),
+            ResponsePlan::Keep
+        );
+        assert_eq!(
+            p.plan_response(201, Some(b"application/json"), None),
+            ResponsePlan::Keep
+        );
+        let lax = Perimeter::new().keep_error_bodies_insecure();
+        assert_eq!(
+            lax.plan_response(500, Some(b"text/plain"), None),
+            ResponsePlan::Keep
+        );
+    }
+
+    #[test]
+    fn panics_become_internal_errors_that_keep_the_message_inside() {
+        let err = panic_error(&"db password is hunter2");
+        assert_eq!(err.code(), ErrorCode::InternalError);
+        assert!(
+            err.internal_source()
+                .unwrap()
+                .to_string()
+                .contains("hunter2")
+        );
+        assert!(!String::from_utf8_lossy(err.to_response(None).body()).contains("hunter2"));
+        let err = panic_error(&String::from("boom"));
+        assert!(err.internal_source().unwrap().to_string().contains("boom"));
+        assert!(panic_error(&42_u8).internal_source().is_some());
+    }
+}

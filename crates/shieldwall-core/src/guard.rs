@@ -1,0 +1,222 @@
+//! The guard contract: extract (sync, borrowed), decide (async, owned), apply (adapter).
+
+use std::future::Future;
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use shieldwall_errors::ApiError;
+
+use crate::{Principal, RequestView};
+
+/// One security concern, split so that both actix-web (whose request is
+/// `!Send`) and tower (which wants `Send` futures) can run it.
+///
+/// - [`Guard::extract`] borrows the request and reads what it needs; it may
+///   answer at once ([`Step::Done`]).
+/// - [`Guard::decide`] owns its input, may consult stores, and returns a
+///   [`Decision`].
+/// - The adapter applies the decision with a `match`; it holds no security
+///   logic of its own.
+///
+/// ```
+/// use shieldwall_core::{Decision, Grant, Guard, Principal, RequestView, Step};
+/// use shieldwall_errors::{ApiError, ErrorCode};
+///
+/// /// Lets a request through when it carries `X-Demo: yes`.
+/// struct DemoGuard;
+///
+/// impl Guard for DemoGuard {
+///     type Input = bool;
+///
+///     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<bool> {
+///         match request.single_header("x-demo") {
+///             Ok(Some(value)) => Step::Decide(value == b"yes"),
+///             Ok(None) => Step::Done(Decision::reject(ErrorCode::ApiKeyRequired)),
+///             Err(_) => Step::Done(Decision::reject(ErrorCode::MalformedRequest)),
+///         }
+///     }
+///
+///     async fn decide(&self, ok: bool) -> Decision {
+///         if ok {
+///             Decision::allow(Grant::new().with_principal(Principal::user("demo")))
+///         } else {
+///             Decision::reject(ErrorCode::InvalidApiKey)
+///         }
+///     }
+/// }
+/// ```
+pub trait Guard: Send + Sync + 'static {
+    /// What `extract` hands to `decide`: owned, `Send`.
+    type Input: Send + 'static;
+
+    /// Reads the request. Synchronous and borrowing.
+    fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<Self::Input>;
+
+    /// Decides. The future is `Send` so that it runs under tower as well.
+    fn decide(&self, input: Self::Input) -> impl Future<Output = Decision> + Send;
+}
+
+/// What [`Guard::extract`] found.
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum Step<I> {
+    /// Go on to [`Guard::decide`] with this input.
+    Decide(I),
+    /// The answer is already known (no credentials, a CORS preflight, a guard
+    /// that does not apply to this request).
+    Done(Decision),
+}
+
+/// What a guard decided.
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum Decision {
+    /// Let the request through, attaching a principal and adding response headers.
+    Continue(Grant),
+    /// Answer with a problem+json error.
+    Reject(ApiError),
+    /// Answer with this response (for example a CORS preflight).
+    Respond(http::Response<Bytes>),
+}
+
+impl Decision {
+    /// Continue with nothing attached.
+    #[must_use]
+    pub fn pass() -> Self {
+        Self::Continue(Grant::new())
+    }
+
+    /// Continue with a grant.
+    #[must_use]
+    pub fn allow(grant: Grant) -> Self {
+        Self::Continue(grant)
+    }
+
+    /// Reject with an error.
+    #[must_use]
+    pub fn reject(error: impl Into<ApiError>) -> Self {
+        Self::Reject(error.into())
+    }
+}
+
+/// What a request that may continue carries on: the principal to attach and
+/// the headers to add to the response.
+#[non_exhaustive]
+#[derive(Debug, Default)]
+pub struct Grant {
+    /// The principal to attach to the request, if the guard identified one.
+    pub principal: Option<Principal>,
+    /// Headers to add to the response (for example rate-limit headers).
+    pub headers: HeaderMap,
+}
+
+impl Grant {
+    /// An empty grant.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Attaches a principal.
+    #[must_use]
+    pub fn with_principal(mut self, principal: Principal) -> Self {
+        self.principal = Some(principal);
+        self
+    }
+
+    /// Adds a response header.
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+}
+
+/// Runs a guard to its decision: extract, then decide when needed.
+///
+/// Adapters that can hold the request across an await use this; the others
+/// call [`Guard::extract`] and [`Guard::decide`] separately.
+pub async fn run_guard<G: Guard, R: RequestView + ?Sized>(guard: &G, request: &R) -> Decision {
+    match guard.extract(request) {
+        Step::Decide(input) => guard.decide(input).await,
+        Step::Done(decision) => decision,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shieldwall_errors::ErrorCode;
+
+    struct HeaderGuard;
+
+    impl Guard for HeaderGuard {
+        type Input = Vec<u8>;
+
+        fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<Vec<u8>> {
+            match request.single_header("x-token") {
+                Ok(Some(v)) => Step::Decide(v.to_vec()),
+                Ok(None) => Step::Done(Decision::reject(ErrorCode::ApiKeyRequired)),
+                Err(_) => Step::Done(Decision::reject(ErrorCode::MalformedRequest)),
+            }
+        }
+
+        async fn decide(&self, token: Vec<u8>) -> Decision {
+            if token == b"good" {
+                Decision::allow(
+                    Grant::new()
+                        .with_principal(Principal::user("u1"))
+                        .with_header(
+                            HeaderName::from_static("x-seen"),
+                            HeaderValue::from_static("1"),
+                        ),
+                )
+            } else {
+                Decision::reject(ErrorCode::InvalidApiKey)
+            }
+        }
+    }
+
+    fn run(headers: &[(&str, &str)]) -> Decision {
+        let mut builder = http::Request::builder().uri("/");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let req = builder.body(()).unwrap();
+        futures_util::FutureExt::now_or_never(run_guard(&HeaderGuard, &req)).unwrap()
+    }
+
+    fn code(decision: &Decision) -> Option<ErrorCode> {
+        match decision {
+            Decision::Reject(e) => Some(e.code()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn extract_answers_at_once_and_decide_decides() {
+        assert_eq!(code(&run(&[])), Some(ErrorCode::ApiKeyRequired));
+        assert_eq!(
+            code(&run(&[("x-token", "a"), ("x-token", "b")])),
+            Some(ErrorCode::MalformedRequest)
+        );
+        assert_eq!(
+            code(&run(&[("x-token", "bad")])),
+            Some(ErrorCode::InvalidApiKey)
+        );
+        match run(&[("x-token", "good")]) {
+            Decision::Continue(grant) => {
+                assert_eq!(grant.principal.unwrap().id(), "u1");
+                assert_eq!(grant.headers["x-seen"], "1");
+            }
+            other => panic!("expected Continue, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn guard_futures_are_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let fut = HeaderGuard.decide(b"good".to_vec());
+        assert_send(&fut);
+    }
+}

@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+mod body;
+mod client_ip;
+mod clock;
+mod context;
+mod guard;
+mod principal;
+mod request_id;
+mod secret;
+mod view;
+
+pub use body::{DEFAULT_BODY_LIMIT, JsonBody};
+pub use client_ip::{
+    ClientIpConfigError, ClientIpResolver, ClientIpResolverBuilder, ForwardedHeader, IpGrouping,
+    TrustedProxies, normalize as normalize_ip,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use context::{Perimeter, RequestContext, ResponsePlan, panic_error};
+pub use guard::{Decision, Grant, Guard, Step, run_guard};
+pub use principal::{Principal, PrincipalKind};
+pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
+pub use secret::Secret;
+pub use view::{Ambiguous, PeerAddr, RequestView};
+
+/// The error vocabulary, re-exported.
+pub use shieldwall_errors as errors;

@@ -1,0 +1,153 @@
+//! `Principal`: who is making the request, once a guard has decided.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// What kind of credential identified the principal.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// A user, for example from a bearer token's `sub`.
+    User,
+    /// An API key; `key_id` is the key's public id (never the key).
+    ApiKey {
+        /// The public key id.
+        key_id: String,
+    },
+    /// Another service, for example a request signer's `keyid`.
+    Service,
+}
+
+/// An authenticated caller: an id, the kind of credential, and scopes.
+///
+/// Cheap to clone (one reference count). Guards attach it to the request;
+/// later layers (rate limits per user, audit) and handlers read it.
+///
+/// ```
+/// use shieldwall_core::Principal;
+///
+/// let p = Principal::api_key("user-7", "k_3x9").with_scopes(["users:read"]);
+/// assert_eq!(p.id(), "user-7");
+/// assert_eq!(p.key_id(), Some("k_3x9"));
+/// assert!(p.has_scope("users:read"));
+/// assert!(!p.has_scope("users:write"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Principal(Arc<Inner>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
+    id: String,
+    kind: PrincipalKind,
+    scopes: Vec<String>,
+}
+
+impl Principal {
+    /// A user principal.
+    #[must_use]
+    pub fn user(id: impl Into<String>) -> Self {
+        Self::new(id.into(), PrincipalKind::User)
+    }
+
+    /// A principal identified by an API key owned by `owner_id`.
+    #[must_use]
+    pub fn api_key(owner_id: impl Into<String>, key_id: impl Into<String>) -> Self {
+        Self::new(
+            owner_id.into(),
+            PrincipalKind::ApiKey {
+                key_id: key_id.into(),
+            },
+        )
+    }
+
+    /// A service principal.
+    #[must_use]
+    pub fn service(id: impl Into<String>) -> Self {
+        Self::new(id.into(), PrincipalKind::Service)
+    }
+
+    fn new(id: String, kind: PrincipalKind) -> Self {
+        Self(Arc::new(Inner {
+            id,
+            kind,
+            scopes: Vec::new(),
+        }))
+    }
+
+    /// Replaces the scopes.
+    #[must_use]
+    pub fn with_scopes<I, S>(self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        let inner = Arc::unwrap_or_clone(self.0);
+        Self(Arc::new(Inner { scopes, ..inner }))
+    }
+
+    /// The principal's id (user id, or the owner of an API key).
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The kind of credential.
+    #[must_use]
+    pub fn kind(&self) -> &PrincipalKind {
+        &self.0.kind
+    }
+
+    /// The API key id, when an API key identified the principal.
+    #[must_use]
+    pub fn key_id(&self) -> Option<&str> {
+        match &self.0.kind {
+            PrincipalKind::ApiKey { key_id } => Some(key_id),
+            PrincipalKind::User | PrincipalKind::Service => None,
+        }
+    }
+
+    /// The scopes, sorted.
+    #[must_use]
+    pub fn scopes(&self) -> &[String] {
+        &self.0.scopes
+    }
+
+    /// Whether the principal holds `scope` (exact match).
+    #[must_use]
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.0
+            .scopes
+            .binary_search_by(|s| s.as_str().cmp(scope))
+            .is_ok()
+    }
+}
+
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Principal")
+            .field("id", &self.0.id)
+            .field("kind", &self.0.kind)
+            .field("scopes", &self.0.scopes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_sorted_deduplicated_and_exact() {
+        let p = Principal::user("u1").with_scopes(["b", "a", "b"]);
+        assert_eq!(p.scopes(), ["a", "b"]);
+        assert!(p.has_scope("a"));
+        assert!(!p.has_scope("A"));
+        assert!(!p.has_scope(""));
+        assert_eq!(p.key_id(), None);
+        assert_eq!(p.kind(), &PrincipalKind::User);
+        assert_eq!(Principal::service("svc").kind(), &PrincipalKind::Service);
+    }
+}
