@@ -27,10 +27,45 @@ impl RequestContext {
     pub fn peer(&self) -> Option<SocketAddr> {
         self.peer
     }
+
+    /// The client address of `request`, as the outermost layer resolved it.
+    ///
+    /// A 500 when it is unknown: the outermost layer is missing, or the server
+    /// does not pass the peer address (axum: serve with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`). Guessing would
+    /// put every client into one rate-limit bucket.
+    pub fn client_ip_of<R: RequestView + ?Sized>(request: &R) -> Result<IpAddr, ApiError> {
+        request
+            .context()
+            .and_then(|ctx| ctx.client_ip)
+            .ok_or_else(|| {
+                ApiError::internal(
+                    "client address unknown: install the shieldwall outermost layer and pass the peer address",
+                )
+            })
+    }
+}
+
+/// Whether a response header describes the body, and so goes when the body
+/// is replaced by a problem.
+#[must_use]
+pub fn is_body_header(name: &str) -> bool {
+    [
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+        "content-range",
+        "etag",
+        "last-modified",
+    ]
+    .iter()
+    .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// What to do with a response on its way out.
-#[non_exhaustive]
+// Exhaustive by decision: adapters match on it.
+#[allow(clippy::exhaustive_enums)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResponsePlan {
     /// Send it as it is (plus `X-Request-Id`).

@@ -57,7 +57,9 @@ pub trait Guard: Send + Sync + 'static {
 }
 
 /// What [`Guard::extract`] found.
-#[non_exhaustive]
+// Exhaustive by decision: every adapter must handle every variant, so a new
+// one is a breaking change on purpose, not a silent wildcard arm.
+#[allow(clippy::exhaustive_enums)]
 #[derive(Debug)]
 pub enum Step<I> {
     /// Go on to [`Guard::decide`] with this input.
@@ -68,7 +70,8 @@ pub enum Step<I> {
 }
 
 /// What a guard decided.
-#[non_exhaustive]
+// Exhaustive by decision, like `Step`: adapters match on it.
+#[allow(clippy::exhaustive_enums)]
 #[derive(Debug)]
 pub enum Decision {
     /// Let the request through, attaching a principal and adding response headers.

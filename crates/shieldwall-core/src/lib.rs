@@ -5,6 +5,7 @@ mod client_ip;
 mod clock;
 mod context;
 mod guard;
+mod params;
 mod principal;
 mod request_id;
 mod secret;
@@ -16,8 +17,9 @@ pub use client_ip::{
     TrustedProxies, normalize as normalize_ip,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use context::{Perimeter, RequestContext, ResponsePlan, panic_error};
+pub use context::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
 pub use guard::{Decision, Grant, Guard, Step, run_guard};
+pub use params::path_not_found;
 pub use principal::{Principal, PrincipalKind};
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 pub use secret::Secret;

@@ -1,0 +1,130 @@
+//! Extractors: `ClientIp`, `RequestId`, `Json`.
+
+use std::future::{Future, Ready, ready};
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::ContentType;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shieldwall_core::{JsonBody, RequestContext, RequestView, path_not_found};
+use shieldwall_errors::{ApiError, ErrorCode};
+
+use crate::ActixView;
+
+/// The client address, after trusted-proxy resolution by [`Shieldwall`](crate::Shieldwall).
+///
+/// Rejects with 500 when the middleware is missing.
+// Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(RequestContext::client_ip_of(&ActixView(request)).map(Self))
+    }
+}
+
+/// The request id of this request (as sent back in `X-Request-Id`).
+// Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestId(pub shieldwall_core::RequestId);
+
+impl FromRequest for RequestId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            ActixView(request)
+                .context()
+                .map(|ctx| Self(ctx.request_id))
+                .ok_or_else(|| {
+                    ApiError::internal("request id unknown: wrap the app in Shieldwall")
+                }),
+        )
+    }
+}
+
+/// A JSON body, read under shieldwall's rules: `application/json` (else 415),
+/// at most 64 KiB or the [`JsonBody`] registered with `app_data` (else 413),
+/// valid JSON (else 400 `MALFORMED_REQUEST`), the right shape (else 400
+/// `VALIDATION_FAILED` naming the field). No error echoes the body or serde's
+/// message.
+///
+/// As a response, serializes `T` as `application/json`.
+// Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let rules = request.app_data::<JsonBody>().copied().unwrap_or_default();
+        let head = rules.check_head(&ActixView(request));
+        let mut payload = payload.take();
+        Box::pin(async move {
+            head?;
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|err| {
+                    ApiError::new(ErrorCode::MalformedRequest)
+                        .with_detail("the request body could not be read")
+                        .with_source(err)
+                })?;
+                if body.len() + chunk.len() > rules.limit() {
+                    return Err(rules.too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            rules.parse(&body).map(Self)
+        })
+    }
+}
+
+impl<T: Serialize> Responder for Json<T> {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _request: &HttpRequest) -> HttpResponse {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => HttpResponse::Ok()
+                .content_type(ContentType::json())
+                .body(bytes),
+            Err(err) => actix_web::ResponseError::error_response(&ApiError::internal(err)),
+        }
+    }
+}
+
+/// Path parameters. One that does not parse is 404 `NOT_FOUND`, the same on
+/// both adapters.
+// Exhaustive on purpose: handlers destructure extractors (`Path(id)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Path<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .match_info()
+                .load::<T>()
+                .map(Self)
+                .map_err(path_not_found),
+        )
+    }
+}

@@ -1,0 +1,167 @@
+//! `Shieldwall`: the outermost middleware. Request id, client address, panic
+//! catching, and problem+json for every error response.
+
+use std::future::{Future, Ready, ready};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::InternalError;
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::{Error, HttpMessage, HttpResponse};
+use futures_util::FutureExt;
+use shieldwall_core::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
+use shieldwall_errors::actix::{response_to_actix, status_to_actix};
+use shieldwall_errors::{PROBLEM_JSON, Problem};
+
+use crate::ActixView;
+
+/// The outermost shieldwall middleware for actix-web. Register it last
+/// (`App::wrap` runs the last-registered middleware first).
+///
+/// - keeps a valid incoming `X-Request-Id` (1 to 128 of `A-Z a-z 0-9 - _ . :`)
+///   or makes one, and sends it back on every response;
+/// - resolves the client address (trusted proxies) from the peer address;
+/// - turns a panic anywhere inside into 500 `INTERNAL_ERROR` and keeps serving;
+/// - renders every shieldwall error with the request id, and replaces the
+///   framework's bare error bodies (404, 405, 413, 415, 400, 422, 5xx) with
+///   problem+json.
+#[derive(Clone, Debug, Default)]
+pub struct Shieldwall {
+    perimeter: Arc<Perimeter>,
+}
+
+impl Shieldwall {
+    /// The middleware with the default [`Perimeter`] (no trusted proxies).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The middleware with this perimeter policy.
+    #[must_use]
+    pub fn with_perimeter(perimeter: Perimeter) -> Self {
+        Self {
+            perimeter: Arc::new(perimeter),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Shieldwall
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = ShieldwallService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ShieldwallService {
+            service: Rc::new(service),
+            perimeter: Arc::clone(&self.perimeter),
+        }))
+    }
+}
+
+/// The service of [`Shieldwall`].
+#[derive(Debug)]
+pub struct ShieldwallService<S> {
+    service: Rc<S>,
+    perimeter: Arc<Perimeter>,
+}
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl<S, B> Service<ServiceRequest> for ShieldwallService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = LocalFuture<Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let context = self
+            .perimeter
+            .begin(&ActixView(request.request()), request.peer_addr());
+        request.extensions_mut().insert(context.clone());
+        let service = Rc::clone(&self.service);
+        let perimeter = Arc::clone(&self.perimeter);
+        // A panic may come from `call` itself or from polling its future.
+        let future = std::panic::catch_unwind(AssertUnwindSafe(move || service.call(request)));
+        Box::pin(async move {
+            let outcome = match future {
+                Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+                Err(payload) => Err(payload),
+            };
+            match outcome {
+                Ok(Ok(response)) => {
+                    let (request, response) = response.map_into_boxed_body().into_parts();
+                    Ok(ServiceResponse::new(
+                        request,
+                        finish(&perimeter, &context, response),
+                    ))
+                }
+                // The request went inside and is gone, so the answer travels as
+                // an error that carries its finished response.
+                Ok(Err(error)) => {
+                    let response = finish(&perimeter, &context, error.error_response());
+                    Err(InternalError::from_response(error, response).into())
+                }
+                Err(payload) => {
+                    let error = panic_error(payload.as_ref());
+                    let rendered = error.to_response(Some(context.request_id.as_str()));
+                    let response = finish(&perimeter, &context, response_to_actix(rendered));
+                    Err(InternalError::from_response(error, response).into())
+                }
+            }
+        })
+    }
+}
+
+fn finish(
+    perimeter: &Perimeter,
+    context: &RequestContext,
+    response: HttpResponse<BoxBody>,
+) -> HttpResponse<BoxBody> {
+    let plan = perimeter.plan_response(
+        response.status().as_u16(),
+        response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(HeaderValue::as_bytes),
+        response.extensions().get::<Problem>(),
+    );
+    let mut response = match plan {
+        ResponsePlan::Keep => response,
+        ResponsePlan::Render(problem) => {
+            let body = problem.to_json(Some(context.request_id.as_str()));
+            let mut fresh = HttpResponse::with_body(status_to_actix(problem.code.status()), body)
+                .map_into_boxed_body();
+            for (name, value) in response.headers() {
+                if !is_body_header(name.as_str()) {
+                    fresh.headers_mut().append(name.clone(), value.clone());
+                }
+            }
+            fresh
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+            fresh
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(context.request_id.as_str()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    response
+}

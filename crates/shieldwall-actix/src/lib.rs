@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod extract;
+mod guard;
+mod layer;
+mod resource;
+mod view;
+
+pub use extract::{ClientIp, Json, Path, RequestId};
+pub use guard::{GuardMiddleware, GuardService};
+pub use layer::{Shieldwall, ShieldwallService};
+pub use resource::{Resource, resource};
+pub use view::ActixView;
+
+pub use shieldwall_core as core;
+pub use shieldwall_errors::ApiError;

@@ -1,0 +1,111 @@
+//! `resource`: a route whose wrong-method answer is 405 with `Allow`.
+//!
+//! actix-web answers a wrong method with a bare 405 and no `Allow` header
+//! (RFC 9110 requires one). A [`Resource`] built here lists its methods in
+//! `Allow`, in the same form as axum (`GET,HEAD,POST`), so both adapters
+//! answer alike.
+
+use actix_web::dev::{AppService, HttpServiceFactory};
+use actix_web::{FromRequest, Handler, Responder, guard, web};
+use shieldwall_errors::{ApiError, ErrorCode};
+
+/// A resource at `path`; add methods, then register it with `App::service`.
+///
+/// ```
+/// use actix_web::App;
+///
+/// async fn show() -> &'static str { "one" }
+/// async fn update() -> &'static str { "updated" }
+///
+/// let app = App::new().service(shieldwall_actix::resource("/items/{id}").get(show).put(update));
+/// ```
+#[must_use]
+pub fn resource(path: &str) -> Resource {
+    Resource {
+        inner: web::resource(path),
+        allow: Vec::new(),
+    }
+}
+
+/// A resource under construction; see [`resource`].
+pub struct Resource {
+    inner: actix_web::Resource,
+    allow: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resource")
+            .field("allow", &self.allow)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! method {
+    ($(#[$doc:meta])* $fn:ident, $guard:expr, $($name:literal),+) => {
+        $(#[$doc])*
+        #[must_use]
+        pub fn $fn<F, Args>(mut self, handler: F) -> Self
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.inner = self.inner.route(web::route().guard($guard).to(handler));
+            $(self.allow.push($name);)+
+            self
+        }
+    };
+}
+
+impl Resource {
+    method!(
+        /// Serves `GET`, and `HEAD` with the same handler (the server drops the body).
+        get, guard::Any(guard::Get()).or(guard::Head()), "GET", "HEAD"
+    );
+    method!(
+        /// Serves `POST`.
+        post, guard::Post(), "POST"
+    );
+    method!(
+        /// Serves `PUT`.
+        put, guard::Put(), "PUT"
+    );
+    method!(
+        /// Serves `PATCH`.
+        patch, guard::Patch(), "PATCH"
+    );
+    method!(
+        /// Serves `DELETE`.
+        delete, guard::Delete(), "DELETE"
+    );
+
+    /// The `Allow` header value: the methods in the order they were added.
+    #[must_use]
+    pub fn allow(&self) -> String {
+        self.allow.join(",")
+    }
+
+    /// The finished actix-web resource, with the 405 answer installed.
+    #[must_use]
+    pub fn into_inner(self) -> actix_web::Resource {
+        // Method names are ASCII tokens, always a valid header value.
+        let allow = http::HeaderValue::from_str(&self.allow())
+            .unwrap_or_else(|_| http::HeaderValue::from_static(""));
+        self.inner.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move {
+                Err::<actix_web::HttpResponse, _>(
+                    ApiError::new(ErrorCode::MethodNotAllowed)
+                        .with_header(http::header::ALLOW, allow),
+                )
+            }
+        }))
+    }
+}
+
+impl HttpServiceFactory for Resource {
+    fn register(self, config: &mut AppService) {
+        self.into_inner().register(config);
+    }
+}

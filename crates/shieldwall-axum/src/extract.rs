@@ -1,0 +1,128 @@
+//! Extractors: `ClientIp`, `RequestId`, `Json`.
+
+use std::net::IpAddr;
+
+use axum_core::body::Body;
+use axum_core::extract::{FromRequest, FromRequestParts, Request};
+use axum_core::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::request::Parts;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shieldwall_core::{JsonBody, RequestContext, RequestView, path_not_found};
+use shieldwall_errors::{ApiError, ErrorCode};
+
+/// The client address, after trusted-proxy resolution by [`ShieldwallLayer`](crate::ShieldwallLayer).
+///
+/// Rejects with 500 when the layer is missing or the server does not pass
+/// the peer address (serve with `into_make_service_with_connect_info::<SocketAddr>()`).
+// Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        RequestContext::client_ip_of(parts).map(Self)
+    }
+}
+
+/// The request id of this request (as sent back in `X-Request-Id`).
+// Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestId(pub shieldwall_core::RequestId);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .context()
+            .map(|ctx| Self(ctx.request_id))
+            .ok_or_else(|| ApiError::internal("request id unknown: install ShieldwallLayer"))
+    }
+}
+
+/// A JSON body, read under shieldwall's rules: `application/json` (else 415),
+/// at most 64 KiB or the [`JsonBody`] found in the request extensions (else
+/// 413), valid JSON (else 400 `MALFORMED_REQUEST`), the right shape (else 400
+/// `VALIDATION_FAILED` naming the field). No error echoes the body or serde's
+/// message.
+///
+/// As a response, serializes `T` as `application/json`.
+// Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let rules = parts
+            .extensions
+            .get::<JsonBody>()
+            .copied()
+            .unwrap_or_default();
+        rules.check_head(&parts)?;
+        let bytes = read_limited(body, &rules).await?;
+        rules.parse(&bytes).map(Self)
+    }
+}
+
+async fn read_limited(body: Body, rules: &JsonBody) -> Result<Bytes, ApiError> {
+    match Limited::new(body, rules.limit()).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => Err(rules.too_large()),
+        Err(err) => Err(ApiError::new(ErrorCode::MalformedRequest)
+            .with_detail("the request body could not be read")
+            .with_source(err)),
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => {
+                let mut response = Response::new(Body::from(bytes));
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+            Err(err) => ApiError::internal(err).into_response(),
+        }
+    }
+}
+
+/// Path parameters. One that does not parse is 404 `NOT_FOUND` (the same on
+/// both adapters; axum's own `Path` answers 400 with the parser's message).
+// Exhaustive on purpose: handlers destructure extractors (`Path(id)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(path_not_found(rejection.body_text())),
+        }
+    }
+}

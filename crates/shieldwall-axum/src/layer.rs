@@ -1,0 +1,170 @@
+//! `ShieldwallLayer`: the outermost layer. Request id, client address, panic
+//! catching, and problem+json for every error response.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::ConnectInfo;
+use axum_core::body::Body;
+use axum_core::response::Response;
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::Request;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use shieldwall_core::{
+    PeerAddr, Perimeter, REQUEST_ID_HEADER, RequestContext, ResponsePlan, is_body_header,
+    panic_error,
+};
+use shieldwall_errors::{PROBLEM_JSON, Problem};
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// The outermost shieldwall layer for axum. Put it outside every other layer.
+///
+/// - keeps a valid incoming `X-Request-Id` (1 to 128 of `A-Z a-z 0-9 - _ . :`)
+///   or makes one, and sends it back on every response;
+/// - resolves the client address (trusted proxies) from the peer address that
+///   axum passes when served with `into_make_service_with_connect_info::<SocketAddr>()`;
+/// - turns a panic anywhere inside into 500 `INTERNAL_ERROR` and keeps serving;
+/// - renders every shieldwall error with the request id, and replaces the
+///   framework's bare error bodies (404, 405 with `Allow` kept, 413, 415,
+///   400, 422, 5xx) with problem+json.
+#[derive(Clone, Debug, Default)]
+pub struct ShieldwallLayer {
+    perimeter: Arc<Perimeter>,
+}
+
+impl ShieldwallLayer {
+    /// The layer with the default [`Perimeter`] (no trusted proxies).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The layer with this perimeter policy.
+    #[must_use]
+    pub fn with_perimeter(perimeter: Perimeter) -> Self {
+        Self {
+            perimeter: Arc::new(perimeter),
+        }
+    }
+}
+
+impl<S> Layer<S> for ShieldwallLayer {
+    type Service = Shieldwall<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Shieldwall {
+            inner,
+            perimeter: Arc::clone(&self.perimeter),
+        }
+    }
+}
+
+/// The service of [`ShieldwallLayer`].
+#[derive(Clone, Debug)]
+pub struct Shieldwall<S> {
+    inner: S,
+    perimeter: Arc<Perimeter>,
+}
+
+impl<S, B> Service<Request<B>> for Shieldwall<S>
+where
+    S: Service<Request<B>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0)
+            .or_else(|| request.extensions().get::<PeerAddr>().map(|p| p.0));
+        let context = self.perimeter.begin(&request, peer);
+        request.extensions_mut().insert(context.clone());
+
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let perimeter = Arc::clone(&self.perimeter);
+        // A panic may come from `call` itself or from polling its future.
+        let future = std::panic::catch_unwind(AssertUnwindSafe(move || inner.call(request)));
+        Box::pin(async move {
+            let outcome = match future {
+                Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+                Err(payload) => Err(payload),
+            };
+            let response = match outcome {
+                Ok(Ok(response)) => finish(&perimeter, &context, response),
+                Ok(Err(never)) => match never {},
+                Err(payload) => {
+                    let error = panic_error(payload.as_ref());
+                    let rendered = error.to_response(Some(context.request_id.as_str()));
+                    stamp(rendered.map(Body::from), &context)
+                }
+            };
+            Ok(response)
+        })
+    }
+}
+
+fn finish(perimeter: &Perimeter, context: &RequestContext, response: Response) -> Response {
+    let plan = perimeter.plan_response(
+        response.status().as_u16(),
+        response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(HeaderValue::as_bytes),
+        response.extensions().get::<Problem>(),
+    );
+    let response = match plan {
+        ResponsePlan::Render(problem) => {
+            let (mut parts, _body) = response.into_parts();
+            remove_body_headers(&mut parts.headers);
+            let body = problem.to_json(Some(context.request_id.as_str()));
+            parts.status = problem.code.status();
+            parts
+                .headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+            Response::from_parts(parts, Body::from(body))
+        }
+        ResponsePlan::Keep => response,
+    };
+    stamp(response, context)
+}
+
+fn stamp(mut response: Response, context: &RequestContext) -> Response {
+    response
+        .headers_mut()
+        .insert(REQUEST_ID_HEADER, context.request_id.to_header_value());
+    response
+}
+
+/// Removes the headers that describe the old body.
+fn remove_body_headers(headers: &mut http::HeaderMap) {
+    let doomed: Vec<http::HeaderName> = headers
+        .keys()
+        .filter(|name| is_body_header(name.as_str()))
+        .cloned()
+        .collect();
+    for name in doomed {
+        headers.remove(name);
+    }
+}
+
+/// Converts a rendered core response into an axum response.
+pub(crate) fn into_axum(response: http::Response<Bytes>) -> Response {
+    response.map(Body::from)
+}

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+mod extract;
+mod guard;
+mod layer;
+
+pub use extract::{ClientIp, Json, Path, RequestId};
+pub use guard::{GuardLayer, GuardService};
+pub use layer::{Shieldwall, ShieldwallLayer};
+
+pub use shieldwall_core as core;
+pub use shieldwall_errors::ApiError;

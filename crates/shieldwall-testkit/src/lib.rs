@@ -1,0 +1,26 @@
+//! Test fixtures of the shieldwall workspace (not published).
+//!
+//! - [`Case`], [`Expect`], [`assert_cases`]: the adapter-parity case table and
+//!   its checks. One table runs through axum and actix-web in process
+//!   (`tests/parity.rs`) and against both example servers over HTTP
+//!   (`tests/e2e.rs`); each answer must meet the case's expectation, and the
+//!   adapters' answers must be equal to each other.
+//! - [`client`]: a raw HTTP/1.1 client that sends hostile bytes unchanged.
+//! - [`server`]: starts an example server as a process on `127.0.0.1:0`.
+#![allow(
+    clippy::exhaustive_structs,
+    clippy::exhaustive_enums,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test fixtures, not a public API: a fixture that fails is a test that fails"
+)]
+
+mod case;
+pub mod client;
+pub mod server;
+
+pub use case::{
+    Case, DEFAULT_PEER, Expect, HeaderExpect, Observed, RequestIdExpect, TestRequest, assert_cases,
+};

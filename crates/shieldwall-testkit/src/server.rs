@@ -1,0 +1,175 @@
+//! Starts an example server as a process and finds its address.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::{Observed, TestRequest, client};
+
+/// How long a server may take to print its address.
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running example server; killed when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    name: String,
+    child: Child,
+    addr: SocketAddr,
+    output: Arc<Mutex<Vec<String>>>,
+}
+
+/// The path of an example server binary: `$SHIELDWALL_E2E_<NAME>_BIN` when set,
+/// else `<target dir>/<profile>/<binary>` next to the running test.
+pub fn binary(binary: &str) -> PathBuf {
+    let var = format!(
+        "SHIELDWALL_E2E_{}_BIN",
+        binary
+            .trim_start_matches("example-")
+            .replace('-', "_")
+            .to_ascii_uppercase()
+    );
+    if let Some(path) = std::env::var_os(&var) {
+        return PathBuf::from(path);
+    }
+    // Test binaries live in <target>/<profile>/deps/.
+    let exe = std::env::current_exe().unwrap_or_default();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    profile_dir.join(binary)
+}
+
+impl ServerProcess {
+    /// Starts `binary` with `SHIELDWALL_ADDR=127.0.0.1:0` and `env`, and waits for
+    /// its `listening on http://ADDR` line.
+    pub fn start(binary: &Path, env: &[(&str, &str)]) -> Result<Self, String> {
+        let name = binary
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !binary.exists() {
+            return Err(format!(
+                "{} does not exist: run `cargo xtask test`, which builds the example servers first \
+                 (or `cargo build -p {name}`)",
+                binary.display()
+            ));
+        }
+        let mut command = Command::new(binary);
+        command
+            .env("SHIELDWALL_ADDR", "127.0.0.1:0")
+            .env_remove("REDIS_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let output = Arc::clone(&output);
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Some(addr) = line.strip_prefix("listening on http://") {
+                        let _ = tx.send(addr.trim().to_owned());
+                    }
+                    if let Ok(mut lines) = output.lock() {
+                        lines.push(line);
+                    }
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(addr) => addr
+                .parse()
+                .map_err(|_| format!("{name} printed a bad address {addr:?}"))?,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                let lines = output.lock().map(|l| l.join("\n")).unwrap_or_default();
+                return Err(format!(
+                    "{name} did not print its address ({status:?}); output:\n{lines}"
+                ));
+            }
+        };
+        Ok(Self {
+            name,
+            child,
+            addr,
+            output,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The binary's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Everything it printed so far.
+    pub fn output(&self) -> Vec<String> {
+        self.output.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends a request over HTTP.
+    pub fn send(&self, request: &TestRequest) -> Result<Observed, String> {
+        client::send(self.addr, request)
+            .map_err(|e| format!("{}: {} {}: {e}", self.name, request.method, request.target))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a program that must refuse to start, and returns its exit status and output.
+pub fn run_to_exit(binary: &Path, env: &[(&str, &str)]) -> Result<(Option<i32>, String), String> {
+    let mut command = Command::new(binary);
+    command
+        .env("SHIELDWALL_ADDR", "127.0.0.1:0")
+        .env_remove("REDIS_URL")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    Ok((out.status.code(), text))
+}

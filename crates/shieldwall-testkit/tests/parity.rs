@@ -1,0 +1,505 @@
+//! Adapter parity: one app, built on axum and on actix-web, one case table.
+//! Every answer must meet its case's expectation, and the two adapters'
+//! answers must be equal (status, headers, body), request ids aside.
+
+use std::net::SocketAddr;
+
+use shieldwall_core::{
+    ClientIpResolver, Decision, Grant, Guard, Perimeter, Principal, RequestView, Step,
+};
+use shieldwall_errors::{ApiError, ErrorCode};
+use shieldwall_testkit::{Case, Expect, Observed, TestRequest, assert_cases};
+
+const SECRET: &str = "hunter2";
+
+/// A guard that lets `X-Demo-Key: open-sesame` through.
+struct DemoGuard;
+
+impl Guard for DemoGuard {
+    type Input = bool;
+
+    fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<bool> {
+        match request.single_header("x-demo-key") {
+            Ok(Some(key)) => Step::Decide(key == b"open-sesame"),
+            Ok(None) => Step::Done(Decision::reject(ErrorCode::ApiKeyRequired)),
+            Err(_) => Step::Done(Decision::reject(
+                ApiError::new(ErrorCode::MalformedRequest)
+                    .with_detail("send one X-Demo-Key header"),
+            )),
+        }
+    }
+
+    async fn decide(&self, ok: bool) -> Decision {
+        if ok {
+            Decision::allow(
+                Grant::new()
+                    .with_principal(Principal::user("demo"))
+                    .with_header(
+                        http::HeaderName::from_static("x-guard"),
+                        http::HeaderValue::from_static("passed"),
+                    ),
+            )
+        } else {
+            Decision::reject(ErrorCode::InvalidApiKey)
+        }
+    }
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Echo {
+    name: String,
+    age: Option<u8>,
+}
+
+#[derive(serde::Deserialize)]
+struct Search {
+    #[allow(dead_code)]
+    n: u32,
+}
+
+fn perimeter() -> Perimeter {
+    Perimeter::new().client_ip_resolver(
+        ClientIpResolver::builder()
+            .trusted_proxies("10.0.0.0/8".parse().unwrap())
+            .build(),
+    )
+}
+
+fn leaky_error() -> ApiError {
+    ApiError::internal(std::io::Error::other(format!("password={SECRET}")))
+}
+
+mod axum_app {
+    use super::*;
+    use axum::Router;
+    use axum::extract::{ConnectInfo, Query};
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use shieldwall_axum::{ClientIp, GuardLayer, Json, Path, RequestId, ShieldwallLayer};
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        Router::new()
+            .route(
+                "/health",
+                get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route(
+                "/echo",
+                axum::routing::post(|Json(echo): Json<Echo>| async move { Json(echo) }),
+            )
+            .route(
+                "/panic",
+                get(|| async { panic!("{}", SECRET) as &'static str }),
+            )
+            .route("/fail", get(|| async { Err::<(), _>(leaky_error()) }))
+            .route(
+                "/plain-500",
+                get(|| async {
+                    (
+                        http::StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("db password {SECRET}"),
+                    )
+                }),
+            )
+            .route(
+                "/client-ip",
+                get(|ClientIp(ip): ClientIp| async move {
+                    Json(serde_json::json!({"ip": ip.to_string()}))
+                }),
+            )
+            .route(
+                "/request-id",
+                get(|RequestId(id): RequestId| async move {
+                    Json(serde_json::json!({"id": id.as_str()}))
+                }),
+            )
+            .route(
+                "/search",
+                get(|Query(_): Query<Search>| async { Json(serde_json::json!({"ok": true})) }),
+            )
+            .route(
+                "/guarded",
+                get(
+                    |axum::Extension(p): axum::Extension<Principal>| async move {
+                        Json(serde_json::json!({"principal": p.id()}))
+                    },
+                )
+                .layer(GuardLayer::new(DemoGuard)),
+            )
+            .route(
+                "/items/{id}",
+                get(|Path(id): Path<u32>| async move { Json(serde_json::json!({"id": id})) })
+                    .put(|Path(id): Path<u32>| async move { Json(serde_json::json!({"id": id})) }),
+            )
+            .layer(ShieldwallLayer::with_perimeter(perimeter()))
+    }
+
+    pub(super) async fn run(cases: &[Case]) -> Vec<Observed> {
+        let app = app();
+        let mut out = Vec::new();
+        for case in cases {
+            let r = &case.request;
+            let mut builder = http::Request::builder()
+                .method(r.method.as_str())
+                .uri(r.target.as_str());
+            if !r.body.is_empty() && !r.headers.iter().any(|(n, _)| n == "content-length") {
+                builder = builder.header("content-length", r.body.len());
+            }
+            for (name, value) in &r.headers {
+                builder =
+                    builder.header(name.as_str(), http::HeaderValue::from_bytes(value).unwrap());
+            }
+            let mut request = builder
+                .body(axum::body::Body::from(r.body.clone()))
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(r.peer));
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+                .collect();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec();
+            out.push(Observed {
+                status,
+                headers,
+                body,
+            });
+        }
+        out
+    }
+}
+
+mod actix_app {
+    use super::*;
+    use actix_web::{App, HttpResponse, test, web};
+    use shieldwall_actix::{
+        ClientIp, GuardMiddleware, Json, Path, RequestId, Shieldwall, resource,
+    };
+
+    async fn guarded(request: actix_web::HttpRequest) -> Json<serde_json::Value> {
+        let id = shieldwall_actix::ActixView(&request)
+            .principal()
+            .map(|p| p.id().to_owned());
+        Json(serde_json::json!({"principal": id}))
+    }
+
+    pub(super) async fn run(cases: &[Case]) -> Vec<Observed> {
+        let app =
+            test::init_service(
+                App::new()
+                    .service(
+                        resource("/health")
+                            .get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+                    )
+                    .service(
+                        resource("/echo").post(|Json(echo): Json<Echo>| async move { Json(echo) }),
+                    )
+                    .service(
+                        resource("/panic").get(|| async { panic!("{}", SECRET) as &'static str }),
+                    )
+                    .service(
+                        resource("/fail").get(|| async { Err::<HttpResponse, _>(leaky_error()) }),
+                    )
+                    .service(resource("/plain-500").get(|| async {
+                        HttpResponse::InternalServerError().body(format!("db password {SECRET}"))
+                    }))
+                    .service(
+                        resource("/client-ip").get(|ClientIp(ip): ClientIp| async move {
+                            Json(serde_json::json!({"ip": ip.to_string()}))
+                        }),
+                    )
+                    .service(
+                        resource("/request-id").get(|RequestId(id): RequestId| async move {
+                            Json(serde_json::json!({"id": id.as_str()}))
+                        }),
+                    )
+                    .service(resource("/search").get(|_: web::Query<Search>| async {
+                        Json(serde_json::json!({"ok": true}))
+                    }))
+                    .service(
+                        resource("/guarded")
+                            .get(guarded)
+                            .into_inner()
+                            .wrap(GuardMiddleware::new(DemoGuard)),
+                    )
+                    .service(
+                        resource("/items/{id}")
+                            .get(|Path(id): Path<u32>| async move {
+                                Json(serde_json::json!({"id": id}))
+                            })
+                            .put(|Path(id): Path<u32>| async move {
+                                Json(serde_json::json!({"id": id}))
+                            }),
+                    )
+                    .wrap(Shieldwall::with_perimeter(perimeter())),
+            )
+            .await;
+        let mut out = Vec::new();
+        for case in cases {
+            let r = &case.request;
+            let mut request = test::TestRequest::default()
+                .method(actix_web::http::Method::from_bytes(r.method.as_bytes()).unwrap())
+                .uri(&r.target)
+                .peer_addr(r.peer)
+                .set_payload(r.body.clone());
+            // `set_payload` sets Content-Length; a case's own value replaces it.
+            for (name, value) in &r.headers {
+                let value = actix_web::http::header::HeaderValue::from_bytes(value).unwrap();
+                if name == "content-length" {
+                    request = request.insert_header((name.as_str(), value));
+                    continue;
+                }
+                request = request.append_header((name.as_str(), value));
+            }
+            // An error travels to the server, which sends its `error_response`;
+            // do the same here.
+            let response = match test::try_call_service(&app, request.to_request()).await {
+                Ok(response) => response.into_parts().1,
+                Err(error) => error.error_response(),
+            };
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+                .collect();
+            let body = actix_web::body::to_bytes(response.into_body())
+                .await
+                .unwrap()
+                .to_vec();
+            out.push(Observed {
+                status,
+                headers,
+                body,
+            });
+        }
+        out
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let big = format!("{{\"name\":\"{}\"}}", "a".repeat(70 * 1024));
+    let id128 = "a".repeat(128);
+    let id129 = "a".repeat(129);
+    vec![
+        Case::new("health", TestRequest::get("/health"), Expect::status(200).json(serde_json::json!({"status": "ok"}))),
+        Case::new(
+            "request id kept",
+            TestRequest::get("/health").header("x-request-id", "abc-123_x.y:z"),
+            Expect::status(200).request_id("abc-123_x.y:z"),
+        ),
+        Case::new(
+            "request id of 128 kept",
+            TestRequest::get("/health").header("x-request-id", &id128),
+            Expect::status(200).request_id(&id128),
+        ),
+        Case::new(
+            "request id of 129 replaced",
+            TestRequest::get("/health").header("x-request-id", &id129),
+            Expect::status(200).never(&id129),
+        ),
+        Case::new(
+            "request id with a space replaced",
+            TestRequest::get("/health").header("x-request-id", "bad id"),
+            Expect::status(200).never("bad id"),
+        ),
+        Case::new(
+            "request id with markup replaced",
+            TestRequest::get("/health").header("x-request-id", "<script>"),
+            Expect::status(200).never("<script>"),
+        ),
+        Case::new(
+            "request id reaches the handler",
+            TestRequest::get("/request-id").header("x-request-id", "rid-7"),
+            Expect::status(200).request_id("rid-7").json(serde_json::json!({"id": "rid-7"})),
+        ),
+        Case::new(
+            "error body carries the request id",
+            TestRequest::get("/nope").header("x-request-id", "rid-404"),
+            Expect::problem(404, "NOT_FOUND").request_id("rid-404"),
+        ),
+        Case::new("unknown path", TestRequest::get("/nope/deeper?x=1"), Expect::problem(404, "NOT_FOUND")),
+        Case::new(
+            "wrong method",
+            TestRequest::post("/health"),
+            Expect::problem(405, "METHOD_NOT_ALLOWED").header("allow", "GET,HEAD"),
+        ),
+        Case::new(
+            "wrong method on a resource with two",
+            TestRequest::new("DELETE", "/items/3"),
+            Expect::problem(405, "METHOD_NOT_ALLOWED").header("allow", "GET,HEAD,PUT"),
+        ),
+        Case::new("path parameter", TestRequest::get("/items/3"), Expect::status(200).json(serde_json::json!({"id": 3}))),
+        Case::new(
+            "bad path parameter",
+            TestRequest::get("/items/hunter2"),
+            Expect::problem(404, "NOT_FOUND").never(SECRET),
+        ),
+        Case::new(
+            "framework query rejection",
+            TestRequest::get("/search?n=hunter2"),
+            Expect::problem(400, "MALFORMED_REQUEST").never(SECRET),
+        ),
+        Case::new(
+            "panic",
+            TestRequest::get("/panic"),
+            Expect::problem(500, "INTERNAL_ERROR").never(SECRET),
+        ),
+        Case::new("serving after a panic", TestRequest::get("/health"), Expect::status(200)),
+        Case::new(
+            "internal error",
+            TestRequest::get("/fail"),
+            Expect::problem(500, "INTERNAL_ERROR").never(SECRET).never("password"),
+        ),
+        Case::new(
+            "plain 500 replaced",
+            TestRequest::get("/plain-500"),
+            Expect::problem(500, "INTERNAL_ERROR").never(SECRET),
+        ),
+        Case::new(
+            "json body",
+            TestRequest::post("/echo").json(r#"{"name":"Ada","age":36}"#),
+            Expect::status(200).json(serde_json::json!({"name": "Ada", "age": 36})),
+        ),
+        Case::new(
+            "json body without content type",
+            TestRequest::post("/echo").body(r#"{"name":"Ada"}"#),
+            Expect::problem(415, "UNSUPPORTED_MEDIA_TYPE"),
+        ),
+        Case::new(
+            "json body as text/plain",
+            TestRequest::post("/echo").header("content-type", "text/plain").body(r#"{"name":"Ada"}"#),
+            Expect::problem(415, "UNSUPPORTED_MEDIA_TYPE"),
+        ),
+        Case::new(
+            "invalid json",
+            TestRequest::post("/echo").json(r#"{"name":"hunter2"#),
+            Expect::problem(400, "MALFORMED_REQUEST").never(SECRET),
+        ),
+        Case::new(
+            "json that is not an object",
+            TestRequest::post("/echo").json(r#""hunter2""#),
+            Expect::problem(400, "MALFORMED_REQUEST").never(SECRET),
+        ),
+        Case::new(
+            "invalid utf-8",
+            TestRequest::post("/echo").header("content-type", "application/json").body(b"{\"name\":\"\xff\xfe\"}"),
+            Expect::problem(400, "MALFORMED_REQUEST"),
+        ),
+        Case::new(
+            "wrong json type names the field, not the value",
+            TestRequest::post("/echo").json(r#"{"name":["hunter2"]}"#),
+            Expect::problem(400, "VALIDATION_FAILED")
+                .never(SECRET)
+                .json(serde_json::json!({
+                    "type": ErrorCode::ValidationFailed.type_uri(),
+                    "title": "Validation failed",
+                    "status": 400,
+                    "code": "VALIDATION_FAILED",
+                    "detail": "the request body has invalid fields",
+                    "errors": [{"field": "name", "code": "invalid_type", "message": "has the wrong type"}],
+                    "request_id": "rid-v",
+                }))
+                .request_id("rid-v"),
+        )
+        .with_request_id("rid-v"),
+        Case::new(
+            "out of range number",
+            TestRequest::post("/echo").json(r#"{"name":"a","age":99999}"#),
+            Expect::problem(400, "VALIDATION_FAILED").never("99999"),
+        ),
+        Case::new(
+            "body over 64 KiB",
+            TestRequest::post("/echo").json(&big),
+            Expect::problem(413, "PAYLOAD_TOO_LARGE"),
+        ),
+        Case::new(
+            "declared length over 64 KiB",
+            TestRequest::post("/echo").json("{}").header("content-length", "999999"),
+            Expect::problem(413, "PAYLOAD_TOO_LARGE"),
+        ),
+        Case::new(
+            "client ip is the peer",
+            TestRequest::get("/client-ip"),
+            Expect::status(200).json(serde_json::json!({"ip": "203.0.113.10"})),
+        ),
+        Case::new(
+            "spoofed forwarded-for from an untrusted peer is ignored",
+            TestRequest::get("/client-ip").header("x-forwarded-for", "6.6.6.6"),
+            Expect::status(200).json(serde_json::json!({"ip": "203.0.113.10"})),
+        ),
+        Case::new(
+            "forwarded-for from a trusted proxy, read right to left",
+            TestRequest::get("/client-ip")
+                .peer("10.0.0.1:1234")
+                .header("x-forwarded-for", "6.6.6.6, 198.51.100.7"),
+            Expect::status(200).json(serde_json::json!({"ip": "198.51.100.7"})),
+        ),
+        Case::new(
+            "garbage forwarded-for falls back to the peer",
+            TestRequest::get("/client-ip")
+                .peer("10.0.0.1:1234")
+                .header("x-forwarded-for", "1.2.3.4, garbage"),
+            Expect::status(200).json(serde_json::json!({"ip": "10.0.0.1"})),
+        ),
+        Case::new(
+            "ipv4-mapped peer folds to ipv4",
+            TestRequest::get("/client-ip").peer("[::ffff:203.0.113.10]:1"),
+            Expect::status(200).json(serde_json::json!({"ip": "203.0.113.10"})),
+        ),
+        Case::new(
+            "guard without credentials",
+            TestRequest::get("/guarded"),
+            Expect::problem(401, "API_KEY_REQUIRED").no_header("x-guard"),
+        ),
+        Case::new(
+            "guard with two credentials",
+            TestRequest::get("/guarded").header("x-demo-key", "open-sesame").header("x-demo-key", "x"),
+            Expect::problem(400, "MALFORMED_REQUEST"),
+        ),
+        Case::new(
+            "guard with wrong credentials",
+            TestRequest::get("/guarded").header("x-demo-key", "hunter2"),
+            Expect::problem(401, "INVALID_API_KEY").never(SECRET),
+        ),
+        Case::new(
+            "guard lets through, attaches the principal and adds headers",
+            TestRequest::get("/guarded").header("x-demo-key", "open-sesame"),
+            Expect::status(200)
+                .header("x-guard", "passed")
+                .json(serde_json::json!({"principal": "demo"})),
+        ),
+    ]
+}
+
+trait WithRequestId {
+    fn with_request_id(self, id: &str) -> Self;
+}
+
+impl WithRequestId for Case {
+    fn with_request_id(mut self, id: &str) -> Self {
+        self.request = self.request.header("x-request-id", id);
+        self
+    }
+}
+
+#[test]
+fn both_adapters_answer_every_case_alike() {
+    let cases = cases();
+    let axum = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(axum_app::run(&cases));
+    let actix = actix_rt::System::new().block_on(actix_app::run(&cases));
+    assert_cases(&[("axum", axum), ("actix", actix)], &cases);
+}
