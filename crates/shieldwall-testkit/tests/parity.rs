@@ -1,4 +1,11 @@
 //! Adapter parity: one app, built on axum and on actix-web, one case table.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 //! Every answer must meet its case's expectation, and the two adapters'
 //! answers must be equal (status, headers, body), request ids aside.
 

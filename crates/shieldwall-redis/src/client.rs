@@ -1,0 +1,188 @@
+//! `Redis`: one multiplexed connection for the request path, a pool for the rest.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deadpool_redis::{Pool, Runtime};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{FromRedisValue, ToRedisArgs};
+
+use crate::{RedisConfig, Script, StoreError};
+
+/// A handle to Redis, cheap to clone.
+///
+/// - [`Redis::connection`]: a multiplexed connection that reconnects by
+///   itself. Many tasks' commands are pipelined over one socket; this is what
+///   every decision on the request path uses.
+/// - [`Redis::pool`]: a deadpool pool of dedicated connections, for what
+///   needs a connection of its own (pub/sub, blocking reads, MULTI).
+/// - Every call through [`Redis::run`] or [`Redis::run_script`] has the
+///   configured timeout.
+#[derive(Clone)]
+pub struct Redis {
+    manager: ConnectionManager,
+    pool: Pool,
+    prefix: Arc<str>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redis")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Redis {
+    /// Connects. Fails when Redis cannot be reached within the connect
+    /// timeout, so that a service notices a wrong URL at start-up.
+    pub async fn connect(config: &RedisConfig) -> Result<Self, StoreError> {
+        let client = redis::Client::open(config.url.as_str()).map_err(StoreError::from_redis)?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.command_timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(1));
+        let connect = ConnectionManager::new_with_config(client, manager_config);
+        let manager = match tokio::time::timeout(config.connect_timeout, connect).await {
+            Ok(Ok(manager)) => manager,
+            Ok(Err(err)) => return Err(StoreError::from_redis(err)),
+            Err(_) => return Err(StoreError::Timeout(config.connect_timeout)),
+        };
+        let mut pool_config = deadpool_redis::Config::from_url(config.url.as_str());
+        pool_config.pool = Some(deadpool_redis::PoolConfig::new(config.pool_size.get()));
+        let pool = pool_config
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        Ok(Self {
+            manager,
+            pool,
+            prefix: Arc::from(config.prefix.as_str()),
+            timeout: config.command_timeout,
+        })
+    }
+
+    /// The multiplexed, reconnecting connection (a cheap clone).
+    #[must_use]
+    pub fn connection(&self) -> ConnectionManager {
+        self.manager.clone()
+    }
+
+    /// The pool of dedicated connections.
+    #[must_use]
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The command timeout.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The key prefix.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `prefix:part1:part2...`.
+    #[must_use]
+    pub fn key(&self, parts: &[&str]) -> String {
+        let mut key = String::with_capacity(
+            self.prefix.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>(),
+        );
+        key.push_str(&self.prefix);
+        for part in parts {
+            key.push(':');
+            key.push_str(part);
+        }
+        key
+    }
+
+    /// `prefix:{tag}:suffix`: every key with the same `tag` lands in the same
+    /// Redis Cluster hash slot, so one script may touch them all. Braces in
+    /// `tag` are replaced, so a client-chosen value cannot move the slot.
+    #[must_use]
+    pub fn tagged_key(&self, tag: &str, suffix: &str) -> String {
+        let tag: String = tag
+            .chars()
+            .map(|c| if c == '{' || c == '}' { '_' } else { c })
+            .collect();
+        format!("{}:{{{tag}}}:{suffix}", self.prefix)
+    }
+
+    /// Runs `future` under the command timeout.
+    pub async fn with_timeout<T>(
+        &self,
+        future: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, future).await {
+            Ok(result) => result.map_err(StoreError::from_redis),
+            Err(_) => Err(StoreError::Timeout(self.timeout)),
+        }
+    }
+
+    /// Runs one command on the multiplexed connection, under the timeout.
+    pub async fn run<T: FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, StoreError> {
+        let mut connection = self.manager.clone();
+        self.with_timeout(command.query_async(&mut connection))
+            .await
+    }
+
+    /// Runs a script by SHA in one round trip; on `NOSCRIPT` loads it and
+    /// tries once more.
+    pub async fn run_script<T, K, A>(
+        &self,
+        script: &Script,
+        keys: &[K],
+        args: &[A],
+    ) -> Result<T, StoreError>
+    where
+        T: FromRedisValue,
+        K: ToRedisArgs,
+        A: ToRedisArgs,
+    {
+        let mut evalsha = redis::cmd("EVALSHA");
+        evalsha
+            .arg(script.sha())
+            .arg(keys.len())
+            .arg(keys)
+            .arg(args);
+        match self.run(&evalsha).await {
+            Err(StoreError::Command(err))
+                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                tracing::debug!(
+                    sha = script.sha(),
+                    "redis forgot a script; loading it again"
+                );
+                let loaded: String = self
+                    .run(redis::cmd("SCRIPT").arg("LOAD").arg(script.source()))
+                    .await?;
+                if loaded != script.sha() {
+                    tracing::warn!(expected = script.sha(), loaded = %loaded, "redis hashed a script differently");
+                }
+                self.run(&evalsha).await
+            }
+            other => other,
+        }
+    }
+
+    /// `PING`: the round-trip time, or why Redis is not healthy.
+    pub async fn health(&self) -> Result<Duration, StoreError> {
+        let start = Instant::now();
+        let pong: String = self.run(&redis::cmd("PING")).await?;
+        if pong == "PONG" {
+            Ok(start.elapsed())
+        } else {
+            Err(StoreError::Command(redis::RedisError::from((
+                redis::ErrorKind::UnexpectedReturnType,
+                "PING did not answer PONG",
+            ))))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! `StoreError`: what can go wrong talking to Redis.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use shieldwall_errors::{ErrorCode, Rejection};
+
+/// A Redis operation failed. Its `Display` names the kind of failure and
+/// never the URL or the data.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No answer within the command timeout.
+    #[error("redis did not answer within {0:?}")]
+    Timeout(Duration),
+    /// Redis cannot be reached, or the connection broke.
+    #[error("redis is unreachable: {0}")]
+    Unavailable(#[source] redis::RedisError),
+    /// Redis answered with an error, or an answer of an unexpected type.
+    #[error("redis command failed: {0}")]
+    Command(#[source] redis::RedisError),
+    /// No pooled connection could be had.
+    #[error("no pooled redis connection: {0}")]
+    Pool(String),
+}
+
+impl StoreError {
+    pub(crate) fn from_redis(err: redis::RedisError) -> Self {
+        if err.is_io_error()
+            || err.is_connection_dropped()
+            || err.is_timeout()
+            || err.is_unrecoverable_error()
+        {
+            Self::Unavailable(err)
+        } else {
+            Self::Command(err)
+        }
+    }
+
+    /// Whether Redis was unreachable or too slow, as opposed to answering with an error.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout(_) | Self::Unavailable(_) | Self::Pool(_)
+        )
+    }
+}
+
+/// A store failure on the request path is 503 `SERVICE_UNAVAILABLE` for a
+/// fail-closed decision; the cause is logged, never sent.
+impl Rejection for StoreError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ServiceUnavailable
+    }
+
+    fn detail(&self) -> Option<Cow<'static, str>> {
+        None
+    }
+}

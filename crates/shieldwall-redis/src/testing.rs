@@ -1,0 +1,59 @@
+//! The test fixture: the `redis-server` that the test command started.
+//!
+//! `cargo xtask test` starts a throwaway `redis-server` on a free loopback port
+//! and exports its URL as `SHIELDWALL_TEST_REDIS_URL`. Tests take it from here and
+//! isolate themselves with [`unique_prefix`]; they never flush the server.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The variable that holds the test server's URL.
+pub const TEST_REDIS_URL_VAR: &str = "SHIELDWALL_TEST_REDIS_URL";
+
+/// The URL of the test `redis-server`.
+///
+/// # Panics
+///
+/// When the variable is unset: the test then cannot do what it exists for, so
+/// it fails and says how to run it, rather than passing without Redis.
+#[must_use]
+#[allow(clippy::panic, reason = "a test fixture: failing loudly is its job")]
+pub fn redis_url() -> String {
+    match std::env::var(TEST_REDIS_URL_VAR) {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "{TEST_REDIS_URL_VAR} is not set. Run the tests with `cargo xtask test`, which starts a \
+             redis-server, or start one with `cargo xtask redis` and export the URL it prints."
+        ),
+    }
+}
+
+/// A key prefix no other test uses: `test-<name>-<pid>-<time>-<n>`.
+#[must_use]
+pub fn unique_prefix(name: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "test-{name}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A configuration for the test server with a unique prefix.
+///
+/// # Panics
+///
+/// As [`redis_url`]; and when the URL or prefix is invalid.
+#[must_use]
+#[allow(
+    clippy::expect_used,
+    reason = "a test fixture: failing loudly is its job"
+)]
+pub fn config(name: &str) -> crate::RedisConfig {
+    crate::RedisConfig::new(&redis_url())
+        .and_then(|c| c.key_prefix(&unique_prefix(name)))
+        .expect("the test Redis URL and prefix are valid")
+}
