@@ -1,4 +1,6 @@
 //! Adapter parity: one app, built on axum and on actix-web, one case table.
+//! Every answer must meet its case's expectation, and the two adapters'
+//! answers must be equal (status, headers, body), request ids aside.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -6,8 +8,6 @@
     clippy::indexing_slicing,
     reason = "tests"
 )]
-//! Every answer must meet its case's expectation, and the two adapters'
-//! answers must be equal (status, headers, body), request ids aside.
 
 use std::net::SocketAddr;
 

@@ -1,0 +1,53 @@
+//! Reading variables: one error type that names the variable.
+
+use std::fmt;
+
+/// A bad value in the environment; printed as one line naming the variable.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EnvError {
+    /// The variable.
+    pub var: &'static str,
+    /// What is wrong, without repeating a secret value.
+    pub problem: String,
+}
+
+impl fmt::Display for EnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.var, self.problem)
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+/// Where values come from: the process environment, or a list in tests.
+pub trait Source {
+    /// The value of `var`, if set (an empty value counts as unset).
+    fn get(&self, var: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, var: &str) -> Option<String> {
+        std::env::var(var).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Source for [(&str, &str)] {
+    fn get(&self, var: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == var)
+            .map(|(_, v)| (*v).to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// An error for `var`.
+pub(crate) fn bad(var: &'static str, problem: impl Into<String>) -> EnvError {
+    EnvError {
+        var,
+        problem: problem.into(),
+    }
+}

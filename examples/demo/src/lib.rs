@@ -1,0 +1,114 @@
+//! What the two demo servers (`example-axum-api`, `example-actix-api`) share:
+//! the environment of DEMO_API.md parsed and checked, start-up, the banner,
+//! and the framework-free parts of the routes. The servers themselves only
+//! wire routes into their framework.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a demo program's start-up banner and errors"
+)]
+
+mod config;
+mod env;
+mod limit;
+mod routes;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use shieldwall_core::{ClientIpResolver, Perimeter};
+use shieldwall_redis::Redis;
+
+pub use config::{AuditTarget, DemoConfig, DemoUser, OnStoreError, Origin, SigningKey};
+pub use env::{EnvError, ProcessEnv, Source};
+pub use limit::Limit;
+pub use routes::{CURRENT_VERSION, health, unmatched};
+
+/// Everything a server needs once the environment checked out.
+#[derive(Debug)]
+pub struct Demo {
+    /// The configuration.
+    pub config: DemoConfig,
+    /// The Redis handle when `REDIS_URL` is set.
+    pub redis: Option<Redis>,
+}
+
+impl Demo {
+    /// The outermost layer's policy: trusted proxies from the environment.
+    pub fn perimeter(&self) -> Perimeter {
+        Perimeter::new().client_ip_resolver(
+            ClientIpResolver::builder()
+                .trusted_proxies(self.config.trusted_proxies.clone())
+                .build(),
+        )
+    }
+}
+
+/// Reads the environment, starts logging, connects to Redis when asked.
+/// On a bad value prints one line naming the variable and returns the exit code.
+pub async fn prepare() -> Result<Demo, ExitCode> {
+    let config = DemoConfig::from_source(&ProcessEnv).map_err(|err| {
+        eprintln!("{err}");
+        ExitCode::from(2)
+    })?;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .init();
+    let redis = match &config.redis {
+        Some(redis_config) => match Redis::connect(redis_config).await {
+            Ok(redis) => Some(redis),
+            Err(err) => {
+                eprintln!("REDIS_URL: cannot reach Redis ({err})");
+                return Err(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    Ok(Demo { config, redis })
+}
+
+/// A listen failure, as one line naming the variable.
+pub fn cannot_listen(addr: SocketAddr, err: &std::io::Error) -> ExitCode {
+    eprintln!("SHIELDWALL_ADDR: cannot listen on {addr}: {err}");
+    ExitCode::from(2)
+}
+
+/// Prints what the server uses, then `listening on http://ADDR` (last, so
+/// that a program waiting for that line has everything before it).
+pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
+    let c = &demo.config;
+    let stores = if demo.redis.is_some() {
+        "redis (REDIS_URL)"
+    } else {
+        "memory"
+    };
+    println!("shieldwall demo API on {framework}");
+    println!("stores: {stores}");
+    let emails: Vec<&str> = c.users.iter().map(|u| u.email.as_str()).collect();
+    println!(
+        "demo users: {} (passwords: {})",
+        emails.join(", "),
+        c.users_origin.describe()
+    );
+    println!("jwt secret: {}", c.jwt_secret_origin.describe());
+    for key in &c.signing_keys {
+        println!(
+            "signing key {} for {}: {}",
+            key.key_id,
+            key.owner,
+            c.signing_keys_origin.describe()
+        );
+    }
+    if !c.trusted_proxies.is_empty() {
+        let proxies: Vec<String> = c
+            .trusted_proxies
+            .networks()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        println!("trusted proxies: {}", proxies.join(", "));
+    }
+    println!("listening on http://{addr}");
+}
