@@ -14,3 +14,6 @@ pub use api_error::{ApiError, Source, render};
 pub use code::ErrorCode;
 pub use problem::{FieldError, PROBLEM_JSON, Problem};
 pub use rejection::Rejection;
+
+/// The `http` crate, re-exported: the types every decision speaks.
+pub use http;

@@ -7,6 +7,11 @@
     clippy::print_stderr,
     reason = "a demo program's start-up banner and errors"
 )]
+#![allow(
+    clippy::exhaustive_structs,
+    clippy::exhaustive_enums,
+    reason = "the demo servers' own library, not a published API"
+)]
 
 mod config;
 mod env;

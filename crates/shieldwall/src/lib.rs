@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+pub use shieldwall_core::*;
+pub use shieldwall_errors::{ApiError, ErrorCode, FieldError, Problem, Rejection, http};
+
+/// The error vocabulary (`shieldwall-errors`).
+pub mod errors {
+    pub use shieldwall_errors::*;
+}
+
+/// The axum 0.8 / tower adapter (`shieldwall-axum`, feature `axum`).
+#[cfg(feature = "axum")]
+pub mod axum {
+    pub use shieldwall_axum::*;
+}
+
+/// The actix-web 4 adapter (`shieldwall-actix`, feature `actix`).
+#[cfg(feature = "actix")]
+pub mod actix {
+    pub use shieldwall_actix::*;
+}
+
+/// Shared Redis plumbing (`shieldwall-redis`, feature `redis`).
+#[cfg(feature = "redis")]
+pub mod redis {
+    pub use shieldwall_redis::*;
+}
