@@ -27,3 +27,4 @@ pub use view::{Ambiguous, PeerAddr, RequestView};
 
 /// The error vocabulary, re-exported.
 pub use shieldwall_errors as errors;
+pub use shieldwall_errors::{ApiError, ErrorCode};

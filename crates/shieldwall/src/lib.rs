@@ -25,3 +25,8 @@ pub mod actix {
 pub mod redis {
     pub use shieldwall_redis::*;
 }
+
+// The workspace README's framework examples are compiled as doctests here.
+#[cfg(all(doctest, feature = "axum", feature = "actix"))]
+#[doc = include_str!("../../../README.md")]
+mod workspace_readme {}
