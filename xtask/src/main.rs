@@ -8,7 +8,11 @@
 //!   `SHIELDWALL_TEST_REDIS_URL`, stops the server. `ARGS` go to `cargo test`.
 //! - `lint`, `doc`, `deny`: one step of `ci` each.
 //! - `redis`: starts a `redis-server` for development and prints its URL.
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line tool")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line tool"
+)]
 
 mod redis;
 
@@ -112,7 +116,10 @@ fn deny() -> Result {
         return Err("cargo-deny is not installed: `cargo install --locked cargo-deny`".to_owned());
     }
     // `advisories` needs the advisory database, which cannot be fetched offline.
-    step("deny", cargo().args(["deny", "check", "bans", "licenses", "sources"]))
+    step(
+        "deny",
+        cargo().args(["deny", "check", "bans", "licenses", "sources"]),
+    )
 }
 
 fn test(extra: &[String]) -> Result {
@@ -121,7 +128,15 @@ fn test(extra: &[String]) -> Result {
     // The end-to-end tests start the example servers as processes.
     step(
         "build example servers",
-        cargo().args(["build", "-p", "example-axum-api", "-p", "example-actix-api", "-p", "example-single-crate"]),
+        cargo().args([
+            "build",
+            "-p",
+            "example-axum-api",
+            "-p",
+            "example-actix-api",
+            "-p",
+            "example-single-crate",
+        ]),
     )?;
     step(
         "test",

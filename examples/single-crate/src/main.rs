@@ -2,14 +2,18 @@
 //! crates do today without a web framework: resolve a client behind proxies,
 //! run a guard, render a problem, keep a secret out of logs, and (with
 //! `REDIS_URL`) check that Redis answers.
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "an example program that prints what it shows")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example program that prints what it shows"
+)]
 
 use std::process::ExitCode;
 
 use shieldwall::redis::{Redis, RedisConfig};
 use shieldwall::{
-    ApiError, ClientIpResolver, Decision, ErrorCode, Grant, Guard, IpGrouping, Principal, RequestView, Secret, Step,
-    TrustedProxies, run_guard,
+    ApiError, ClientIpResolver, Decision, ErrorCode, Grant, Guard, IpGrouping, Principal,
+    RequestView, Secret, Step, TrustedProxies, run_guard,
 };
 
 /// Lets requests through that carry the right `X-Token`.
@@ -68,7 +72,10 @@ async fn main() -> ExitCode {
     println!("the guard's secret in a log line: {:?}", guard.token);
     for token in [None, Some("wrong"), Some("s3cr3t-token")] {
         let outcome = match run_guard(&guard, &request(token)).await {
-            Decision::Continue(grant) => format!("continue as {:?}", grant.principal.map(|p| p.id().to_owned())),
+            Decision::Continue(grant) => format!(
+                "continue as {:?}",
+                grant.principal.map(|p| p.id().to_owned())
+            ),
             Decision::Reject(err) => format!("reject: {}", err.code()),
             Decision::Respond(response) => format!("respond {}", response.status()),
         };
@@ -78,7 +85,11 @@ async fn main() -> ExitCode {
     // 3. An error as the client sees it: the internal cause stays inside.
     let err = ApiError::internal(std::io::Error::other("connection to db:5432 refused"));
     let response = err.to_response(Some("req-1"));
-    println!("{} {}", response.status(), String::from_utf8_lossy(response.body()));
+    println!(
+        "{} {}",
+        response.status(),
+        String::from_utf8_lossy(response.body())
+    );
 
     // 4. Redis, when REDIS_URL is set.
     if let Ok(url) = std::env::var("REDIS_URL") {
