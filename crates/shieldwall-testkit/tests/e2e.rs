@@ -221,3 +221,27 @@ fn an_address_in_use_stops_start_up() {
         );
     }
 }
+
+#[test]
+fn the_single_crate_example_runs_and_shows_what_exists() {
+    let url = shieldwall_redis::testing::redis_url();
+    let binary = binary("example-single-crate");
+    let (code, output) = run_to_exit(&binary, &[("REDIS_URL", url.as_str())]).unwrap();
+    assert_eq!(code, Some(0), "{output}");
+    for expected in [
+        "client behind the proxy: 2001:db8:1:2::99",
+        "its rate-limit key: 2001:db8:1:2::/64",
+        "the guard's secret in a log line: Secret([REDACTED])",
+        "token None: reject: API_KEY_REQUIRED",
+        "token Some(\"wrong\"): reject: INVALID_API_KEY",
+        "token Some(\"s3cr3t-token\"): continue as Some(\"batch-job\")",
+        "500 Internal Server Error {",
+        "redis: PING answered in",
+    ] {
+        assert!(
+            output.contains(expected),
+            "missing {expected:?} in:\n{output}"
+        );
+    }
+    assert!(!output.contains("db:5432"), "{output}");
+}
