@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
 use shieldwall_core::{Decision, Guard, Step};
 use shieldwall_errors::actix::{append_headers, response_to_actix};
@@ -106,9 +107,18 @@ where
                     if let Some(principal) = grant.principal {
                         request.extensions_mut().insert(principal);
                     }
-                    let mut response = service.call(request).await?;
-                    append_headers(&grant.headers, response.headers_mut());
-                    Ok(response.map_into_boxed_body())
+                    match service.call(request).await {
+                        Ok(mut response) => {
+                            append_headers(&grant.headers, response.headers_mut());
+                            Ok(response.map_into_boxed_body())
+                        }
+                        // The grant's headers go on error answers too, as on axum.
+                        Err(error) => {
+                            let mut response = error.error_response();
+                            append_headers(&grant.headers, response.headers_mut());
+                            Err(InternalError::from_response(error, response).into())
+                        }
+                    }
                 }
                 Decision::Reject(error) => {
                     Ok(request.into_response(response_to_actix(error.to_response(None))))

@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use shieldwall_core::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
 use shieldwall_errors::actix::{response_to_actix, status_to_actix};
 use shieldwall_errors::{PROBLEM_JSON, Problem};
+use tracing::Instrument;
 
 use crate::ActixView;
 
@@ -93,38 +94,49 @@ where
         let context = self
             .perimeter
             .begin(&ActixView(request.request()), request.peer_addr());
+        if let Err(error) = self.perimeter.screen(&ActixView(request.request())) {
+            let rendered = response_to_actix(error.to_response(Some(context.request_id.as_str())));
+            let response = finish(&self.perimeter, &context, rendered);
+            return Box::pin(ready(Ok(request.into_response(response))));
+        }
         request.extensions_mut().insert(context.clone());
+        // Every log line inside carries the request id.
+        let span = tracing::info_span!("request", request_id = %context.request_id);
         let service = Rc::clone(&self.service);
         let perimeter = Arc::clone(&self.perimeter);
         // A panic may come from `call` itself or from polling its future.
-        let future = std::panic::catch_unwind(AssertUnwindSafe(move || service.call(request)));
-        Box::pin(async move {
-            let outcome = match future {
-                Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-                Err(payload) => Err(payload),
-            };
-            match outcome {
-                Ok(Ok(response)) => {
-                    let (request, response) = response.map_into_boxed_body().into_parts();
-                    Ok(ServiceResponse::new(
-                        request,
-                        finish(&perimeter, &context, response),
-                    ))
-                }
-                // The request went inside and is gone, so the answer travels as
-                // an error that carries its finished response.
-                Ok(Err(error)) => {
-                    let response = finish(&perimeter, &context, error.error_response());
-                    Err(InternalError::from_response(error, response).into())
-                }
-                Err(payload) => {
-                    let error = panic_error(payload.as_ref());
-                    let rendered = error.to_response(Some(context.request_id.as_str()));
-                    let response = finish(&perimeter, &context, response_to_actix(rendered));
-                    Err(InternalError::from_response(error, response).into())
+        let future = span
+            .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(move || service.call(request))));
+        Box::pin(
+            async move {
+                let outcome = match future {
+                    Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+                    Err(payload) => Err(payload),
+                };
+                match outcome {
+                    Ok(Ok(response)) => {
+                        let (request, response) = response.map_into_boxed_body().into_parts();
+                        Ok(ServiceResponse::new(
+                            request,
+                            finish(&perimeter, &context, response),
+                        ))
+                    }
+                    // The request went inside and is gone, so the answer travels as
+                    // an error that carries its finished response.
+                    Ok(Err(error)) => {
+                        let response = finish(&perimeter, &context, error.error_response());
+                        Err(InternalError::from_response(error, response).into())
+                    }
+                    Err(payload) => {
+                        let error = panic_error(payload.as_ref());
+                        let rendered = error.to_response(Some(context.request_id.as_str()));
+                        let response = finish(&perimeter, &context, response_to_actix(rendered));
+                        Err(InternalError::from_response(error, response).into())
+                    }
                 }
             }
-        })
+            .instrument(span),
+        )
     }
 }
 

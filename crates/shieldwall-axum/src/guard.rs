@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use axum_core::response::{IntoResponse, Response};
 use http::Request;
-use shieldwall_core::{Decision, Guard, Step};
+use shieldwall_core::{Decision, Guard, Step, append_headers};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -129,7 +129,7 @@ where
                         request.extensions_mut().insert(principal);
                     }
                     let mut response = inner.call(request).await?;
-                    response.headers_mut().extend(grant.headers);
+                    append_headers(grant.headers, response.headers_mut());
                     response
                 }
                 Decision::Reject(error) => error.into_response(),

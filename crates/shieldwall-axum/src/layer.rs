@@ -23,6 +23,7 @@ use shieldwall_core::{
 use shieldwall_errors::{PROBLEM_JSON, Problem};
 use tower_layer::Layer;
 use tower_service::Service;
+use tracing::Instrument;
 
 /// The outermost shieldwall layer for axum. Put it outside every other layer.
 ///
@@ -94,29 +95,40 @@ where
             .map(|info| info.0)
             .or_else(|| request.extensions().get::<PeerAddr>().map(|p| p.0));
         let context = self.perimeter.begin(&request, peer);
+        if let Err(error) = self.perimeter.screen(&request) {
+            let rendered = error.to_response(Some(context.request_id.as_str()));
+            let response = stamp(rendered.map(Body::from), &context);
+            return Box::pin(std::future::ready(Ok(response)));
+        }
         request.extensions_mut().insert(context.clone());
+        // Every log line inside carries the request id.
+        let span = tracing::info_span!("request", request_id = %context.request_id);
 
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let perimeter = Arc::clone(&self.perimeter);
         // A panic may come from `call` itself or from polling its future.
-        let future = std::panic::catch_unwind(AssertUnwindSafe(move || inner.call(request)));
-        Box::pin(async move {
-            let outcome = match future {
-                Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-                Err(payload) => Err(payload),
-            };
-            let response = match outcome {
-                Ok(Ok(response)) => finish(&perimeter, &context, response),
-                Ok(Err(never)) => match never {},
-                Err(payload) => {
-                    let error = panic_error(payload.as_ref());
-                    let rendered = error.to_response(Some(context.request_id.as_str()));
-                    stamp(rendered.map(Body::from), &context)
-                }
-            };
-            Ok(response)
-        })
+        let future = span
+            .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(move || inner.call(request))));
+        Box::pin(
+            async move {
+                let outcome = match future {
+                    Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+                    Err(payload) => Err(payload),
+                };
+                let response = match outcome {
+                    Ok(Ok(response)) => finish(&perimeter, &context, response),
+                    Ok(Err(never)) => match never {},
+                    Err(payload) => {
+                        let error = panic_error(payload.as_ref());
+                        let rendered = error.to_response(Some(context.request_id.as_str()));
+                        stamp(rendered.map(Body::from), &context)
+                    }
+                };
+                Ok(response)
+            }
+            .instrument(span),
+        )
     }
 }
 

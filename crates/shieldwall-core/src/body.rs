@@ -32,21 +32,40 @@ pub const DEFAULT_BODY_LIMIT: NonZeroUsize = match NonZeroUsize::new(64 * 1024) 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsonBody {
     limit: NonZeroUsize,
+    objects_only: bool,
 }
 
 impl Default for JsonBody {
     fn default() -> Self {
         Self {
             limit: DEFAULT_BODY_LIMIT,
+            objects_only: true,
         }
     }
 }
+
+/// The longest field path an error names; a longer one (map keys chosen by
+/// the client) is cut at a segment boundary.
+const MAX_FIELD_PATH: usize = 128;
 
 impl JsonBody {
     /// Accepts bodies up to `limit` bytes.
     #[must_use]
     pub fn with_limit(limit: NonZeroUsize) -> Self {
-        Self { limit }
+        Self {
+            limit,
+            ..Self::default()
+        }
+    }
+
+    /// Accepts a top-level array or scalar too. By default only a JSON object
+    /// is accepted: serde reads a struct from an array by position, which
+    /// would let `["a@example.com","pw"]` pass as a login and slip past every
+    /// rule written about key names.
+    #[must_use]
+    pub fn allow_non_object_bodies(mut self) -> Self {
+        self.objects_only = false;
+        self
     }
 
     /// The size limit in bytes.
@@ -91,6 +110,14 @@ impl JsonBody {
     pub fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
         if body.len() > self.limit.get() {
             return Err(self.too_large());
+        }
+        let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+        if self.objects_only && first != Some(b'{') {
+            return Err(if is_json(body) {
+                malformed("the request body must be a JSON object")
+            } else {
+                malformed("the request body is not valid JSON")
+            });
         }
         let mut de = serde_json::Deserializer::from_slice(body);
         let value =
@@ -146,6 +173,10 @@ fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Err
     let at_root = path == ".";
     let message = inner.to_string();
     let (code, text) = classify(&message);
+    if code == "duplicate_field" {
+        return malformed("the request body has a duplicate key")
+            .with_source(DisplayOnly::of(inner));
+    }
     let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
     if at_root && code == "invalid_type" && first != Some(b'{') && first != Some(b'[') {
         return malformed("the request body must be a JSON object")
@@ -166,8 +197,26 @@ fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Err
     };
     ApiError::new(ErrorCode::ValidationFailed)
         .with_detail("the request body has invalid fields")
-        .with_field_error(FieldError::new(field, code, text))
+        .with_field_error(FieldError::new(cap_path(field), code, text))
         .with_source(DisplayOnly::of(inner))
+}
+
+/// Cuts a path longer than [`MAX_FIELD_PATH`] at a segment boundary: map
+/// keys in a path are chosen by the client and are not echoed at length.
+fn cap_path(path: String) -> String {
+    if path.len() <= MAX_FIELD_PATH {
+        return path;
+    }
+    let mut end = 0;
+    for (index, ch) in path.char_indices() {
+        if index > MAX_FIELD_PATH {
+            break;
+        }
+        if ch == '.' || ch == '[' {
+            end = index;
+        }
+    }
+    path.get(..end).unwrap_or_default().to_owned()
 }
 
 /// Maps serde's message to a stable code and a fixed template; the message
@@ -269,9 +318,43 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_an_object_is_malformed() {
-        for body in ["123", "\"hunter2\"", "true", "null"] {
-            assert_eq!(reject(body).code(), ErrorCode::MalformedRequest, "{body}");
+        for body in [
+            "123",
+            "\"hunter2\"",
+            "true",
+            "null",
+            r#"["a@example.com", "hunter2"]"#,
+            " [1]",
+        ] {
+            let err = reject(body);
+            assert_eq!(err.code(), ErrorCode::MalformedRequest, "{body}");
+            assert!(!String::from_utf8_lossy(err.to_response(None).body()).contains("hunter2"));
         }
+        // ...unless the route asks for it.
+        let any = JsonBody::default().allow_non_object_bodies();
+        assert_eq!(any.parse::<Vec<u8>>(b"[1, 2]").unwrap(), [1, 2]);
+    }
+
+    #[test]
+    fn duplicate_fields_are_malformed() {
+        let err = reject(r#"{"email": "a", "email": "b", "fullName": "c"}"#);
+        assert_eq!(err.code(), ErrorCode::MalformedRequest);
+    }
+
+    #[test]
+    fn long_client_chosen_paths_are_cut() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Tags {
+            tags: std::collections::HashMap<String, std::collections::HashMap<String, u8>>,
+        }
+        let key = "k".repeat(500);
+        let body = format!(r#"{{"tags": {{"a": {{"{key}": "x"}}}}}}"#);
+        let err = JsonBody::default()
+            .parse::<Tags>(body.as_bytes())
+            .unwrap_err();
+        let fields = fields(&err);
+        assert_eq!(fields, [("tags.a".into(), "invalid_type".into())]);
     }
 
     #[test]

@@ -104,6 +104,10 @@ impl Decision {
 
 /// What a request that may continue carries on: the principal to attach and
 /// the headers to add to the response.
+///
+/// The headers are **appended** to the response, on both adapters and
+/// whatever the inner service answered (errors included): a guard never
+/// replaces a header that the handler or another guard set.
 #[non_exhaustive]
 #[derive(Debug, Default)]
 pub struct Grant {
@@ -132,6 +136,19 @@ impl Grant {
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
+    }
+}
+
+/// Appends every header of `from` to `to`, keeping what `to` holds.
+pub fn append_headers(from: HeaderMap, to: &mut HeaderMap) {
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in from {
+        if let Some(name) = name {
+            last = Some(name);
+        }
+        if let Some(name) = &last {
+            to.append(name.clone(), value);
+        }
     }
 }
 
@@ -214,6 +231,20 @@ mod tests {
             }
             other => panic!("expected Continue, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn grant_headers_are_appended_never_replaced() {
+        let mut response = HeaderMap::new();
+        response.insert("ratelimit", HeaderValue::from_static("\"public\";r=9"));
+        let mut grant = HeaderMap::new();
+        grant.append("ratelimit", HeaderValue::from_static("\"user\";r=59"));
+        grant.append("ratelimit", HeaderValue::from_static("\"burst\";r=1"));
+        grant.append("x-other", HeaderValue::from_static("1"));
+        append_headers(grant, &mut response);
+        let values: Vec<_> = response.get_all("ratelimit").iter().collect();
+        assert_eq!(values, ["\"public\";r=9", "\"user\";r=59", "\"burst\";r=1"]);
+        assert_eq!(response["x-other"], "1");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use client_ip::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
-pub use guard::{Decision, Grant, Guard, Step, run_guard};
+pub use guard::{Decision, Grant, Guard, Step, append_headers, run_guard};
 pub use params::path_not_found;
 pub use principal::{Principal, PrincipalKind};
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};

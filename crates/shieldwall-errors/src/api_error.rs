@@ -134,7 +134,9 @@ impl ApiError {
         }
     }
 
-    /// Logs the error once: 5xx at `error` level with the internal cause, 4xx at `debug`.
+    /// Logs the error once: 5xx at `error` level with the internal cause, 4xx
+    /// at `debug`. The adapters run every request in a span that carries its
+    /// request id, so the line can be matched to the response.
     pub fn report(&self) {
         let code = self.0.problem.code.as_str();
         match (&self.0.source, self.status().is_server_error()) {

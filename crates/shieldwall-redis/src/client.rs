@@ -36,6 +36,18 @@ impl std::fmt::Debug for Redis {
     }
 }
 
+fn escape_into(part: &str, key: &mut String) {
+    for c in part.chars() {
+        match c {
+            '%' => key.push_str("%25"),
+            ':' => key.push_str("%3A"),
+            '{' => key.push_str("%7B"),
+            '}' => key.push_str("%7D"),
+            c => key.push(c),
+        }
+    }
+}
+
 impl Redis {
     /// Connects. Fails when Redis cannot be reached within the connect
     /// timeout, so that a service notices a wrong URL at start-up.
@@ -53,7 +65,14 @@ impl Redis {
             Err(_) => return Err(StoreError::Timeout(config.connect_timeout)),
         };
         let mut pool_config = deadpool_redis::Config::from_url(config.url.as_str());
-        pool_config.pool = Some(deadpool_redis::PoolConfig::new(config.pool_size.get()));
+        let mut pool_size = deadpool_redis::PoolConfig::new(config.pool_size.get());
+        // Waiting for, opening and checking a pooled connection are bounded too.
+        pool_size.timeouts = deadpool_redis::Timeouts {
+            wait: Some(config.command_timeout),
+            create: Some(config.connect_timeout),
+            recycle: Some(config.command_timeout),
+        };
+        pool_config.pool = Some(pool_size);
         let pool = pool_config
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| StoreError::Pool(e.to_string()))?;
@@ -71,7 +90,9 @@ impl Redis {
         self.manager.clone()
     }
 
-    /// The pool of dedicated connections.
+    /// The pool of dedicated connections. Getting one is bounded by the
+    /// command timeout (waiting) and the connect timeout (opening); commands
+    /// sent on it are the caller's to bound ([`Redis::with_timeout`]).
     #[must_use]
     pub fn pool(&self) -> &Pool {
         &self.pool
@@ -89,7 +110,9 @@ impl Redis {
         &self.prefix
     }
 
-    /// `prefix:part1:part2...`.
+    /// `prefix:part1:part2...`. In each part, `%`, `:`, `{` and `}` are
+    /// percent-escaped, so a client-chosen value can neither forge another
+    /// key's structure nor pick a Redis Cluster hash slot.
     #[must_use]
     pub fn key(&self, parts: &[&str]) -> String {
         let mut key = String::with_capacity(
@@ -98,21 +121,23 @@ impl Redis {
         key.push_str(&self.prefix);
         for part in parts {
             key.push(':');
-            key.push_str(part);
+            escape_into(part, &mut key);
         }
         key
     }
 
     /// `prefix:{tag}:suffix`: every key with the same `tag` lands in the same
-    /// Redis Cluster hash slot, so one script may touch them all. Braces in
-    /// `tag` are replaced, so a client-chosen value cannot move the slot.
+    /// Redis Cluster hash slot, so one script may touch them all. Both parts
+    /// are escaped as in [`Redis::key`].
     #[must_use]
     pub fn tagged_key(&self, tag: &str, suffix: &str) -> String {
-        let tag: String = tag
-            .chars()
-            .map(|c| if c == '{' || c == '}' { '_' } else { c })
-            .collect();
-        format!("{}:{{{tag}}}:{suffix}", self.prefix)
+        let mut key = String::with_capacity(self.prefix.len() + tag.len() + suffix.len() + 4);
+        key.push_str(&self.prefix);
+        key.push_str(":{");
+        escape_into(tag, &mut key);
+        key.push_str("}:");
+        escape_into(suffix, &mut key);
+        key
     }
 
     /// Runs `future` under the command timeout.

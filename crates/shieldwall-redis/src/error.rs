@@ -14,10 +14,10 @@ pub enum StoreError {
     #[error("redis did not answer within {0:?}")]
     Timeout(Duration),
     /// Redis cannot be reached, or the connection broke.
-    #[error("redis is unreachable: {0}")]
+    #[error("redis is unreachable")]
     Unavailable(#[source] redis::RedisError),
     /// Redis answered with an error, or an answer of an unexpected type.
-    #[error("redis command failed: {0}")]
+    #[error("redis command failed")]
     Command(#[source] redis::RedisError),
     /// No pooled connection could be had.
     #[error("no pooled redis connection: {0}")]

@@ -34,8 +34,14 @@ async fn keys_are_prefixed_and_hash_tags_cannot_be_moved() {
         format!("{prefix}:{{user-1}}:tokens")
     );
     assert_eq!(
-        redis.tagged_key("a}{b", "x"),
-        format!("{prefix}:{{a__b}}:x")
+        redis.tagged_key("a}{b", "x:y"),
+        format!("{prefix}:{{a%7D%7Bb}}:x%3Ay")
+    );
+    // A client-chosen part cannot forge structure: these two differ.
+    assert_ne!(redis.key(&["a:b", "c"]), redis.key(&["a", "b:c"]));
+    assert_eq!(
+        redis.key(&["100%", "{x}"]),
+        format!("{prefix}:100%25:%7Bx%7D")
     );
 
     // Prefixed keys really land in Redis under the prefix.

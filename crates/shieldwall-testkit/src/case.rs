@@ -15,6 +15,9 @@ pub struct TestRequest {
     pub body: Vec<u8>,
     /// The socket peer the in-process runners pretend to be.
     pub peer: SocketAddr,
+    /// Send the body without `Content-Length` (chunked over a socket), so
+    /// that only the limit applied while reading can stop it.
+    pub chunked: bool,
 }
 
 /// The peer the in-process runners use unless a case says otherwise.
@@ -31,7 +34,15 @@ impl TestRequest {
             peer: DEFAULT_PEER
                 .parse()
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 40000))),
+            chunked: false,
         }
+    }
+
+    /// Sends the body without `Content-Length`.
+    #[must_use]
+    pub fn chunked(mut self) -> Self {
+        self.chunked = true;
+        self
     }
 
     /// `GET target`.
@@ -159,6 +170,8 @@ pub enum HeaderExpect {
     Absent,
     /// Present, any value.
     Present,
+    /// Exactly these values, in this order.
+    All(Vec<String>),
 }
 
 /// What the request id of the answer must be.
@@ -231,6 +244,16 @@ impl Expect {
         self
     }
 
+    /// A header must have exactly these values, in order.
+    #[must_use]
+    pub fn header_values(mut self, name: &str, values: &[&str]) -> Self {
+        self.headers.push((
+            name.to_owned(),
+            HeaderExpect::All(values.iter().map(|v| (*v).to_owned()).collect()),
+        ));
+        self
+    }
+
     /// A header must be present.
     #[must_use]
     pub fn has_header(mut self, name: &str) -> Self {
@@ -288,6 +311,16 @@ impl Expect {
                     failures.push(format!("header {name} should be absent, is {got:?}"));
                 }
                 (HeaderExpect::Present, None) => failures.push(format!("header {name} missing")),
+                (HeaderExpect::All(want), _) => {
+                    let all: Vec<String> = observed
+                        .header_all(name)
+                        .iter()
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                        .collect();
+                    if &all != want {
+                        failures.push(format!("header {name}: {all:?} instead of {want:?}"));
+                    }
+                }
                 _ => {}
             }
         }
@@ -297,7 +330,10 @@ impl Expect {
                 got => failures.push(format!("body {got:?} instead of {want}")),
             }
         }
-        let everything = format!("{:?} {}", observed.headers, observed.text());
+        let mut everything = observed.text();
+        for (name, value) in &observed.headers {
+            everything.push_str(&format!("\n{name}: {}", String::from_utf8_lossy(value)));
+        }
         for secret in &self.never {
             if everything.contains(secret.as_str()) {
                 failures.push(format!("answer contains {secret:?}"));
@@ -397,4 +433,70 @@ pub fn assert_cases(runs: &[(&str, Vec<Observed>)], cases: &[Case]) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observed(headers: &[(&str, &str)], body: &str) -> Observed {
+        Observed {
+            status: 200,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn never_sees_secrets_in_headers_and_body() {
+        let expect = Expect::status(200).never("hunter2");
+        assert!(
+            expect
+                .failures(&observed(&[("x-request-id", ID)], "fine"))
+                .is_empty()
+        );
+        let in_header = observed(&[("x-request-id", ID), ("x-debug", "pw=hunter2")], "fine");
+        assert_eq!(expect.failures(&in_header).len(), 1);
+        let in_body = observed(&[("x-request-id", ID)], "pw=hunter2");
+        assert_eq!(expect.failures(&in_body).len(), 1);
+    }
+
+    #[test]
+    fn every_rule_can_fail() {
+        let o = observed(&[("x-request-id", ID), ("a", "1"), ("a", "2")], "{}");
+        assert!(Expect::status(201).failures(&o).len() == 1);
+        assert!(Expect::status(200).header("a", "2").failures(&o).len() == 1);
+        assert!(
+            Expect::status(200)
+                .header_values("a", &["1"])
+                .failures(&o)
+                .len()
+                == 1
+        );
+        assert!(
+            Expect::status(200)
+                .header_values("a", &["1", "2"])
+                .failures(&o)
+                .is_empty()
+        );
+        assert!(Expect::status(200).no_header("a").failures(&o).len() == 1);
+        assert!(Expect::status(200).has_header("b").failures(&o).len() == 1);
+        assert!(
+            Expect::status(200)
+                .json(serde_json::json!([]))
+                .failures(&o)
+                .len()
+                == 1
+        );
+        assert!(Expect::status(200).request_id("other").failures(&o).len() == 1);
+        // A problem expectation on a plain JSON body fails on type, code, members.
+        assert!(!Expect::problem(200, "NOT_FOUND").failures(&o).is_empty());
+        // No request id at all.
+        assert!(!Expect::status(200).failures(&observed(&[], "")).is_empty());
+    }
 }

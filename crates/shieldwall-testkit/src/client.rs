@@ -27,12 +27,40 @@ pub fn send(addr: SocketAddr, request: &TestRequest) -> io::Result<Observed> {
         head.extend_from_slice(value);
         head.extend_from_slice(b"\r\n");
     }
-    if !request.body.is_empty() || matches!(request.method.as_str(), "POST" | "PUT" | "PATCH") {
+    let sets_length = request
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+    if request.chunked {
+        head.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    } else if !sets_length
+        && (!request.body.is_empty() || matches!(request.method.as_str(), "POST" | "PUT" | "PATCH"))
+    {
         head.extend_from_slice(format!("content-length: {}\r\n", request.body.len()).as_bytes());
     }
     head.extend_from_slice(b"\r\n");
     stream.write_all(&head)?;
-    stream.write_all(&request.body)?;
+    let sent = if request.chunked {
+        let mut chunked = Vec::new();
+        for chunk in request.body.chunks(8 * 1024) {
+            chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            chunked.extend_from_slice(chunk);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        stream.write_all(&chunked)
+    } else {
+        stream.write_all(&request.body)
+    };
+    // The server may answer early (413) and close while we still send.
+    if let Err(e) = sent
+        && !matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        )
+    {
+        return Err(e);
+    }
     let mut raw = Vec::new();
     match stream.read_to_end(&mut raw) {
         Ok(_) => {}

@@ -61,9 +61,9 @@ impl ServerProcess {
             ));
         }
         let mut command = Command::new(binary);
+        clean_env(&mut command);
         command
             .env("SHIELDWALL_ADDR", "127.0.0.1:0")
-            .env_remove("REDIS_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -92,11 +92,16 @@ impl ServerProcess {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Some(addr) = line.strip_prefix("listening on http://") {
-                        let _ = tx.send(addr.trim().to_owned());
-                    }
+                    let addr = line
+                        .strip_prefix("listening on http://")
+                        .map(|a| a.trim().to_owned());
+                    // Keep the line before signalling, so a reader woken by the
+                    // address finds everything printed up to it.
                     if let Ok(mut lines) = output.lock() {
                         lines.push(line);
+                    }
+                    if let Some(addr) = addr {
+                        let _ = tx.send(addr);
                     }
                 }
             });
@@ -156,12 +161,23 @@ impl Drop for ServerProcess {
     }
 }
 
+/// Removes the demo's variables that the developer's shell may hold, so that
+/// only what a test sets reaches the server.
+fn clean_env(command: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("SHIELDWALL_") || key == "REDIS_URL" {
+            command.env_remove(key.as_ref());
+        }
+    }
+}
+
 /// Runs a program that must refuse to start, and returns its exit status and output.
 pub fn run_to_exit(binary: &Path, env: &[(&str, &str)]) -> Result<(Option<i32>, String), String> {
     let mut command = Command::new(binary);
+    clean_env(&mut command);
     command
         .env("SHIELDWALL_ADDR", "127.0.0.1:0")
-        .env_remove("REDIS_URL")
         .stdin(Stdio::null());
     for (key, value) in env {
         command.env(key, value);

@@ -129,10 +129,18 @@ mod axum_app {
                 "/guarded",
                 get(
                     |axum::Extension(p): axum::Extension<Principal>| async move {
-                        Json(serde_json::json!({"principal": p.id()}))
+                        (
+                            [("x-guard", "handler")],
+                            Json(serde_json::json!({"principal": p.id()})),
+                        )
                     },
                 )
                 .layer(GuardLayer::new(DemoGuard)),
+            )
+            .route(
+                "/guarded-fail",
+                get(|| async { Err::<(), _>(ApiError::new(ErrorCode::NotFound)) })
+                    .layer(GuardLayer::new(DemoGuard)),
             )
             .route(
                 "/items/{id}",
@@ -150,7 +158,10 @@ mod axum_app {
             let mut builder = http::Request::builder()
                 .method(r.method.as_str())
                 .uri(r.target.as_str());
-            if !r.body.is_empty() && !r.headers.iter().any(|(n, _)| n == "content-length") {
+            if !r.chunked
+                && !r.body.is_empty()
+                && !r.headers.iter().any(|(n, _)| n == "content-length")
+            {
                 builder = builder.header("content-length", r.body.len());
             }
             for (name, value) in &r.headers {
@@ -194,11 +205,13 @@ mod actix_app {
         ClientIp, GuardMiddleware, Json, Path, RequestId, Shieldwall, resource,
     };
 
-    async fn guarded(request: actix_web::HttpRequest) -> Json<serde_json::Value> {
+    async fn guarded(request: actix_web::HttpRequest) -> HttpResponse {
         let id = shieldwall_actix::ActixView(&request)
             .principal()
             .map(|p| p.id().to_owned());
-        Json(serde_json::json!({"principal": id}))
+        HttpResponse::Ok()
+            .insert_header(("x-guard", "handler"))
+            .json(serde_json::json!({"principal": id}))
     }
 
     pub(super) async fn run(cases: &[Case]) -> Vec<Observed> {
@@ -241,6 +254,14 @@ mod actix_app {
                             .wrap(GuardMiddleware::new(DemoGuard)),
                     )
                     .service(
+                        resource("/guarded-fail")
+                            .get(|| async {
+                                Err::<HttpResponse, _>(ApiError::new(ErrorCode::NotFound))
+                            })
+                            .into_inner()
+                            .wrap(GuardMiddleware::new(DemoGuard)),
+                    )
+                    .service(
                         resource("/items/{id}")
                             .get(|Path(id): Path<u32>| async move {
                                 Json(serde_json::json!({"id": id}))
@@ -271,7 +292,13 @@ mod actix_app {
             }
             // An error travels to the server, which sends its `error_response`;
             // do the same here.
-            let response = match test::try_call_service(&app, request.to_request()).await {
+            let mut request = request.to_request();
+            if r.chunked {
+                request
+                    .headers_mut()
+                    .remove(actix_web::http::header::CONTENT_LENGTH);
+            }
+            let response = match test::try_call_service(&app, request).await {
                 Ok(response) => response.into_parts().1,
                 Err(error) => error.error_response(),
             };
@@ -484,9 +511,48 @@ fn cases() -> Vec<Case> {
             "guard lets through, attaches the principal and adds headers",
             TestRequest::get("/guarded").header("x-demo-key", "open-sesame"),
             Expect::status(200)
-                .header("x-guard", "passed")
+                .header_values("x-guard", &["handler", "passed"])
                 .json(serde_json::json!({"principal": "demo"})),
         ),
+        Case::new(
+            "guard headers reach error answers too",
+            TestRequest::get("/guarded-fail").header("x-demo-key", "open-sesame"),
+            Expect::problem(404, "NOT_FOUND").header_values("x-guard", &["passed"]),
+        ),
+        Case::new(
+            "encoded unreserved characters in the path",
+            TestRequest::get("/heal%74h"),
+            Expect::problem(404, "NOT_FOUND"),
+        ),
+        Case::new(
+            "encoded dots in the path",
+            TestRequest::get("/items/%2e%2e/3"),
+            Expect::problem(404, "NOT_FOUND"),
+        ),
+        Case::new(
+            "streamed body over 64 KiB, no content-length",
+            TestRequest::post("/echo")
+                .header("content-type", "application/json")
+                .body(format!("{{\"name\":\"{}\"}}", "a".repeat(70 * 1024)))
+                .chunked(),
+            Expect::problem(413, "PAYLOAD_TOO_LARGE"),
+        ),
+        Case::new(
+            "streamed body within the limit",
+            TestRequest::post("/echo").json(r#"{"name":"Ada"}"#).chunked(),
+            Expect::status(200).json(serde_json::json!({"name": "Ada", "age": null})),
+        ),
+        Case::new(
+            "json array where an object belongs",
+            TestRequest::post("/echo").json(r#"["hunter2", 3]"#),
+            Expect::problem(400, "MALFORMED_REQUEST").never(SECRET),
+        ),
+        Case::new(
+            "duplicate keys",
+            TestRequest::post("/echo").json(r#"{"name":"a","name":"b"}"#),
+            Expect::problem(400, "MALFORMED_REQUEST"),
+        ),
+
     ]
 }
 

@@ -129,7 +129,7 @@ const DEFAULT_CORS: &str = "https://myapp.com,https://admin.myapp.com";
 impl DemoConfig {
     /// Reads every variable; the first bad one stops with an error naming it.
     pub fn from_source<S: Source + ?Sized>(env: &S) -> Result<Self, EnvError> {
-        let addr = match env.get("SHIELDWALL_ADDR") {
+        let addr = match env.get("SHIELDWALL_ADDR")? {
             Some(v) => v.parse().map_err(|_| {
                 bad(
                     "SHIELDWALL_ADDR",
@@ -139,11 +139,11 @@ impl DemoConfig {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
         let redis = env
-            .get("REDIS_URL")
+            .get("REDIS_URL")?
             .map(|url| RedisConfig::new(&url).map_err(|e| bad("REDIS_URL", e.to_string())))
             .transpose()?;
 
-        let (jwt_secret, jwt_secret_origin) = match env.get("SHIELDWALL_JWT_SECRET") {
+        let (jwt_secret, jwt_secret_origin) = match env.get("SHIELDWALL_JWT_SECRET")? {
             Some(secret) if secret.len() < 32 => {
                 return Err(bad(
                     "SHIELDWALL_JWT_SECRET",
@@ -161,12 +161,12 @@ impl DemoConfig {
         let jwt_ttl = seconds(env, "SHIELDWALL_JWT_TTL_SECS", 900, 1, 86_400)?;
         let jwt_leeway = seconds(env, "SHIELDWALL_JWT_LEEWAY_SECS", 30, 0, 300)?;
 
-        let (users_text, users_origin) = match env.get("SHIELDWALL_DEMO_USERS") {
+        let (users_text, users_origin) = match env.get("SHIELDWALL_DEMO_USERS")? {
             Some(v) => (v, Origin::Environment),
             None => (DEFAULT_USERS.to_owned(), Origin::Default),
         };
         let users = parse_users(&users_text)?;
-        let (signing_keys, signing_keys_origin) = match env.get("SHIELDWALL_SIGNING_KEYS") {
+        let (signing_keys, signing_keys_origin) = match env.get("SHIELDWALL_SIGNING_KEYS")? {
             Some(v) => (parse_signing_keys(&v, &users)?, Origin::Environment),
             None => {
                 let owner = users.first().map(|u| u.email.clone()).unwrap_or_default();
@@ -180,7 +180,7 @@ impl DemoConfig {
         };
 
         let limit = |var: &'static str, default: &str| -> Result<Limit, EnvError> {
-            env.get(var)
+            env.get(var)?
                 .as_deref()
                 .unwrap_or(default)
                 .parse()
@@ -191,28 +191,34 @@ impl DemoConfig {
         let limit_user = limit("SHIELDWALL_LIMIT_USER", "60/1m")?;
 
         let trusted_proxies = env
-            .get("SHIELDWALL_TRUSTED_PROXIES")
+            .get("SHIELDWALL_TRUSTED_PROXIES")?
             .unwrap_or_default()
             .parse()
             .map_err(|e: shieldwall_core::ClientIpConfigError| {
                 bad("SHIELDWALL_TRUSTED_PROXIES", e.to_string())
             })?;
         let cors_origins = parse_origins(
-            &env.get("SHIELDWALL_CORS_ORIGINS")
+            &env.get("SHIELDWALL_CORS_ORIGINS")?
                 .unwrap_or_else(|| DEFAULT_CORS.to_owned()),
         )?;
         let require_https = match env
-            .get("SHIELDWALL_REQUIRE_HTTPS")
+            .get("SHIELDWALL_REQUIRE_HTTPS")?
             .map(|v| v.to_ascii_lowercase())
             .as_deref()
         {
             None | Some("false") => false,
-            Some("true") => true,
+            // Accepting `true` without enforcing it would be a silent hole.
+            Some("true") => {
+                return Err(bad(
+                    "SHIELDWALL_REQUIRE_HTTPS",
+                    "HTTPS enforcement is not available in this version of the demo; enforce it at your TLS proxy",
+                ));
+            }
             Some(_) => return Err(bad("SHIELDWALL_REQUIRE_HTTPS", "must be true or false")),
         };
         match (
-            env.get("SHIELDWALL_TLS_CERT"),
-            env.get("SHIELDWALL_TLS_KEY"),
+            env.get("SHIELDWALL_TLS_CERT")?,
+            env.get("SHIELDWALL_TLS_KEY")?,
         ) {
             (None, None) => {}
             (Some(_), None) => {
@@ -234,16 +240,19 @@ impl DemoConfig {
                 ));
             }
         }
-        let audit = match env.get("SHIELDWALL_AUDIT").as_deref() {
-            None | Some("stdout") => AuditTarget::Stdout,
-            Some("off") => AuditTarget::Off,
-            Some("redis") if redis.is_none() => {
-                return Err(bad("SHIELDWALL_AUDIT", "`redis` needs REDIS_URL"));
-            }
-            Some("redis") => AuditTarget::Redis,
-            Some(path) => AuditTarget::File(PathBuf::from(path)),
+        let audit = match env.get("SHIELDWALL_AUDIT")? {
+            None => AuditTarget::Stdout,
+            Some(value) => match value.to_ascii_lowercase().as_str() {
+                "stdout" => AuditTarget::Stdout,
+                "off" => AuditTarget::Off,
+                "redis" if redis.is_none() => {
+                    return Err(bad("SHIELDWALL_AUDIT", "`redis` needs REDIS_URL"));
+                }
+                "redis" => AuditTarget::Redis,
+                _ => AuditTarget::File(PathBuf::from(value)),
+            },
         };
-        let on_store_error = match env.get("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR").as_deref() {
+        let on_store_error = match env.get("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR")?.as_deref() {
             None | Some("closed") => OnStoreError::Closed,
             Some("open") => OnStoreError::Open,
             Some("memory") => OnStoreError::Memory,
@@ -286,7 +295,7 @@ fn random_secret() -> Secret {
 }
 
 fn text<S: Source + ?Sized>(env: &S, var: &'static str, default: &str) -> Result<String, EnvError> {
-    let value = env.get(var).unwrap_or_else(|| default.to_owned());
+    let value = env.get(var)?.unwrap_or_else(|| default.to_owned());
     if value.len() > 256 || value.chars().any(char::is_control) {
         return Err(bad(
             var,
@@ -303,7 +312,7 @@ fn seconds<S: Source + ?Sized>(
     min: u64,
     max: u64,
 ) -> Result<Duration, EnvError> {
-    let value = match env.get(var) {
+    let value = match env.get(var)? {
         Some(v) => v
             .trim()
             .parse::<u64>()
@@ -413,37 +422,56 @@ fn parse_origins(text: &str) -> Result<Vec<String>, EnvError> {
     const VAR: &str = "SHIELDWALL_CORS_ORIGINS";
     let mut origins = Vec::new();
     for origin in text.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        let rest = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))
-            .ok_or_else(|| {
-                bad(
-                    VAR,
-                    format!("`{origin}` must start with https:// or http://"),
-                )
-            })?;
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => {
-                (host, Some(port))
-            }
-            _ => (rest, None),
-        };
-        let host_ok = !host.is_empty()
-            && host.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':')
-            });
-        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-        if !host_ok || !port_ok || origin != origin.to_ascii_lowercase() {
+        if !is_origin(origin) {
             return Err(bad(
                 VAR,
                 format!(
-                    "`{origin}` is not an origin (lowercase scheme://host[:port], no path, no `*`)"
+                    "`{origin}` is not an origin as a browser sends it \
+                     (lowercase scheme://host[:port], no path, no `*`, no default port)"
                 ),
             ));
         }
         origins.push(origin.to_owned());
     }
     Ok(origins)
+}
+
+/// `http(s)://host[:port]` exactly as a browser serializes an origin.
+fn is_origin(origin: &str) -> bool {
+    let (rest, default_port) = if let Some(rest) = origin.strip_prefix("https://") {
+        (rest, "443")
+    } else if let Some(rest) = origin.strip_prefix("http://") {
+        (rest, "80")
+    } else {
+        return false;
+    };
+    let (host_ok, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+        match bracketed.split_once(']') {
+            Some((ip, after)) => (
+                ip.parse::<std::net::Ipv6Addr>().is_ok() && ip == ip.to_ascii_lowercase(),
+                match after.strip_prefix(':') {
+                    Some(port) => Some(port),
+                    None if after.is_empty() => None,
+                    None => return false,
+                },
+            ),
+            None => return false,
+        }
+    } else {
+        let (host, port) = match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        };
+        let ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'));
+        (ok, port)
+    };
+    let port_ok = port.is_none_or(|p| {
+        p != default_port && !p.starts_with('0') && p.parse::<u16>().is_ok_and(|p| p > 0)
+    });
+    host_ok && port_ok
 }
 
 #[cfg(test)]
@@ -527,6 +555,11 @@ mod tests {
             ("SHIELDWALL_CORS_ORIGINS", "*"),
             ("SHIELDWALL_CORS_ORIGINS", "https://myapp.com/path"),
             ("SHIELDWALL_CORS_ORIGINS", "HTTPS://MyApp.com"),
+            ("SHIELDWALL_CORS_ORIGINS", "https://myapp.com:443"),
+            ("SHIELDWALL_CORS_ORIGINS", "http://myapp.com:80"),
+            ("SHIELDWALL_CORS_ORIGINS", "https://user@myapp.com"),
+            ("SHIELDWALL_CORS_ORIGINS", "https://[::1"),
+            ("SHIELDWALL_REQUIRE_HTTPS", "true"),
             ("SHIELDWALL_REQUIRE_HTTPS", "yes"),
             ("SHIELDWALL_TLS_CERT", "/tmp/cert.pem"),
             ("SHIELDWALL_AUDIT", "redis"),
@@ -561,8 +594,11 @@ mod tests {
                 "carol-1:carol@example.com:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
             ),
             ("SHIELDWALL_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
-            ("SHIELDWALL_CORS_ORIGINS", "http://localhost:3000"),
-            ("SHIELDWALL_REQUIRE_HTTPS", "TRUE"),
+            (
+                "SHIELDWALL_CORS_ORIGINS",
+                "http://localhost:3000, http://[::1]:8080, https://[2001:db8::1]",
+            ),
+            ("SHIELDWALL_REQUIRE_HTTPS", "FALSE"),
             ("SHIELDWALL_AUDIT", "/tmp/audit.jsonl"),
             ("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR", "memory"),
         ])
@@ -571,9 +607,18 @@ mod tests {
         assert_eq!(c.users[0].email, "carol@example.com");
         assert!(c.users[0].password.ct_eq(b"pass:with:colons"));
         assert_eq!(c.signing_keys[0].secret.len(), 32);
-        assert!(c.require_https);
+        assert!(!c.require_https);
         assert_eq!(c.audit, AuditTarget::File("/tmp/audit.jsonl".into()));
         assert_eq!(c.on_store_error, OnStoreError::Memory);
-        assert_eq!(c.cors_origins, ["http://localhost:3000"]);
+        assert_eq!(
+            c.cors_origins,
+            [
+                "http://localhost:3000",
+                "http://[::1]:8080",
+                "https://[2001:db8::1]"
+            ]
+        );
+        let stdout = parse(&[("SHIELDWALL_AUDIT", "STDOUT")]).unwrap();
+        assert_eq!(stdout.audit, AuditTarget::Stdout);
     }
 }

@@ -21,8 +21,9 @@ impl std::error::Error for EnvError {}
 
 /// Where values come from: the process environment, or a list in tests.
 pub trait Source {
-    /// The value of `var`, if set (an empty value counts as unset).
-    fn get(&self, var: &str) -> Option<String>;
+    /// The value of `var`, if set (an empty value counts as unset); an error
+    /// when it is not valid UTF-8.
+    fn get(&self, var: &'static str) -> Result<Option<String>, EnvError>;
 }
 
 /// The process environment.
@@ -30,17 +31,22 @@ pub trait Source {
 pub struct ProcessEnv;
 
 impl Source for ProcessEnv {
-    fn get(&self, var: &str) -> Option<String> {
-        std::env::var(var).ok().filter(|v| !v.is_empty())
+    fn get(&self, var: &'static str) -> Result<Option<String>, EnvError> {
+        match std::env::var(var) {
+            Ok(value) => Ok(Some(value).filter(|v| !v.is_empty())),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(bad(var, "is not valid UTF-8")),
+        }
     }
 }
 
 impl Source for [(&str, &str)] {
-    fn get(&self, var: &str) -> Option<String> {
-        self.iter()
+    fn get(&self, var: &'static str) -> Result<Option<String>, EnvError> {
+        Ok(self
+            .iter()
             .find(|(k, _)| *k == var)
             .map(|(_, v)| (*v).to_owned())
-            .filter(|v| !v.is_empty())
+            .filter(|v| !v.is_empty()))
     }
 }
 

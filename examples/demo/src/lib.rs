@@ -106,6 +106,11 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
             c.signing_keys_origin.describe()
         );
     }
+    // Say plainly what the variables configure but this version does not enforce yet.
+    println!(
+        "not enforced yet: rate limits (SHIELDWALL_LIMIT_*), CORS (SHIELDWALL_CORS_ORIGINS), \
+         audit events (SHIELDWALL_AUDIT), security headers; their crates are not in this version"
+    );
     if !c.trusted_proxies.is_empty() {
         let proxies: Vec<String> = c
             .trusted_proxies

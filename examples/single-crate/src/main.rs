@@ -70,7 +70,11 @@ async fn main() -> ExitCode {
         token: Secret::from("s3cr3t-token"),
     };
     println!("the guard's secret in a log line: {:?}", guard.token);
-    for token in [None, Some("wrong"), Some("s3cr3t-token")] {
+    for (label, token) in [
+        ("no token", None),
+        ("a wrong token", Some("wrong")),
+        ("the right token", Some("s3cr3t-token")),
+    ] {
         let outcome = match run_guard(&guard, &request(token)).await {
             Decision::Continue(grant) => format!(
                 "continue as {:?}",
@@ -79,7 +83,7 @@ async fn main() -> ExitCode {
             Decision::Reject(err) => format!("reject: {}", err.code()),
             Decision::Respond(response) => format!("respond {}", response.status()),
         };
-        println!("token {token:?}: {outcome}");
+        println!("{label}: {outcome}");
     }
 
     // 3. An error as the client sees it: the internal cause stays inside.

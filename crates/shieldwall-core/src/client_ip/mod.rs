@@ -65,7 +65,7 @@ impl TrustedProxies {
     /// Trusts these networks.
     #[must_use]
     pub fn from_networks(networks: impl IntoIterator<Item = IpNet>) -> Self {
-        Self(networks.into_iter().map(|n| n.trunc()).collect())
+        Self(networks.into_iter().map(normalize_net).collect())
     }
 
     /// Whether `ip` (IPv4-mapped folded to IPv4) is a trusted proxy.
@@ -107,19 +107,23 @@ impl FromStr for TrustedProxies {
                     }
                 },
             };
-            // Store IPv4-mapped networks as IPv4 so that lookups, which fold
-            // addresses, match them.
-            let net = match net {
-                IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
-                    Some(v4) => IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96).unwrap_or(net),
-                    None => net,
-                },
-                _ => net,
-            };
-            networks.push(net.trunc());
+            networks.push(normalize_net(net));
         }
         Ok(Self(networks))
     }
+}
+
+/// Stores an IPv4-mapped network as IPv4, so that lookups, which fold
+/// addresses, match it; truncates host bits.
+fn normalize_net(net: IpNet) -> IpNet {
+    let net = match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96).unwrap_or(net),
+            None => net,
+        },
+        _ => net,
+    };
+    net.trunc()
 }
 
 /// Which forwarding header the trusted proxies set.
@@ -248,14 +252,16 @@ impl ClientIpResolver {
         let mut hops = 0usize;
         let mut leftmost_trusted = None;
         for line in lines.iter().rev() {
-            let Ok(line) = std::str::from_utf8(line) else {
-                return peer;
-            };
-            for entry in line.rsplit(',') {
+            // Entries are judged one by one from the right: bytes a client put
+            // to the left of the entry that decides are never read.
+            for entry in line.rsplit(|b| *b == b',') {
                 hops += 1;
                 if hops > self.max_hops.get() {
                     return peer;
                 }
+                let Ok(entry) = std::str::from_utf8(entry) else {
+                    return peer;
+                };
                 let node = match self.header {
                     ForwardedHeader::XForwardedFor => parse::parse_node(entry),
                     ForwardedHeader::Forwarded => parse::forwarded_for(entry),
@@ -367,6 +373,15 @@ mod tests {
             r.resolve_from_values(ip("10.0.0.2"), [&b"\xff\xfe1.2.3.4"[..]]),
             ip("10.0.0.2")
         );
+        // Invalid bytes to the left of the client's entry are never read.
+        assert_eq!(
+            r.resolve_from_values(ip("10.0.0.2"), [&b"\xff, 198.51.100.7"[..]]),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            r.resolve_from_values(ip("10.0.0.2"), [&b"\xff\xfe"[..], &b"198.51.100.7"[..]]),
+            ip("198.51.100.7")
+        );
     }
 
     #[test]
@@ -413,6 +428,15 @@ mod tests {
         assert_eq!(r.resolve(&req, ip("10.0.0.2")), ip("198.51.100.7"));
         req.headers_mut().remove("x-forwarded-for");
         assert_eq!(r.resolve(&req, ip("10.0.0.2")), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn mapped_networks_match_from_either_constructor() {
+        let net: IpNet = "::ffff:10.0.0.0/104".parse().unwrap();
+        let t = TrustedProxies::from_networks([net]);
+        assert!(t.contains(ip("10.1.2.3")));
+        assert!(t.contains(ip("::ffff:10.1.2.3")));
+        assert_eq!(t, "::ffff:10.0.0.0/104".parse().unwrap());
     }
 
     #[test]
