@@ -9,6 +9,8 @@ mod params;
 mod principal;
 mod request_id;
 mod secret;
+mod store;
+mod throttle;
 mod view;
 
 pub use body::{DEFAULT_BODY_LIMIT, JsonBody};
@@ -19,10 +21,12 @@ pub use client_ip::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
 pub use guard::{Decision, Grant, Guard, Step, append_headers, run_guard};
-pub use params::path_not_found;
-pub use principal::{Principal, PrincipalKind};
+pub use params::{claims_of, path_not_found};
+pub use principal::{Attributes, Principal, PrincipalKind};
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 pub use secret::Secret;
+pub use store::StoreError;
+pub use throttle::LogThrottle;
 pub use view::{Ambiguous, PeerAddr, RequestView};
 
 /// The error vocabulary, re-exported.

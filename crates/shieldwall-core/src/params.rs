@@ -10,3 +10,65 @@ use shieldwall_errors::{ApiError, ErrorCode, Source};
 pub fn path_not_found(source: impl Into<Source>) -> ApiError {
     ApiError::new(ErrorCode::NotFound).with_source(source)
 }
+
+/// The principal's attributes (a verified token's claims) as `T`.
+///
+/// 500 when no guard attached a principal with attributes (the route lacks
+/// its guard: a server mistake, not the client's); 401 `INVALID_TOKEN` when
+/// the claims lack what `T` needs (the credential does not carry it). The
+/// deserializer's message, which may quote claim values, stays in the logs.
+pub fn claims_of<T: serde::de::DeserializeOwned>(
+    principal: Option<&crate::Principal>,
+) -> Result<T, ApiError> {
+    let attributes = principal
+        .and_then(crate::Principal::attributes_value)
+        .ok_or_else(|| {
+            ApiError::internal(
+                "no verified claims on this request: is the route behind its bearer guard?",
+            )
+        })?;
+    T::deserialize(attributes).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidToken)
+            .with_detail("the token lacks a claim this route needs")
+            .with_source(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::Principal;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Mine {
+        sub: String,
+        tenant: String,
+    }
+
+    #[test]
+    fn claims_come_from_the_principal_attributes() {
+        let attrs = Arc::new(serde_json::json!({"sub": "u1", "tenant": "t9", "extra": 1}));
+        let p = Principal::user("u1").with_attributes(attrs);
+        assert_eq!(
+            claims_of::<Mine>(Some(&p)).unwrap(),
+            Mine {
+                sub: "u1".into(),
+                tenant: "t9".into()
+            }
+        );
+        let lacking =
+            Principal::user("u1").with_attributes(Arc::new(serde_json::json!({"sub": "u1"})));
+        assert_eq!(
+            claims_of::<Mine>(Some(&lacking)).unwrap_err().code(),
+            ErrorCode::InvalidToken
+        );
+        assert_eq!(
+            claims_of::<Mine>(None).unwrap_err().code(),
+            ErrorCode::InternalError
+        );
+        let not_object = Principal::user("u1").with_attributes(Arc::new(serde_json::json!([1])));
+        assert!(not_object.attributes().is_none());
+    }
+}

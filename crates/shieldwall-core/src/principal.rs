@@ -40,7 +40,13 @@ struct Inner {
     id: String,
     kind: PrincipalKind,
     scopes: Vec<String>,
+    attributes: Option<Arc<serde_json::Value>>,
 }
+
+/// What the credential said about the principal beyond id and scopes, for
+/// example a verified token's claims: a JSON object. Read it with
+/// [`crate::claims_of`].
+pub type Attributes = serde_json::Map<String, serde_json::Value>;
 
 impl Principal {
     /// A user principal.
@@ -71,6 +77,7 @@ impl Principal {
             id,
             kind,
             scopes: Vec::new(),
+            attributes: None,
         }))
     }
 
@@ -86,6 +93,35 @@ impl Principal {
         scopes.dedup();
         let inner = Arc::unwrap_or_clone(self.0);
         Self(Arc::new(Inner { scopes, ..inner }))
+    }
+
+    /// Attaches what the credential said (a verified token's claims), a JSON
+    /// object; any other value is ignored.
+    #[must_use]
+    pub fn with_attributes(self, attributes: Arc<serde_json::Value>) -> Self {
+        if !attributes.is_object() {
+            return self;
+        }
+        let inner = Arc::unwrap_or_clone(self.0);
+        Self(Arc::new(Inner {
+            attributes: Some(attributes),
+            ..inner
+        }))
+    }
+
+    /// What the credential said, if the guard attached it.
+    #[must_use]
+    pub fn attributes(&self) -> Option<&Attributes> {
+        self.0
+            .attributes
+            .as_deref()
+            .and_then(serde_json::Value::as_object)
+    }
+
+    /// The attributes as a JSON value (an object), for deserializing without a copy.
+    #[must_use]
+    pub fn attributes_value(&self) -> Option<&serde_json::Value> {
+        self.0.attributes.as_deref()
     }
 
     /// The principal's id (user id, or the owner of an API key).
@@ -131,6 +167,7 @@ impl fmt::Debug for Principal {
             .field("id", &self.0.id)
             .field("kind", &self.0.kind)
             .field("scopes", &self.0.scopes)
+            .field("attributes", &self.attributes().map(serde_json::Map::len))
             .finish()
     }
 }

@@ -1,0 +1,307 @@
+//! The registered claims: types, presence, time and audience rules.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Number, Value};
+
+use crate::{TokenErrorKind, TokenRejection};
+
+/// The longest `jti` accepted (it becomes a store key).
+pub const MAX_JTI_LEN: usize = 256;
+
+#[derive(Clone, Debug)]
+pub(crate) struct Rules {
+    pub(crate) leeway: i64,
+    pub(crate) issuers: Vec<String>,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) max_age: Option<i64>,
+    pub(crate) require_iat: bool,
+    pub(crate) require_jti: bool,
+    pub(crate) require_sub: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            leeway: 30,
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            max_age: Some(24 * 3600),
+            require_iat: true,
+            require_jti: true,
+            require_sub: true,
+        }
+    }
+}
+
+/// What the claims established.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub(crate) sub: Option<String>,
+    pub(crate) jti: Option<String>,
+    pub(crate) exp: i64,
+    pub(crate) iat: Option<i64>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) claims: Arc<Value>,
+}
+
+fn invalid(reason: &'static str) -> TokenRejection {
+    TokenRejection::new(TokenErrorKind::Claims, reason)
+}
+
+/// A NumericDate: seconds since the epoch, integer or not (RFC 7519 2).
+fn numeric_date(number: &Number) -> Option<i64> {
+    if let Some(n) = number.as_i64() {
+        return Some(n);
+    }
+    if number.as_u64().is_some() {
+        return Some(i64::MAX);
+    }
+    let f = number.as_f64()?;
+    if !f.is_finite() {
+        return None;
+    }
+    // Saturating conversion of a finite float.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "saturating by definition of `as` for floats"
+    )]
+    Some(f.floor() as i64)
+}
+
+fn date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+    reason: &'static str,
+) -> Result<Option<i64>, TokenRejection> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => numeric_date(n).map(Some).ok_or_else(|| invalid(reason)),
+        Some(_) => Err(invalid(reason)),
+    }
+}
+
+fn string<'a>(
+    claims: &'a Map<String, Value>,
+    name: &'static str,
+    reason: &'static str,
+) -> Result<Option<&'a str>, TokenRejection> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(reason)),
+    }
+}
+
+/// Checks the claims at time `now`. Every registered claim present must have
+/// its type (a wrong type is never treated as absent); then expiry, validity
+/// start, age, presence, issuer and audience, in that order.
+pub(crate) fn check(
+    claims: Map<String, Value>,
+    rules: &Rules,
+    now: i64,
+) -> Result<Checked, TokenRejection> {
+    let exp = date(&claims, "exp", "exp is not a NumericDate")?;
+    let nbf = date(&claims, "nbf", "nbf is not a NumericDate")?;
+    let iat = date(&claims, "iat", "iat is not a NumericDate")?;
+    let sub = string(&claims, "sub", "sub is not a string")?;
+    let jti = string(&claims, "jti", "jti is not a string")?;
+    let iss = string(&claims, "iss", "iss is not a string")?;
+    let scope = string(&claims, "scope", "scope is not a string")?;
+    let audiences: Option<Vec<&str>> = match claims.get("aud") {
+        None => None,
+        Some(Value::String(aud)) => Some(vec![aud.as_str()]),
+        Some(Value::Array(items)) if !items.is_empty() => Some(
+            items
+                .iter()
+                .map(|v| v.as_str().ok_or_else(|| invalid("aud holds a non-string")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Some(_) => {
+            return Err(invalid(
+                "aud is not a string or a non-empty array of strings",
+            ));
+        }
+    };
+
+    let exp = exp.ok_or_else(|| invalid("no exp"))?;
+    if now > exp.saturating_add(rules.leeway) {
+        return Err(TokenRejection::new(
+            TokenErrorKind::Expired,
+            "exp is in the past",
+        ));
+    }
+    if let Some(nbf) = nbf
+        && now.saturating_add(rules.leeway) < nbf
+    {
+        return Err(TokenRejection::new(
+            TokenErrorKind::NotYetValid,
+            "nbf is in the future",
+        ));
+    }
+    match iat {
+        Some(iat) if now.saturating_add(rules.leeway) < iat => {
+            return Err(TokenRejection::new(
+                TokenErrorKind::NotYetValid,
+                "iat is in the future",
+            ));
+        }
+        Some(iat) => {
+            if let Some(max_age) = rules.max_age
+                && now.saturating_sub(iat) > max_age.saturating_add(rules.leeway)
+            {
+                return Err(TokenRejection::new(
+                    TokenErrorKind::Expired,
+                    "older than the maximum age",
+                ));
+            }
+        }
+        None if rules.require_iat => return Err(invalid("no iat")),
+        None => {}
+    }
+    if rules.require_sub && sub.is_none_or(str::is_empty) {
+        return Err(invalid("no sub"));
+    }
+    match jti {
+        Some(jti) if jti.is_empty() || jti.len() > MAX_JTI_LEN => {
+            return Err(invalid("jti is empty or too long"));
+        }
+        None if rules.require_jti => return Err(invalid("no jti")),
+        _ => {}
+    }
+    if !rules.issuers.is_empty() && !iss.is_some_and(|iss| rules.issuers.iter().any(|i| i == iss)) {
+        return Err(invalid("iss is missing or not accepted"));
+    }
+    if !rules.audiences.is_empty()
+        && !audiences
+            .is_some_and(|auds| auds.iter().any(|a| rules.audiences.iter().any(|r| r == a)))
+    {
+        return Err(invalid("aud is missing or not accepted"));
+    }
+    let scopes = scope
+        .map(|s| {
+            s.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let sub = sub.map(str::to_owned);
+    let jti = jti.map(str::to_owned);
+    Ok(Checked {
+        sub,
+        jti,
+        exp,
+        iat,
+        scopes,
+        claims: Arc::new(Value::Object(claims)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn rules() -> Rules {
+        Rules {
+            issuers: vec!["iss-a".into()],
+            audiences: vec!["api".into()],
+            ..Rules::default()
+        }
+    }
+
+    fn good() -> Value {
+        json!({"sub": "u1", "jti": "j1", "iat": NOW - 10, "exp": NOW + 600, "iss": "iss-a", "aud": "api", "scope": "a b"})
+    }
+
+    fn with(change: &[(&str, Value)]) -> Map<String, Value> {
+        let mut claims = good().as_object().unwrap().clone();
+        for (name, value) in change {
+            if value.is_null() {
+                claims.remove(*name);
+            } else {
+                claims.insert((*name).to_owned(), value.clone());
+            }
+        }
+        claims
+    }
+
+    fn kind(change: &[(&str, Value)]) -> Option<TokenErrorKind> {
+        check(with(change), &rules(), NOW).err().map(|e| e.kind())
+    }
+
+    #[test]
+    fn a_good_token_passes_with_its_scopes() {
+        let checked = check(with(&[]), &rules(), NOW).unwrap();
+        assert_eq!(checked.scopes, ["a", "b"]);
+        assert_eq!(checked.sub.as_deref(), Some("u1"));
+        assert_eq!(checked.exp, NOW + 600);
+    }
+
+    #[test]
+    fn wrong_types_are_refused_never_ignored() {
+        use TokenErrorKind::Claims;
+        for (name, value) in [
+            ("exp", json!("9999999999")),
+            ("nbf", json!("0")),
+            ("iat", json!(true)),
+            ("sub", json!(42)),
+            ("jti", json!(["j"])),
+            ("iss", json!({"iss": "iss-a"})),
+            ("aud", json!([])),
+            ("aud", json!(["api", 3])),
+            ("aud", json!(7)),
+            ("scope", json!(["a"])),
+        ] {
+            assert_eq!(
+                kind(&[(name, value.clone())]),
+                Some(Claims),
+                "{name}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_rules_at_the_leeway_boundary() {
+        use TokenErrorKind::{Expired, NotYetValid};
+        assert_eq!(kind(&[("exp", json!(NOW - 30))]), None); // within 30 s leeway
+        assert_eq!(kind(&[("exp", json!(NOW - 31))]), Some(Expired));
+        assert_eq!(kind(&[("exp", json!(NOW as f64 - 30.5))]), Some(Expired));
+        assert_eq!(kind(&[("nbf", json!(NOW + 30))]), None);
+        assert_eq!(kind(&[("nbf", json!(NOW + 31))]), Some(NotYetValid));
+        assert_eq!(kind(&[("iat", json!(NOW + 30))]), None);
+        assert_eq!(kind(&[("iat", json!(NOW + 31))]), Some(NotYetValid));
+        assert_eq!(kind(&[("iat", json!(NOW - 24 * 3600 - 30))]), None);
+        assert_eq!(kind(&[("iat", json!(NOW - 24 * 3600 - 31))]), Some(Expired));
+        assert_eq!(kind(&[("exp", json!(u64::MAX))]), None);
+        assert_eq!(kind(&[("exp", json!(1e300))]), None);
+    }
+
+    #[test]
+    fn required_claims_issuer_and_audience() {
+        use TokenErrorKind::Claims;
+        for name in ["exp", "iat", "jti", "sub", "iss", "aud"] {
+            assert_eq!(kind(&[(name, Value::Null)]), Some(Claims), "{name}");
+        }
+        assert_eq!(kind(&[("sub", json!(""))]), Some(Claims));
+        assert_eq!(kind(&[("jti", json!(""))]), Some(Claims));
+        assert_eq!(kind(&[("jti", json!("j".repeat(257)))]), Some(Claims));
+        assert_eq!(kind(&[("iss", json!("ISS-A"))]), Some(Claims));
+        assert_eq!(kind(&[("iss", json!("iss-a "))]), Some(Claims));
+        assert_eq!(kind(&[("aud", json!("API"))]), Some(Claims));
+        assert_eq!(kind(&[("aud", json!(["other", "api"]))]), None);
+        assert_eq!(kind(&[("aud", json!(["other"]))]), Some(Claims));
+        let relaxed = Rules {
+            require_iat: false,
+            require_jti: false,
+            require_sub: false,
+            ..Rules::default()
+        };
+        let mut claims = Map::new();
+        claims.insert("exp".into(), json!(NOW + 1));
+        assert!(check(claims, &relaxed, NOW).is_ok());
+    }
+}

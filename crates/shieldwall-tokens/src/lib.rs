@@ -1,0 +1,58 @@
+#![doc = include_str!("../README.md")]
+
+mod algorithm;
+mod cache;
+mod claims;
+mod compact;
+mod error;
+mod guard;
+mod issuer;
+mod json;
+mod key;
+mod keyset;
+mod provider;
+mod revocation;
+mod source;
+mod verified;
+mod verifier;
+
+#[cfg(feature = "jwks")]
+pub mod jwks;
+
+pub use algorithm::Algorithm;
+pub use claims::MAX_JTI_LEN;
+pub use compact::DEFAULT_MAX_TOKEN_LEN;
+pub use error::{TokenConfigError, TokenErrorKind, TokenRejection};
+pub use guard::BearerGuard;
+pub use issuer::{IssueError, IssuedToken, Issuer, IssuerBuilder};
+pub use key::{MAX_KID_LEN, SigningKey, VerifyingKey};
+pub use keyset::KeySet;
+pub use provider::backend_name;
+#[cfg(feature = "redis")]
+pub use revocation::RedisRevocations;
+pub use revocation::{MemoryRevocations, RevocationStore, Revocations};
+pub use source::KeySource;
+pub use verified::VerifiedToken;
+pub use verifier::{Verifier, VerifierBuilder};
+
+/// The registered claims, for handlers: `Claims<RegisteredClaims>`.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct RegisteredClaims {
+    /// `sub`.
+    pub sub: String,
+    /// `jti`.
+    #[serde(default)]
+    pub jti: Option<String>,
+    /// `exp`.
+    pub exp: i64,
+    /// `iat`.
+    #[serde(default)]
+    pub iat: Option<i64>,
+    /// `iss`.
+    #[serde(default)]
+    pub iss: Option<String>,
+    /// `scope`.
+    #[serde(default)]
+    pub scope: Option<String>,
+}

@@ -1,0 +1,62 @@
+//! Revocation: a store of revoked `jti`s, each until the token's expiry.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+use std::future::Future;
+use std::time::SystemTime;
+
+use shieldwall_core::StoreError;
+
+pub use memory::MemoryRevocations;
+#[cfg(feature = "redis")]
+pub use redis::RedisRevocations;
+
+/// Where revoked token ids live. A revocation lasts until `until` (the
+/// token's `exp`): after that the token is refused for its expiry anyway.
+///
+/// Implementations: [`MemoryRevocations`] (one process) and, with the
+/// `redis` feature, `RedisRevocations` (every instance sees a revocation at
+/// once). One conformance suite runs against both.
+pub trait RevocationStore: Send + Sync + 'static {
+    /// Revokes `jti` until `until`. Revoking twice is harmless; a `until` in
+    /// the past is nothing to store.
+    fn revoke(
+        &self,
+        jti: &str,
+        until: SystemTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Whether `jti` is revoked now.
+    fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// A revocation store chosen at run time (memory or Redis).
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum Revocations {
+    /// In this process.
+    Memory(MemoryRevocations),
+    /// On Redis.
+    #[cfg(feature = "redis")]
+    Redis(RedisRevocations),
+}
+
+impl RevocationStore for Revocations {
+    async fn revoke(&self, jti: &str, until: SystemTime) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(store) => store.revoke(jti, until).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => store.revoke(jti, until).await,
+        }
+    }
+
+    async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        match self {
+            Self::Memory(store) => store.is_revoked(jti).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => store.is_revoked(jti).await,
+        }
+    }
+}

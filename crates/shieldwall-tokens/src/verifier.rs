@@ -1,0 +1,413 @@
+//! `Verifier`: the strict JWT check.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shieldwall_core::{Clock, LogThrottle, Principal, SystemClock};
+
+use crate::cache::TokenCache;
+use crate::claims::{self, Rules};
+use crate::compact::{self, DEFAULT_MAX_TOKEN_LEN};
+use crate::{
+    Algorithm, KeySet, KeySource, MemoryRevocations, RevocationStore, TokenConfigError,
+    TokenErrorKind, TokenRejection, VerifiedToken,
+};
+
+/// Verifies bearer tokens. Cheap to clone.
+///
+/// In order: length (8 KiB by default) before any decoding; compact JWS in
+/// strict base64url; a header that names no key material (`jku`, `jwk`,
+/// `x5u`, `x5c`) and no `crit`; an allowed `alg`; the key chosen by `kid` from
+/// the configured set, bound to that same `alg`; the signature; then the
+/// claims (`exp`, `iat`, `jti`, `sub` required, `nbf` when present, `iss` and
+/// `aud` when configured, types checked, a maximum age, 30 s leeway); then
+/// revocation, failing closed when the store cannot answer. `TOKEN_EXPIRED`
+/// and `TOKEN_REVOKED` are only said once the signature verified.
+///
+/// ```
+/// use shieldwall_core::Secret;
+/// use shieldwall_tokens::{Algorithm, Issuer, KeySet, MemoryRevocations, SigningKey, Verifier, VerifyingKey};
+///
+/// let secret = Secret::from(vec![42_u8; 32]);
+/// let issuer = Issuer::builder(SigningKey::hmac(Algorithm::HS256, &secret)?)
+///     .issuer("auth.example")
+///     .audience("api.example")
+///     .build()?;
+/// let verifier = Verifier::builder(KeySet::new([VerifyingKey::hmac(Algorithm::HS256, &secret)?])?, MemoryRevocations::new())
+///     .issuer("auth.example")
+///     .audience("api.example")
+///     .build()?;
+///
+/// let issued = issuer.issue("user-7", &["users:read"])?;
+/// # futures_util::FutureExt::now_or_never(async {
+/// let token = verifier.verify(issued.token()).await.unwrap();
+/// assert_eq!(token.subject(), "user-7");
+/// assert_eq!(token.scopes(), ["users:read"]);
+/// # }).unwrap();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Verifier<R = MemoryRevocations> {
+    inner: Arc<Inner<R>>,
+}
+
+impl<R> Clone for Verifier<R> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<R> std::fmt::Debug for Verifier<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("allowed", &self.inner.allowed)
+            .field("rules", &self.inner.rules)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner<R> {
+    keys: KeySource,
+    allowed: Vec<Algorithm>,
+    rules: Rules,
+    max_len: usize,
+    revocations: R,
+    clock: Arc<dyn Clock>,
+    cache: Option<TokenCache>,
+    realm: Option<Arc<str>>,
+    store_log: LogThrottle,
+}
+
+/// Builds a [`Verifier`]; every setting is checked by [`VerifierBuilder::build`].
+#[must_use]
+pub struct VerifierBuilder<R> {
+    keys: KeySource,
+    allowed: Option<Vec<Algorithm>>,
+    rules: Rules,
+    max_len: usize,
+    revocations: R,
+    clock: Arc<dyn Clock>,
+    cache_capacity: usize,
+    realm: Option<String>,
+}
+
+impl<R> std::fmt::Debug for VerifierBuilder<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifierBuilder").finish_non_exhaustive()
+    }
+}
+
+fn check_text(value: &str, what: &'static str) -> Result<(), TokenConfigError> {
+    if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
+        return Err(TokenConfigError::InvalidValue(what));
+    }
+    Ok(())
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl<R: RevocationStore> VerifierBuilder<R> {
+    /// The algorithms accepted (default: those of the configured keys; a JWKS
+    /// source needs an explicit list).
+    pub fn allow_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.allowed = Some(algorithms.into_iter().collect());
+        self
+    }
+
+    /// Requires `iss` to be this value (call again to accept several).
+    pub fn issuer(mut self, issuer: &str) -> Self {
+        self.rules.issuers.push(issuer.to_owned());
+        self
+    }
+
+    /// Requires `aud` to hold this value (call again to accept several).
+    pub fn audience(mut self, audience: &str) -> Self {
+        self.rules.audiences.push(audience.to_owned());
+        self
+    }
+
+    /// Clock leeway for `exp`, `nbf` and `iat` (default 30 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.rules.leeway = seconds(leeway);
+        self
+    }
+
+    /// Refuses tokens issued longer ago than this (default 24 h; `None`: no limit).
+    pub fn max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.rules.max_age = max_age.map(seconds);
+        self
+    }
+
+    /// The longest token accepted, checked before decoding (default 8 KiB).
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_len = bytes;
+        self
+    }
+
+    /// Whether `iat` must be present (default true).
+    pub fn require_iat(mut self, required: bool) -> Self {
+        self.rules.require_iat = required;
+        self
+    }
+
+    /// Whether `jti` must be present (default true; without it a token cannot be revoked).
+    pub fn require_jti(mut self, required: bool) -> Self {
+        self.rules.require_jti = required;
+        self
+    }
+
+    /// Whether `sub` must be present (default true).
+    pub fn require_sub(mut self, required: bool) -> Self {
+        self.rules.require_sub = required;
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How many verified tokens to remember (default 10 000; 0 turns the cache off).
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self
+    }
+
+    /// The `realm` of `WWW-Authenticate` answers (default: none).
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.realm = Some(realm.to_owned());
+        self
+    }
+
+    /// The verifier.
+    pub fn build(self) -> Result<Verifier<R>, TokenConfigError> {
+        let allowed = match (self.allowed, self.keys.static_algorithms()) {
+            (Some(allowed), _) => allowed,
+            (None, Some(of_keys)) => of_keys,
+            (None, None) => {
+                return Err(TokenConfigError::Algorithms(
+                    "a JWKS source needs allow_algorithms",
+                ));
+            }
+        };
+        if allowed.is_empty() {
+            return Err(TokenConfigError::Algorithms("no algorithm is allowed"));
+        }
+        if let Some(of_keys) = self.keys.static_algorithms()
+            && of_keys.iter().any(|alg| !allowed.contains(alg))
+        {
+            return Err(TokenConfigError::Algorithms(
+                "a key is bound to an algorithm that is not allowed",
+            ));
+        }
+        for issuer in &self.rules.issuers {
+            check_text(issuer, "issuer")?;
+        }
+        for audience in &self.rules.audiences {
+            check_text(audience, "audience")?;
+        }
+        if let Some(realm) = &self.realm {
+            check_text(realm, "realm")?;
+            if realm.contains(['"', '\\']) || !realm.is_ascii() {
+                return Err(TokenConfigError::InvalidValue(
+                    "realm (ASCII without quotes or backslashes)",
+                ));
+            }
+        }
+        if self.max_len < 64 {
+            return Err(TokenConfigError::InvalidValue(
+                "maximum token length (at least 64 bytes)",
+            ));
+        }
+        if self.rules.leeway > 300 {
+            return Err(TokenConfigError::InvalidValue("leeway (at most 300 s)"));
+        }
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                allowed,
+                rules: self.rules,
+                max_len: self.max_len,
+                revocations: self.revocations,
+                clock: self.clock,
+                cache: (self.cache_capacity > 0).then(|| TokenCache::new(self.cache_capacity)),
+                realm: self.realm.map(Arc::from),
+                store_log: LogThrottle::new(Duration::from_secs(10)),
+            }),
+        })
+    }
+}
+
+impl<R: RevocationStore> Verifier<R> {
+    /// A builder over these keys and this revocation store.
+    pub fn builder(keys: impl Into<KeySource>, revocations: R) -> VerifierBuilder<R> {
+        VerifierBuilder {
+            keys: keys.into(),
+            allowed: None,
+            rules: Rules::default(),
+            max_len: DEFAULT_MAX_TOKEN_LEN,
+            revocations,
+            clock: Arc::new(SystemClock::new()),
+            cache_capacity: 10_000,
+            realm: None,
+        }
+    }
+
+    /// The revocation store.
+    #[must_use]
+    pub fn revocations(&self) -> &R {
+        &self.inner.revocations
+    }
+
+    /// The `realm` of this verifier's answers.
+    #[must_use]
+    pub fn realm(&self) -> Option<&Arc<str>> {
+        self.inner.realm.as_ref()
+    }
+
+    fn now(&self) -> i64 {
+        i64::try_from(self.inner.clock.unix_seconds()).unwrap_or(i64::MAX)
+    }
+
+    /// Verifies `token` completely: signature, claims, revocation.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenRejection> {
+        self.verify_inner(token)
+            .await
+            .map_err(|e| e.with_realm(self.inner.realm.clone()))
+    }
+
+    /// Revokes a verified token until its expiry.
+    pub async fn revoke(&self, token: &VerifiedToken) -> Result<(), shieldwall_core::StoreError> {
+        match token.jti() {
+            Some(jti) => self.inner.revocations.revoke(jti, token.expires_at()).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn verify_inner(&self, token: &str) -> Result<VerifiedToken, TokenRejection> {
+        let now = self.now();
+        let (keys, generation) = self.inner.keys.current();
+        if let Some(cache) = &self.inner.cache
+            && let Some(hit) = cache.get(token)
+            && hit.generation() == generation
+        {
+            self.recheck_time(&hit, now)?;
+            self.check_revocation(&hit).await?;
+            return Ok(hit);
+        }
+        let verified = match self.verify_with(&keys, generation, token, now) {
+            Err(e)
+                if e.kind() == TokenErrorKind::UnknownKey
+                    && self.inner.keys.refresh_for_unknown_kid().await =>
+            {
+                let (keys, generation) = self.inner.keys.current();
+                self.verify_with(&keys, generation, token, now)?
+            }
+            other => other?,
+        };
+        self.check_revocation(&verified).await?;
+        if let Some(cache) = &self.inner.cache {
+            cache.insert(token, &verified, now);
+        }
+        Ok(verified)
+    }
+
+    /// Everything but revocation, against `keys`.
+    fn verify_with(
+        &self,
+        keys: &KeySet,
+        generation: u64,
+        token: &str,
+        now: i64,
+    ) -> Result<VerifiedToken, TokenRejection> {
+        let parsed = compact::parse(token, self.inner.max_len)?;
+        if !self.inner.allowed.contains(&parsed.alg) {
+            return Err(TokenRejection::new(
+                TokenErrorKind::Algorithm,
+                "alg not allowed",
+            ));
+        }
+        let key = keys.select(parsed.kid.as_deref()).ok_or_else(|| {
+            TokenRejection::new(TokenErrorKind::UnknownKey, "no key for this kid")
+        })?;
+        if key.alg != parsed.alg {
+            return Err(TokenRejection::new(
+                TokenErrorKind::Algorithm,
+                "alg is not the key's algorithm",
+            ));
+        }
+        if !key.verify(parsed.signing_input, &parsed.signature) {
+            return Err(TokenRejection::new(
+                TokenErrorKind::Signature,
+                "signature does not verify",
+            ));
+        }
+        let payload = compact::decode(parsed.payload)?;
+        let claims = crate::json::parse_object(&payload).ok_or_else(|| {
+            TokenRejection::new(
+                TokenErrorKind::Claims,
+                "the claims are not a JSON object with unique names",
+            )
+        })?;
+        let checked = claims::check(claims, &self.inner.rules, now)?;
+        let principal = Principal::user(checked.sub.unwrap_or_default())
+            .with_scopes(checked.scopes)
+            .with_attributes(checked.claims);
+        Ok(VerifiedToken::new(
+            principal,
+            checked.jti,
+            checked.exp,
+            checked.iat,
+            parsed.alg,
+            key.kid.clone(),
+            generation,
+        ))
+    }
+
+    /// For a cached token: time has moved since it was verified.
+    fn recheck_time(&self, token: &VerifiedToken, now: i64) -> Result<(), TokenRejection> {
+        let rules = &self.inner.rules;
+        if now > token.expires_at_unix().saturating_add(rules.leeway) {
+            return Err(TokenRejection::new(
+                TokenErrorKind::Expired,
+                "exp is in the past",
+            ));
+        }
+        if let (Some(iat), Some(max_age)) = (token.issued_at_unix(), rules.max_age)
+            && now.saturating_sub(iat) > max_age.saturating_add(rules.leeway)
+        {
+            return Err(TokenRejection::new(
+                TokenErrorKind::Expired,
+                "older than the maximum age",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn check_revocation(&self, token: &VerifiedToken) -> Result<(), TokenRejection> {
+        let Some(jti) = token.jti() else {
+            return Ok(());
+        };
+        match self.inner.revocations.is_revoked(jti).await {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(TokenRejection::new(
+                TokenErrorKind::Revoked,
+                "jti is revoked",
+            )),
+            Err(err) => {
+                if self.inner.store_log.allow() {
+                    tracing::error!(error = %err, cause = ?std::error::Error::source(&err).map(ToString::to_string),
+                        "revocation store unavailable; refusing tokens until it answers");
+                }
+                Err(TokenRejection::new(
+                    TokenErrorKind::StoreUnavailable,
+                    "revocation store unavailable",
+                ))
+            }
+        }
+    }
+}
