@@ -11,7 +11,9 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shieldwall_core::{JsonBody, RequestContext, RequestView, path_not_found};
+use shieldwall_core::{
+    JsonBody, Principal, RequestContext, RequestView, claims_of, path_not_found, principal_of,
+};
 use shieldwall_errors::{ApiError, ErrorCode};
 
 use crate::ActixView;
@@ -126,5 +128,36 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
                 .map(Self)
                 .map_err(path_not_found),
         )
+    }
+}
+
+/// The principal the route's guard attached (500 if the route has no guard).
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authenticated(pub Principal);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(principal_of(ActixView(request).principal()).map(Self))
+    }
+}
+
+/// The verified token's claims as `T`. 401 `INVALID_TOKEN` when the claims
+/// lack what `T` needs; 500 when the route has no bearer guard.
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Claims<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(claims_of(ActixView(request).principal().as_ref()).map(Self))
     }
 }

@@ -5,8 +5,12 @@
 //! `Allow`, in the same form as axum (`GET,HEAD,POST`), so both adapters
 //! answer alike.
 
-use actix_web::dev::{AppService, HttpServiceFactory};
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppService, HttpServiceFactory, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{FromRequest, Handler, Responder, guard, web};
+
+type BoxService = actix_service::boxed::BoxService<ServiceRequest, ServiceResponse, Error>;
 use shieldwall_errors::{ApiError, ErrorCode};
 
 /// A resource at `path`; add methods, then register it with `App::service`.
@@ -22,14 +26,16 @@ use shieldwall_errors::{ApiError, ErrorCode};
 #[must_use]
 pub fn resource(path: &str) -> Resource {
     Resource {
-        inner: web::resource(path),
+        path: path.to_owned(),
+        routes: Vec::new(),
         allow: Vec::new(),
     }
 }
 
 /// A resource under construction; see [`resource`].
 pub struct Resource {
-    inner: actix_web::Resource,
+    path: String,
+    routes: Vec<actix_web::Route>,
     allow: Vec<&'static str>,
 }
 
@@ -51,7 +57,7 @@ macro_rules! method {
             Args: FromRequest + 'static,
             F::Output: Responder + 'static,
         {
-            self.inner = self.inner.route(web::route().guard($guard).to(handler));
+            self.routes.push(web::route().guard($guard).to(handler));
             $(self.allow.push($name);)+
             self
         }
@@ -80,6 +86,30 @@ impl Resource {
         delete, guard::Delete(), "DELETE"
     );
 
+    /// Wraps the routes added so far in `middleware` (a guard, say), but not
+    /// the 405 answer: a wrong method is told apart before authentication,
+    /// as on axum with `MethodRouter::route_layer`.
+    #[must_use]
+    pub fn wrap_routes<M, B>(mut self, middleware: M) -> Self
+    where
+        M: Transform<
+                BoxService,
+                ServiceRequest,
+                Response = ServiceResponse<B>,
+                Error = Error,
+                InitError = (),
+            > + Clone
+            + 'static,
+        B: MessageBody + 'static,
+    {
+        self.routes = self
+            .routes
+            .into_iter()
+            .map(|route| route.wrap(middleware.clone()))
+            .collect();
+        self
+    }
+
     /// The `Allow` header value: the methods in the order they were added.
     #[must_use]
     pub fn allow(&self) -> String {
@@ -92,7 +122,11 @@ impl Resource {
         // Method names are ASCII tokens, always a valid header value.
         let allow = http::HeaderValue::from_str(&self.allow())
             .unwrap_or_else(|_| http::HeaderValue::from_static(""));
-        self.inner.default_service(web::to(move || {
+        let mut resource = web::resource(self.path.as_str());
+        for route in self.routes {
+            resource = resource.route(route);
+        }
+        resource.default_service(web::to(move || {
             let allow = allow.clone();
             async move {
                 Err::<actix_web::HttpResponse, _>(

@@ -11,7 +11,9 @@ use http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shieldwall_core::{JsonBody, RequestContext, RequestView, path_not_found};
+use shieldwall_core::{
+    JsonBody, Principal, RequestContext, RequestView, claims_of, path_not_found, principal_of,
+};
 use shieldwall_errors::{ApiError, ErrorCode};
 
 /// The client address, after trusted-proxy resolution by [`ShieldwallLayer`](crate::ShieldwallLayer).
@@ -124,5 +126,40 @@ where
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
             Err(rejection) => Err(path_not_found(rejection.body_text())),
         }
+    }
+}
+
+/// The principal the route's guard attached (500 if the route has no guard).
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authenticated(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        principal_of(parts.principal()).map(Self)
+    }
+}
+
+/// The verified token's claims as `T` (for example
+/// `Claims<shieldwall_tokens::RegisteredClaims>` or your own struct).
+/// 401 `INVALID_TOKEN` when the claims lack what `T` needs; 500 when the
+/// route has no bearer guard.
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Claims<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        claims_of(parts.principal().as_ref()).map(Self)
     }
 }

@@ -11,6 +11,15 @@ pub fn path_not_found(source: impl Into<Source>) -> ApiError {
     ApiError::new(ErrorCode::NotFound).with_source(source)
 }
 
+/// The principal a guard attached, or 500: a handler that asks for one on a
+/// route without its guard is a server mistake, and guessing would let an
+/// unauthenticated request through.
+pub fn principal_of(principal: Option<crate::Principal>) -> Result<crate::Principal, ApiError> {
+    principal.ok_or_else(|| {
+        ApiError::internal("no principal on this request: is the route behind its guard?")
+    })
+}
+
 /// The principal's attributes (a verified token's claims) as `T`.
 ///
 /// 500 when no guard attached a principal with attributes (the route lacks

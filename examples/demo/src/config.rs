@@ -45,7 +45,7 @@ pub struct DemoUser {
 
 /// An HMAC request-signing key.
 #[derive(Clone, Debug)]
-pub struct SigningKey {
+pub struct RequestSigningKey {
     /// The `keyid` a signature names.
     pub key_id: String,
     /// The owner's email.
@@ -102,7 +102,7 @@ pub struct DemoConfig {
     /// Where the users came from.
     pub users_origin: Origin,
     /// `SHIELDWALL_SIGNING_KEYS`.
-    pub signing_keys: Vec<SigningKey>,
+    pub signing_keys: Vec<RequestSigningKey>,
     /// Where the signing keys came from.
     pub signing_keys_origin: Origin,
     /// `SHIELDWALL_LIMIT_PUBLIC`.
@@ -170,7 +170,7 @@ impl DemoConfig {
             Some(v) => (parse_signing_keys(&v, &users)?, Origin::Environment),
             None => {
                 let owner = users.first().map(|u| u.email.clone()).unwrap_or_default();
-                let key = SigningKey {
+                let key = RequestSigningKey {
                     key_id: "demo-hmac-1".to_owned(),
                     owner,
                     secret: random_secret(),
@@ -365,7 +365,7 @@ fn parse_users(text: &str) -> Result<Vec<DemoUser>, EnvError> {
     Ok(users)
 }
 
-fn parse_signing_keys(text: &str, users: &[DemoUser]) -> Result<Vec<SigningKey>, EnvError> {
+fn parse_signing_keys(text: &str, users: &[DemoUser]) -> Result<Vec<RequestSigningKey>, EnvError> {
     const VAR: &str = "SHIELDWALL_SIGNING_KEYS";
     let mut keys = Vec::new();
     let mut seen = HashSet::new();
@@ -409,7 +409,7 @@ fn parse_signing_keys(text: &str, users: &[DemoUser]) -> Result<Vec<SigningKey>,
         if !seen.insert(key_id.to_owned()) {
             return Err(bad(VAR, format!("entry {n}: keyid {key_id} appears twice")));
         }
-        keys.push(SigningKey {
+        keys.push(RequestSigningKey {
             key_id: key_id.to_owned(),
             owner,
             secret: Secret::new(secret),

@@ -13,21 +13,30 @@
     reason = "the demo servers' own library, not a published API"
 )]
 
+mod auth;
 mod config;
 mod env;
 mod limit;
 mod routes;
+mod users;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use shieldwall_core::{ClientIpResolver, Perimeter};
 use shieldwall_redis::Redis;
+use shieldwall_tokens::{
+    Algorithm, Issuer, KeySet, MemoryRevocations, RedisRevocations, Revocations, SigningKey,
+    Verifier, VerifyingKey,
+};
 
-pub use config::{AuditTarget, DemoConfig, DemoUser, OnStoreError, Origin, SigningKey};
+pub use auth::{Auth, LoginRequest, Me, TokenResponse};
+pub use config::{AuditTarget, DemoConfig, DemoUser, OnStoreError, Origin, RequestSigningKey};
 pub use env::{EnvError, ProcessEnv, Source};
 pub use limit::Limit;
 pub use routes::{CURRENT_VERSION, health, unmatched};
+pub use users::{User, Users};
 
 /// Everything a server needs once the environment checked out.
 #[derive(Debug)]
@@ -36,6 +45,8 @@ pub struct Demo {
     pub config: DemoConfig,
     /// The Redis handle when `REDIS_URL` is set.
     pub redis: Option<Redis>,
+    /// Users, tokens, the bearer guard.
+    pub auth: Arc<Auth>,
 }
 
 impl Demo {
@@ -71,7 +82,43 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         },
         None => None,
     };
-    Ok(Demo { config, redis })
+    let auth = build_auth(&config, redis.as_ref()).map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })?;
+    Ok(Demo {
+        config,
+        redis,
+        auth: Arc::new(auth),
+    })
+}
+
+fn build_auth(config: &DemoConfig, redis: Option<&Redis>) -> Result<Auth, String> {
+    let secret_error =
+        |e: shieldwall_tokens::TokenConfigError| format!("SHIELDWALL_JWT_SECRET: {e}");
+    let signing = SigningKey::hmac(Algorithm::HS256, &config.jwt_secret).map_err(secret_error)?;
+    let verifying =
+        VerifyingKey::hmac(Algorithm::HS256, &config.jwt_secret).map_err(secret_error)?;
+    let issuer = Issuer::builder(signing)
+        .issuer(&config.jwt_issuer)
+        .audience(&config.jwt_audience)
+        .ttl(config.jwt_ttl)
+        .build()
+        .map_err(|e| format!("SHIELDWALL_JWT_TTL_SECS: {e}"))?;
+    let revocations = match redis {
+        Some(redis) => Revocations::Redis(RedisRevocations::new(redis.clone())),
+        None => Revocations::Memory(MemoryRevocations::new()),
+    };
+    let keys = KeySet::new([verifying]).map_err(secret_error)?;
+    let verifier = Verifier::builder(keys, revocations)
+        .issuer(&config.jwt_issuer)
+        .audience(&config.jwt_audience)
+        .leeway(config.jwt_leeway)
+        .build()
+        .map_err(|e| format!("SHIELDWALL_JWT_ISSUER: {e}"))?;
+    let users = Users::hash(&config.users)
+        .ok_or("SHIELDWALL_DEMO_USERS: the passwords could not be hashed")?;
+    Ok(Auth::new(users, issuer, verifier))
 }
 
 /// A listen failure, as one line naming the variable.
