@@ -20,23 +20,23 @@ pub fn principal_of(principal: Option<crate::Principal>) -> Result<crate::Princi
     })
 }
 
-/// The principal's attributes (a verified token's claims) as `T`.
+/// The verified token's claims as `T`.
 ///
-/// 500 when no guard attached a principal with attributes (the route lacks
-/// its guard: a server mistake, not the client's); 401 `INVALID_TOKEN` when
-/// the claims lack what `T` needs (the credential does not carry it). The
+/// 500 when no guard attached a principal with claims (the route lacks its
+/// guard: a server mistake, not the client's); 401 `INVALID_TOKEN` when the
+/// claims lack what `T` needs (the credential does not carry it). The
 /// deserializer's message, which may quote claim values, stays in the logs.
 pub fn claims_of<T: serde::de::DeserializeOwned>(
     principal: Option<&crate::Principal>,
 ) -> Result<T, ApiError> {
-    let attributes = principal
-        .and_then(crate::Principal::attributes_value)
+    let claims = principal
+        .and_then(crate::Principal::claims_json)
         .ok_or_else(|| {
             ApiError::internal(
                 "no verified claims on this request: is the route behind its bearer guard?",
             )
         })?;
-    T::deserialize(attributes).map_err(|e| {
+    serde_json::from_str::<T>(claims).map_err(|e| {
         ApiError::new(ErrorCode::InvalidToken)
             .with_detail("the token lacks a claim this route needs")
             .with_source(e)
@@ -57,27 +57,17 @@ mod tests {
     }
 
     #[test]
-    fn claims_come_from_the_principal_attributes() {
-        let attrs = Arc::new(serde_json::json!({"sub": "u1", "tenant": "t9", "extra": 1}));
-        let p = Principal::user("u1").with_attributes(attrs);
-        assert_eq!(
-            claims_of::<Mine>(Some(&p)).unwrap(),
-            Mine {
-                sub: "u1".into(),
-                tenant: "t9".into()
-            }
-        );
-        let lacking =
-            Principal::user("u1").with_attributes(Arc::new(serde_json::json!({"sub": "u1"})));
-        assert_eq!(
-            claims_of::<Mine>(Some(&lacking)).unwrap_err().code(),
-            ErrorCode::InvalidToken
-        );
-        assert_eq!(
-            claims_of::<Mine>(None).unwrap_err().code(),
-            ErrorCode::InternalError
-        );
-        let not_object = Principal::user("u1").with_attributes(Arc::new(serde_json::json!([1])));
-        assert!(not_object.attributes().is_none());
+    fn claims_come_from_the_principal() {
+        let json = r#"{"sub":"u1","tenant":"t9","extra":1}"#;
+        let scopes = vec!["b".to_owned(), "a".to_owned(), "a".to_owned()];
+        let p = Principal::from_token("u1".into(), scopes, Arc::from(json));
+        let mine = claims_of::<Mine>(Some(&p)).unwrap();
+        assert_eq!((mine.sub.as_str(), mine.tenant.as_str()), ("u1", "t9"));
+        assert_eq!(p.scopes(), ["a", "b"]);
+        let lacking = Principal::from_token("u1".into(), Vec::new(), Arc::from(r#"{"sub":"u1"}"#));
+        let code = |r: Result<Mine, ApiError>| r.unwrap_err().code();
+        assert_eq!(code(claims_of(Some(&lacking))), ErrorCode::InvalidToken);
+        assert_eq!(code(claims_of(None)), ErrorCode::InternalError);
+        assert_eq!(code(claims_of(Some(&Principal::user("u1")))), ErrorCode::InternalError);
     }
 }

@@ -40,13 +40,8 @@ struct Inner {
     id: String,
     kind: PrincipalKind,
     scopes: Vec<String>,
-    attributes: Option<Arc<serde_json::Value>>,
+    claims: Option<Arc<str>>,
 }
-
-/// What the credential said about the principal beyond id and scopes, for
-/// example a verified token's claims: a JSON object. Read it with
-/// [`crate::claims_of`].
-pub type Attributes = serde_json::Map<String, serde_json::Value>;
 
 impl Principal {
     /// A user principal.
@@ -77,7 +72,7 @@ impl Principal {
             id,
             kind,
             scopes: Vec::new(),
-            attributes: None,
+            claims: None,
         }))
     }
 
@@ -95,33 +90,27 @@ impl Principal {
         Self(Arc::new(Inner { scopes, ..inner }))
     }
 
-    /// Attaches what the credential said (a verified token's claims), a JSON
-    /// object; any other value is ignored.
+    /// A user principal from a verified token, made in one allocation: `sub`,
+    /// the scopes of its `scope` claim, and its claims as JSON text (an
+    /// object, as the verifier parsed it).
     #[must_use]
-    pub fn with_attributes(self, attributes: Arc<serde_json::Value>) -> Self {
-        if !attributes.is_object() {
-            return self;
-        }
-        let inner = Arc::unwrap_or_clone(self.0);
+    pub fn from_token(subject: String, mut scopes: Vec<String>, claims_json: Arc<str>) -> Self {
+        scopes.sort_unstable();
+        scopes.dedup();
         Self(Arc::new(Inner {
-            attributes: Some(attributes),
-            ..inner
+            id: subject,
+            kind: PrincipalKind::User,
+            scopes,
+            claims: Some(claims_json),
         }))
     }
 
-    /// What the credential said, if the guard attached it.
+    /// What the credential said about the principal (a verified token's
+    /// claims), as the JSON object text it arrived in. Read it as a type with
+    /// [`crate::claims_of`].
     #[must_use]
-    pub fn attributes(&self) -> Option<&Attributes> {
-        self.0
-            .attributes
-            .as_deref()
-            .and_then(serde_json::Value::as_object)
-    }
-
-    /// The attributes as a JSON value (an object), for deserializing without a copy.
-    #[must_use]
-    pub fn attributes_value(&self) -> Option<&serde_json::Value> {
-        self.0.attributes.as_deref()
+    pub fn claims_json(&self) -> Option<&str> {
+        self.0.claims.as_deref()
     }
 
     /// The principal's id (user id, or the owner of an API key).
@@ -167,7 +156,7 @@ impl fmt::Debug for Principal {
             .field("id", &self.0.id)
             .field("kind", &self.0.kind)
             .field("scopes", &self.0.scopes)
-            .field("attributes", &self.attributes().map(serde_json::Map::len))
+            .field("claims", &self.0.claims.as_ref().map(|c| c.len()))
             .finish()
     }
 }

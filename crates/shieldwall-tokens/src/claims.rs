@@ -1,9 +1,11 @@
 //! The registered claims: types, presence, time and audience rules.
 
-use std::sync::Arc;
+use std::fmt;
 
-use serde_json::{Map, Number, Value};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Number;
 
+use crate::json::{Any, SeenKeys, Text, duplicate};
 use crate::{TokenErrorKind, TokenRejection};
 
 /// The longest `jti` accepted (it becomes a store key).
@@ -34,6 +36,62 @@ impl Default for Rules {
     }
 }
 
+/// The registered claims of a payload, their JSON types not yet judged; the
+/// other claims are skipped (they stay in the payload text for handlers).
+#[derive(Default)]
+pub(crate) struct RawClaims<'de> {
+    exp: Option<Any<'de>>,
+    nbf: Option<Any<'de>>,
+    iat: Option<Any<'de>>,
+    sub: Option<Any<'de>>,
+    jti: Option<Any<'de>>,
+    iss: Option<Any<'de>>,
+    aud: Option<Any<'de>>,
+    scope: Option<Any<'de>>,
+}
+
+impl<'de> Deserialize<'de> for RawClaims<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = RawClaims<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JWT claims object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut claims = RawClaims::default();
+        let mut seen = SeenKeys::new();
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            if !seen.insert(&key) {
+                return Err(duplicate());
+            }
+            let slot = match key.as_ref() {
+                "exp" => &mut claims.exp,
+                "nbf" => &mut claims.nbf,
+                "iat" => &mut claims.iat,
+                "sub" => &mut claims.sub,
+                "jti" => &mut claims.jti,
+                "iss" => &mut claims.iss,
+                "aud" => &mut claims.aud,
+                "scope" => &mut claims.scope,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value()?);
+        }
+        Ok(claims)
+    }
+}
+
 /// What the claims established.
 #[derive(Debug)]
 pub(crate) struct Checked {
@@ -42,7 +100,6 @@ pub(crate) struct Checked {
     pub(crate) exp: i64,
     pub(crate) iat: Option<i64>,
     pub(crate) scopes: Vec<String>,
-    pub(crate) claims: Arc<Value>,
 }
 
 fn invalid(reason: &'static str) -> TokenRejection {
@@ -62,33 +119,22 @@ fn numeric_date(number: &Number) -> Option<i64> {
         return None;
     }
     // Saturating conversion of a finite float.
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "saturating by definition of `as` for floats"
-    )]
+    #[allow(clippy::cast_possible_truncation, reason = "saturating by definition of `as` for floats")]
     Some(f.floor() as i64)
 }
 
-fn date(
-    claims: &Map<String, Value>,
-    name: &'static str,
-    reason: &'static str,
-) -> Result<Option<i64>, TokenRejection> {
-    match claims.get(name) {
+fn date(value: Option<&Any<'_>>, reason: &'static str) -> Result<Option<i64>, TokenRejection> {
+    match value {
         None => Ok(None),
-        Some(Value::Number(n)) => numeric_date(n).map(Some).ok_or_else(|| invalid(reason)),
+        Some(Any::Number(n)) => numeric_date(n).map(Some).ok_or_else(|| invalid(reason)),
         Some(_) => Err(invalid(reason)),
     }
 }
 
-fn string<'a>(
-    claims: &'a Map<String, Value>,
-    name: &'static str,
-    reason: &'static str,
-) -> Result<Option<&'a str>, TokenRejection> {
-    match claims.get(name) {
+fn string<'a>(value: Option<&'a Any<'_>>, reason: &'static str) -> Result<Option<&'a str>, TokenRejection> {
+    match value {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Any::Text(s)) => Ok(Some(s)),
         Some(_) => Err(invalid(reason)),
     }
 }
@@ -96,64 +142,39 @@ fn string<'a>(
 /// Checks the claims at time `now`. Every registered claim present must have
 /// its type (a wrong type is never treated as absent); then expiry, validity
 /// start, age, presence, issuer and audience, in that order.
-pub(crate) fn check(
-    claims: Map<String, Value>,
-    rules: &Rules,
-    now: i64,
-) -> Result<Checked, TokenRejection> {
-    let exp = date(&claims, "exp", "exp is not a NumericDate")?;
-    let nbf = date(&claims, "nbf", "nbf is not a NumericDate")?;
-    let iat = date(&claims, "iat", "iat is not a NumericDate")?;
-    let sub = string(&claims, "sub", "sub is not a string")?;
-    let jti = string(&claims, "jti", "jti is not a string")?;
-    let iss = string(&claims, "iss", "iss is not a string")?;
-    let scope = string(&claims, "scope", "scope is not a string")?;
-    let audiences: Option<Vec<&str>> = match claims.get("aud") {
+pub(crate) fn check(claims: &RawClaims<'_>, rules: &Rules, now: i64) -> Result<Checked, TokenRejection> {
+    let exp = date(claims.exp.as_ref(), "exp is not a NumericDate")?;
+    let nbf = date(claims.nbf.as_ref(), "nbf is not a NumericDate")?;
+    let iat = date(claims.iat.as_ref(), "iat is not a NumericDate")?;
+    let sub = string(claims.sub.as_ref(), "sub is not a string")?;
+    let jti = string(claims.jti.as_ref(), "jti is not a string")?;
+    let iss = string(claims.iss.as_ref(), "iss is not a string")?;
+    let scope = string(claims.scope.as_ref(), "scope is not a string")?;
+    let audiences: Option<Vec<&str>> = match claims.aud.as_ref() {
         None => None,
-        Some(Value::String(aud)) => Some(vec![aud.as_str()]),
-        Some(Value::Array(items)) if !items.is_empty() => Some(
-            items
-                .iter()
-                .map(|v| v.as_str().ok_or_else(|| invalid("aud holds a non-string")))
-                .collect::<Result<_, _>>()?,
-        ),
-        Some(_) => {
-            return Err(invalid(
-                "aud is not a string or a non-empty array of strings",
-            ));
-        }
+        Some(Any::Text(aud)) => Some(vec![aud.as_ref()]),
+        Some(Any::Texts(items)) if !items.is_empty() => Some(items.iter().map(AsRef::as_ref).collect()),
+        Some(_) => return Err(invalid("aud is not a string or a non-empty array of strings")),
     };
 
     let exp = exp.ok_or_else(|| invalid("no exp"))?;
     if now > exp.saturating_add(rules.leeway) {
-        return Err(TokenRejection::new(
-            TokenErrorKind::Expired,
-            "exp is in the past",
-        ));
+        return Err(TokenRejection::new(TokenErrorKind::Expired, "exp is in the past"));
     }
     if let Some(nbf) = nbf
         && now.saturating_add(rules.leeway) < nbf
     {
-        return Err(TokenRejection::new(
-            TokenErrorKind::NotYetValid,
-            "nbf is in the future",
-        ));
+        return Err(TokenRejection::new(TokenErrorKind::NotYetValid, "nbf is in the future"));
     }
     match iat {
         Some(iat) if now.saturating_add(rules.leeway) < iat => {
-            return Err(TokenRejection::new(
-                TokenErrorKind::NotYetValid,
-                "iat is in the future",
-            ));
+            return Err(TokenRejection::new(TokenErrorKind::NotYetValid, "iat is in the future"));
         }
         Some(iat) => {
             if let Some(max_age) = rules.max_age
                 && now.saturating_sub(iat) > max_age.saturating_add(rules.leeway)
             {
-                return Err(TokenRejection::new(
-                    TokenErrorKind::Expired,
-                    "older than the maximum age",
-                ));
+                return Err(TokenRejection::new(TokenErrorKind::Expired, "older than the maximum age"));
             }
         }
         None if rules.require_iat => return Err(invalid("no iat")),
@@ -163,9 +184,7 @@ pub(crate) fn check(
         return Err(invalid("no sub"));
     }
     match jti {
-        Some(jti) if jti.is_empty() || jti.len() > MAX_JTI_LEN => {
-            return Err(invalid("jti is empty or too long"));
-        }
+        Some(jti) if jti.is_empty() || jti.len() > MAX_JTI_LEN => return Err(invalid("jti is empty or too long")),
         None if rules.require_jti => return Err(invalid("no jti")),
         _ => {}
     }
@@ -173,35 +192,31 @@ pub(crate) fn check(
         return Err(invalid("iss is missing or not accepted"));
     }
     if !rules.audiences.is_empty()
-        && !audiences
-            .is_some_and(|auds| auds.iter().any(|a| rules.audiences.iter().any(|r| r == a)))
+        && !audiences.is_some_and(|auds| auds.iter().any(|a| rules.audiences.iter().any(|r| r == a)))
     {
         return Err(invalid("aud is missing or not accepted"));
     }
     let scopes = scope
-        .map(|s| {
-            s.split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    let sub = sub.map(str::to_owned);
-    let jti = jti.map(str::to_owned);
     Ok(Checked {
-        sub,
-        jti,
+        sub: sub.map(str::to_owned),
+        jti: jti.map(str::to_owned),
         exp,
         iat,
         scopes,
-        claims: Arc::new(Value::Object(claims)),
     })
+}
+
+/// Reads a payload (JSON object with unique names).
+pub(crate) fn read(payload: &[u8]) -> Result<RawClaims<'_>, TokenRejection> {
+    serde_json::from_slice(payload).map_err(|_| invalid("the claims are not a JSON object with unique names"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     const NOW: i64 = 1_700_000_000;
 
@@ -217,7 +232,7 @@ mod tests {
         json!({"sub": "u1", "jti": "j1", "iat": NOW - 10, "exp": NOW + 600, "iss": "iss-a", "aud": "api", "scope": "a b"})
     }
 
-    fn with(change: &[(&str, Value)]) -> Map<String, Value> {
+    fn with(change: &[(&str, Value)]) -> String {
         let mut claims = good().as_object().unwrap().clone();
         for (name, value) in change {
             if value.is_null() {
@@ -226,16 +241,18 @@ mod tests {
                 claims.insert((*name).to_owned(), value.clone());
             }
         }
-        claims
+        Value::Object(claims).to_string()
     }
 
     fn kind(change: &[(&str, Value)]) -> Option<TokenErrorKind> {
-        check(with(change), &rules(), NOW).err().map(|e| e.kind())
+        let json = with(change);
+        check(&read(json.as_bytes()).unwrap(), &rules(), NOW).err().map(|e| e.kind())
     }
 
     #[test]
     fn a_good_token_passes_with_its_scopes() {
-        let checked = check(with(&[]), &rules(), NOW).unwrap();
+        let json = with(&[]);
+        let checked = check(&read(json.as_bytes()).unwrap(), &rules(), NOW).unwrap();
         assert_eq!(checked.scopes, ["a", "b"]);
         assert_eq!(checked.sub.as_deref(), Some("u1"));
         assert_eq!(checked.exp, NOW + 600);
@@ -300,8 +317,9 @@ mod tests {
             require_sub: false,
             ..Rules::default()
         };
-        let mut claims = Map::new();
-        claims.insert("exp".into(), json!(NOW + 1));
-        assert!(check(claims, &relaxed, NOW).is_ok());
+        let json = json!({"exp": NOW + 1}).to_string();
+        assert!(check(&read(json.as_bytes()).unwrap(), &relaxed, NOW).is_ok());
+        assert!(read(br#"{"exp":1,"exp":2}"#).is_err());
+        assert!(read(br#"[1]"#).is_err());
     }
 }

@@ -2,7 +2,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{DecodingKey, EncodingKey};
+use sha2::{Sha256, Sha384, Sha512};
 use shieldwall_core::Secret;
 
 use crate::algorithm::Family;
@@ -65,6 +67,39 @@ fn check_rsa_modulus(n_b64: &str) -> Result<(), TokenConfigError> {
     Ok(())
 }
 
+/// An HMAC keyed once: each check clones the keyed state instead of keying
+/// again, and compares in constant time (`verify_slice`).
+#[derive(Clone)]
+enum HmacState {
+    Sha256(Hmac<Sha256>),
+    Sha384(Hmac<Sha384>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl HmacState {
+    fn new(alg: Algorithm, secret: &[u8]) -> Option<Self> {
+        Some(match alg {
+            Algorithm::HS256 => Self::Sha256(Hmac::new_from_slice(secret).ok()?),
+            Algorithm::HS384 => Self::Sha384(Hmac::new_from_slice(secret).ok()?),
+            Algorithm::HS512 => Self::Sha512(Hmac::new_from_slice(secret).ok()?),
+            _ => return None,
+        })
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(mac: &M, message: &[u8], signature: &[u8]) -> bool {
+            let mut mac = mac.clone();
+            mac.update(message);
+            mac.verify_slice(signature).is_ok()
+        }
+        match self {
+            Self::Sha256(mac) => check(mac, message, signature),
+            Self::Sha384(mac) => check(mac, message, signature),
+            Self::Sha512(mac) => check(mac, message, signature),
+        }
+    }
+}
+
 /// A key that verifies signatures, bound to one algorithm, with an optional `kid`.
 ///
 /// The key is checked when made: its type must fit the algorithm, an HMAC
@@ -76,6 +111,7 @@ pub struct VerifyingKey {
     pub(crate) kid: Option<String>,
     pub(crate) alg: Algorithm,
     pub(crate) key: DecodingKey,
+    hmac: Option<HmacState>,
 }
 
 impl std::fmt::Debug for VerifyingKey {
@@ -105,6 +141,7 @@ impl VerifyingKey {
             kid: None,
             alg,
             key,
+            hmac: None,
         })
     }
 
@@ -113,7 +150,9 @@ impl VerifyingKey {
         check_secret(alg, secret.expose())?;
         let key = DecodingKey::from_secret(secret.expose())
             .map_err(|_| TokenConfigError::InvalidKey { what: "HMAC" })?;
-        Self::checked(alg, key)
+        let mut checked = Self::checked(alg, key)?;
+        checked.hmac = Some(HmacState::new(alg, secret.expose()).ok_or(TokenConfigError::InvalidKey { what: "HMAC" })?);
+        Ok(checked)
     }
 
     /// An RSA public key in PEM (RS* or PS*).
@@ -183,6 +222,9 @@ impl VerifyingKey {
     }
 
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        if let Some(hmac) = &self.hmac {
+            return hmac.verify(message, signature);
+        }
         match (provider().verifier_factory)(&self.alg.to_jwt(), &self.key) {
             Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
             Err(_) => false,

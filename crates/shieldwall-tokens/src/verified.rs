@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shieldwall_core::{Attributes, Principal};
+use shieldwall_core::Principal;
 
 use crate::Algorithm;
 
@@ -99,10 +99,10 @@ impl VerifiedToken {
         self.0.principal.scopes()
     }
 
-    /// Every claim.
+    /// Every claim, as the JSON object text of the payload.
     #[must_use]
-    pub fn claims(&self) -> Option<&Attributes> {
-        self.0.principal.attributes()
+    pub fn claims_json(&self) -> &str {
+        self.0.principal.claims_json().unwrap_or("{}")
     }
 
     /// The algorithm it was signed with.

@@ -340,23 +340,15 @@ impl<R: RevocationStore> Verifier<R> {
                 "alg is not the key's algorithm",
             ));
         }
-        if !key.verify(parsed.signing_input, &parsed.signature) {
-            return Err(TokenRejection::new(
-                TokenErrorKind::Signature,
-                "signature does not verify",
-            ));
+        if !key.verify(parsed.signing_input, parsed.signature.as_bytes()) {
+            return Err(TokenRejection::new(TokenErrorKind::Signature, "signature does not verify"));
         }
         let payload = compact::decode(parsed.payload)?;
-        let claims = crate::json::parse_object(&payload).ok_or_else(|| {
-            TokenRejection::new(
-                TokenErrorKind::Claims,
-                "the claims are not a JSON object with unique names",
-            )
-        })?;
-        let checked = claims::check(claims, &self.inner.rules, now)?;
-        let principal = Principal::user(checked.sub.unwrap_or_default())
-            .with_scopes(checked.scopes)
-            .with_attributes(checked.claims);
+        let checked = claims::check(&claims::read(&payload)?, &self.inner.rules, now)?;
+        // The payload parsed as JSON, so it is UTF-8; handlers read it with `Claims<T>`.
+        let claims_json = String::from_utf8(payload)
+            .map_err(|_| TokenRejection::new(TokenErrorKind::Claims, "the claims are not UTF-8"))?;
+        let principal = Principal::from_token(checked.sub.unwrap_or_default(), checked.scopes, Arc::from(claims_json));
         Ok(VerifiedToken::new(
             principal,
             checked.jti,

@@ -11,11 +11,8 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use shieldwall_core::{Clock, ManualClock, Secret};
-use shieldwall_tokens::{
-    Algorithm, Issuer, KeySet, MemoryRevocations, RevocationStore, SigningKey, TokenErrorKind,
-    Verifier, VerifyingKey,
-};
+use shieldwall_core::{Clock, ManualClock};
+use shieldwall_tokens::{MemoryRevocations, RevocationStore};
 
 /// The behaviour every store must have. `now` reads the store's clock;
 /// `pass` moves time on by at least the given duration.
@@ -121,6 +118,8 @@ async fn memory_store_purges_expired_entries() {
 #[cfg(feature = "redis")]
 mod on_redis {
     use super::*;
+    use shieldwall_core::Secret;
+    use shieldwall_tokens::{Algorithm, Issuer, KeySet, SigningKey, TokenErrorKind, Verifier, VerifyingKey};
     use shieldwall_redis::{Redis, testing};
     use shieldwall_tokens::RedisRevocations;
 
