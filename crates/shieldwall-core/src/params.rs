@@ -68,6 +68,9 @@ mod tests {
         let code = |r: Result<Mine, ApiError>| r.unwrap_err().code();
         assert_eq!(code(claims_of(Some(&lacking))), ErrorCode::InvalidToken);
         assert_eq!(code(claims_of(None)), ErrorCode::InternalError);
-        assert_eq!(code(claims_of(Some(&Principal::user("u1")))), ErrorCode::InternalError);
+        assert_eq!(
+            code(claims_of(Some(&Principal::user("u1")))),
+            ErrorCode::InternalError
+        );
     }
 }

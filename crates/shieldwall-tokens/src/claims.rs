@@ -119,7 +119,10 @@ fn numeric_date(number: &Number) -> Option<i64> {
         return None;
     }
     // Saturating conversion of a finite float.
-    #[allow(clippy::cast_possible_truncation, reason = "saturating by definition of `as` for floats")]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "saturating by definition of `as` for floats"
+    )]
     Some(f.floor() as i64)
 }
 
@@ -131,7 +134,10 @@ fn date(value: Option<&Any<'_>>, reason: &'static str) -> Result<Option<i64>, To
     }
 }
 
-fn string<'a>(value: Option<&'a Any<'_>>, reason: &'static str) -> Result<Option<&'a str>, TokenRejection> {
+fn string<'a>(
+    value: Option<&'a Any<'_>>,
+    reason: &'static str,
+) -> Result<Option<&'a str>, TokenRejection> {
     match value {
         None => Ok(None),
         Some(Any::Text(s)) => Ok(Some(s)),
@@ -142,7 +148,11 @@ fn string<'a>(value: Option<&'a Any<'_>>, reason: &'static str) -> Result<Option
 /// Checks the claims at time `now`. Every registered claim present must have
 /// its type (a wrong type is never treated as absent); then expiry, validity
 /// start, age, presence, issuer and audience, in that order.
-pub(crate) fn check(claims: &RawClaims<'_>, rules: &Rules, now: i64) -> Result<Checked, TokenRejection> {
+pub(crate) fn check(
+    claims: &RawClaims<'_>,
+    rules: &Rules,
+    now: i64,
+) -> Result<Checked, TokenRejection> {
     let exp = date(claims.exp.as_ref(), "exp is not a NumericDate")?;
     let nbf = date(claims.nbf.as_ref(), "nbf is not a NumericDate")?;
     let iat = date(claims.iat.as_ref(), "iat is not a NumericDate")?;
@@ -153,28 +163,46 @@ pub(crate) fn check(claims: &RawClaims<'_>, rules: &Rules, now: i64) -> Result<C
     let audiences: Option<Vec<&str>> = match claims.aud.as_ref() {
         None => None,
         Some(Any::Text(aud)) => Some(vec![aud.as_ref()]),
-        Some(Any::Texts(items)) if !items.is_empty() => Some(items.iter().map(AsRef::as_ref).collect()),
-        Some(_) => return Err(invalid("aud is not a string or a non-empty array of strings")),
+        Some(Any::Texts(items)) if !items.is_empty() => {
+            Some(items.iter().map(AsRef::as_ref).collect())
+        }
+        Some(_) => {
+            return Err(invalid(
+                "aud is not a string or a non-empty array of strings",
+            ));
+        }
     };
 
     let exp = exp.ok_or_else(|| invalid("no exp"))?;
     if now > exp.saturating_add(rules.leeway) {
-        return Err(TokenRejection::new(TokenErrorKind::Expired, "exp is in the past"));
+        return Err(TokenRejection::new(
+            TokenErrorKind::Expired,
+            "exp is in the past",
+        ));
     }
     if let Some(nbf) = nbf
         && now.saturating_add(rules.leeway) < nbf
     {
-        return Err(TokenRejection::new(TokenErrorKind::NotYetValid, "nbf is in the future"));
+        return Err(TokenRejection::new(
+            TokenErrorKind::NotYetValid,
+            "nbf is in the future",
+        ));
     }
     match iat {
         Some(iat) if now.saturating_add(rules.leeway) < iat => {
-            return Err(TokenRejection::new(TokenErrorKind::NotYetValid, "iat is in the future"));
+            return Err(TokenRejection::new(
+                TokenErrorKind::NotYetValid,
+                "iat is in the future",
+            ));
         }
         Some(iat) => {
             if let Some(max_age) = rules.max_age
                 && now.saturating_sub(iat) > max_age.saturating_add(rules.leeway)
             {
-                return Err(TokenRejection::new(TokenErrorKind::Expired, "older than the maximum age"));
+                return Err(TokenRejection::new(
+                    TokenErrorKind::Expired,
+                    "older than the maximum age",
+                ));
             }
         }
         None if rules.require_iat => return Err(invalid("no iat")),
@@ -184,7 +212,9 @@ pub(crate) fn check(claims: &RawClaims<'_>, rules: &Rules, now: i64) -> Result<C
         return Err(invalid("no sub"));
     }
     match jti {
-        Some(jti) if jti.is_empty() || jti.len() > MAX_JTI_LEN => return Err(invalid("jti is empty or too long")),
+        Some(jti) if jti.is_empty() || jti.len() > MAX_JTI_LEN => {
+            return Err(invalid("jti is empty or too long"));
+        }
         None if rules.require_jti => return Err(invalid("no jti")),
         _ => {}
     }
@@ -192,12 +222,18 @@ pub(crate) fn check(claims: &RawClaims<'_>, rules: &Rules, now: i64) -> Result<C
         return Err(invalid("iss is missing or not accepted"));
     }
     if !rules.audiences.is_empty()
-        && !audiences.is_some_and(|auds| auds.iter().any(|a| rules.audiences.iter().any(|r| r == a)))
+        && !audiences
+            .is_some_and(|auds| auds.iter().any(|a| rules.audiences.iter().any(|r| r == a)))
     {
         return Err(invalid("aud is missing or not accepted"));
     }
     let scopes = scope
-        .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|s| {
+            s.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Checked {
         sub: sub.map(str::to_owned),
@@ -210,7 +246,8 @@ pub(crate) fn check(claims: &RawClaims<'_>, rules: &Rules, now: i64) -> Result<C
 
 /// Reads a payload (JSON object with unique names).
 pub(crate) fn read(payload: &[u8]) -> Result<RawClaims<'_>, TokenRejection> {
-    serde_json::from_slice(payload).map_err(|_| invalid("the claims are not a JSON object with unique names"))
+    serde_json::from_slice(payload)
+        .map_err(|_| invalid("the claims are not a JSON object with unique names"))
 }
 
 #[cfg(test)]
@@ -246,7 +283,9 @@ mod tests {
 
     fn kind(change: &[(&str, Value)]) -> Option<TokenErrorKind> {
         let json = with(change);
-        check(&read(json.as_bytes()).unwrap(), &rules(), NOW).err().map(|e| e.kind())
+        check(&read(json.as_bytes()).unwrap(), &rules(), NOW)
+            .err()
+            .map(|e| e.kind())
     }
 
     #[test]

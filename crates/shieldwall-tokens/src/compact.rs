@@ -25,9 +25,18 @@ const REFUSED_HEADER_PARAMS: [(&str, &str); 8] = [
     ("x5u", "the header names its own key material"),
     ("x5c", "the header names its own key material"),
     ("crit", "the header has critical extensions"),
-    ("cty", "the header asks for processing that is not supported"),
-    ("zip", "the header asks for processing that is not supported"),
-    ("enc", "the header asks for processing that is not supported"),
+    (
+        "cty",
+        "the header asks for processing that is not supported",
+    ),
+    (
+        "zip",
+        "the header asks for processing that is not supported",
+    ),
+    (
+        "enc",
+        "the header asks for processing that is not supported",
+    ),
 ];
 
 /// The accepted `typ` values, compared case-insensitively (RFC 7515 4.1.9).
@@ -113,7 +122,9 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 "kid" => header.kid = Some(map.next_value()?),
                 "typ" => header.typ = Some(map.next_value()?),
                 name => {
-                    if let Some((_, reason)) = REFUSED_HEADER_PARAMS.iter().find(|(p, _)| *p == name) {
+                    if let Some((_, reason)) =
+                        REFUSED_HEADER_PARAMS.iter().find(|(p, _)| *p == name)
+                    {
                         header.refused.get_or_insert(reason);
                     }
                     map.next_value::<IgnoredAny>()?;
@@ -130,8 +141,12 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Compact<'_>, TokenRej
     if token.len() > max_len {
         return Err(malformed("token longer than the limit"));
     }
-    let (header_b64, rest) = token.split_once('.').ok_or_else(|| malformed("not three parts"))?;
-    let (payload, signature_b64) = rest.split_once('.').ok_or_else(|| malformed("not three parts"))?;
+    let (header_b64, rest) = token
+        .split_once('.')
+        .ok_or_else(|| malformed("not three parts"))?;
+    let (payload, signature_b64) = rest
+        .split_once('.')
+        .ok_or_else(|| malformed("not three parts"))?;
     if signature_b64.contains('.') {
         return Err(malformed("more than three parts (JWE is not accepted)"));
     }
@@ -155,7 +170,9 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Compact<'_>, TokenRej
     };
     let kid = match header.kid {
         None => None,
-        Some(Any::Text(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_LEN => Some(kid.into_owned()),
+        Some(Any::Text(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_LEN => {
+            Some(kid.into_owned())
+        }
         Some(_) => return Err(malformed("kid is not a string of 1 to 256 characters")),
     };
     match header.typ {

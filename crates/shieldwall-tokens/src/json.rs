@@ -105,7 +105,11 @@ impl<'de> Visitor<'de> for AnyVisitor {
                 _ => all_text = false,
             }
         }
-        Ok(if all_text { Any::Texts(texts) } else { Any::Other })
+        Ok(if all_text {
+            Any::Texts(texts)
+        } else {
+            Any::Other
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -129,6 +133,8 @@ impl<'de> SeenKeys<'de> {
     }
 
     /// Records `key`; false when it was seen before.
+    // A `Cow`, not `&str`: a borrowed key is kept without copying it.
+    #[allow(clippy::ptr_arg, reason = "the Cow itself is stored")]
     pub(crate) fn insert(&mut self, key: &Cow<'de, str>) -> bool {
         if self.large.is_empty() {
             if self.small.iter().any(|k| k == key) {

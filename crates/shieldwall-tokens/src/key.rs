@@ -151,7 +151,10 @@ impl VerifyingKey {
         let key = DecodingKey::from_secret(secret.expose())
             .map_err(|_| TokenConfigError::InvalidKey { what: "HMAC" })?;
         let mut checked = Self::checked(alg, key)?;
-        checked.hmac = Some(HmacState::new(alg, secret.expose()).ok_or(TokenConfigError::InvalidKey { what: "HMAC" })?);
+        checked.hmac = Some(
+            HmacState::new(alg, secret.expose())
+                .ok_or(TokenConfigError::InvalidKey { what: "HMAC" })?,
+        );
         Ok(checked)
     }
 

@@ -341,14 +341,21 @@ impl<R: RevocationStore> Verifier<R> {
             ));
         }
         if !key.verify(parsed.signing_input, parsed.signature.as_bytes()) {
-            return Err(TokenRejection::new(TokenErrorKind::Signature, "signature does not verify"));
+            return Err(TokenRejection::new(
+                TokenErrorKind::Signature,
+                "signature does not verify",
+            ));
         }
         let payload = compact::decode(parsed.payload)?;
         let checked = claims::check(&claims::read(&payload)?, &self.inner.rules, now)?;
         // The payload parsed as JSON, so it is UTF-8; handlers read it with `Claims<T>`.
         let claims_json = String::from_utf8(payload)
             .map_err(|_| TokenRejection::new(TokenErrorKind::Claims, "the claims are not UTF-8"))?;
-        let principal = Principal::from_token(checked.sub.unwrap_or_default(), checked.scopes, Arc::from(claims_json));
+        let principal = Principal::from_token(
+            checked.sub.unwrap_or_default(),
+            checked.scopes,
+            Arc::from(claims_json),
+        );
         Ok(VerifiedToken::new(
             principal,
             checked.jti,

@@ -119,9 +119,11 @@ async fn memory_store_purges_expired_entries() {
 mod on_redis {
     use super::*;
     use shieldwall_core::Secret;
-    use shieldwall_tokens::{Algorithm, Issuer, KeySet, SigningKey, TokenErrorKind, Verifier, VerifyingKey};
     use shieldwall_redis::{Redis, testing};
     use shieldwall_tokens::RedisRevocations;
+    use shieldwall_tokens::{
+        Algorithm, Issuer, KeySet, SigningKey, TokenErrorKind, Verifier, VerifyingKey,
+    };
 
     async fn store(name: &str) -> RedisRevocations {
         RedisRevocations::new(Redis::connect(&testing::config(name)).await.unwrap())

@@ -26,6 +26,12 @@ pub mod redis {
     pub use shieldwall_redis::*;
 }
 
+/// JWT bearer tokens (`shieldwall-tokens`, feature `tokens`).
+#[cfg(feature = "tokens")]
+pub mod tokens {
+    pub use shieldwall_tokens::*;
+}
+
 // The workspace README's framework examples are compiled as doctests here.
 #[cfg(all(doctest, feature = "axum", feature = "actix"))]
 #[doc = include_str!("../../../README.md")]
