@@ -64,6 +64,50 @@ struct Search {
     n: u32,
 }
 
+const TOKEN_SECRET: &[u8] = b"parity-secret-of-at-least-32-bytes!!";
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct TenantClaims {
+    sub: String,
+    tenant: String,
+}
+
+fn bearer_guard() -> shieldwall_tokens::BearerGuard<shieldwall_tokens::MemoryRevocations> {
+    use shieldwall_tokens::{
+        Algorithm, BearerGuard, KeySet, MemoryRevocations, Verifier, VerifyingKey,
+    };
+    let key = VerifyingKey::hmac(
+        Algorithm::HS256,
+        &shieldwall_core::Secret::from(TOKEN_SECRET),
+    )
+    .unwrap();
+    BearerGuard::new(
+        Verifier::builder(KeySet::new([key]).unwrap(), MemoryRevocations::new())
+            .build()
+            .unwrap(),
+    )
+}
+
+fn mint(tenant: Option<&str>) -> String {
+    use shieldwall_tokens::{Algorithm, Issuer, SigningKey};
+    let key = SigningKey::hmac(
+        Algorithm::HS256,
+        &shieldwall_core::Secret::from(TOKEN_SECRET),
+    )
+    .unwrap();
+    let mut extra = serde_json::Map::new();
+    if let Some(tenant) = tenant {
+        extra.insert("tenant".into(), serde_json::json!(tenant));
+    }
+    Issuer::builder(key)
+        .build()
+        .unwrap()
+        .issue_with("user-9", &["b", "a"], extra)
+        .unwrap()
+        .token()
+        .to_owned()
+}
+
 fn perimeter() -> Perimeter {
     Perimeter::new().client_ip_resolver(
         ClientIpResolver::builder()
@@ -82,7 +126,9 @@ mod axum_app {
     use axum::extract::{ConnectInfo, Query};
     use axum::routing::get;
     use http_body_util::BodyExt;
-    use shieldwall_axum::{ClientIp, GuardLayer, Json, Path, RequestId, ShieldwallLayer};
+    use shieldwall_axum::{
+        Authenticated, Claims, ClientIp, GuardLayer, Json, Path, RequestId, ShieldwallLayer,
+    };
     use tower::ServiceExt;
 
     fn app() -> Router {
@@ -136,6 +182,19 @@ mod axum_app {
                     },
                 )
                 .layer(GuardLayer::new(DemoGuard)),
+            )
+            .route(
+                "/token",
+                get(
+                    |Claims(claims): Claims<TenantClaims>, Authenticated(p): Authenticated| async move {
+                        Json(serde_json::json!({"claims": claims, "scopes": p.scopes()}))
+                    },
+                )
+                .route_layer(GuardLayer::new(bearer_guard())),
+            )
+            .route(
+                "/claims-without-guard",
+                get(|Claims(claims): Claims<TenantClaims>| async move { Json(claims) }),
             )
             .route(
                 "/guarded-fail",
@@ -202,7 +261,8 @@ mod actix_app {
     use super::*;
     use actix_web::{App, HttpResponse, test, web};
     use shieldwall_actix::{
-        ClientIp, GuardMiddleware, Json, Path, RequestId, Shieldwall, resource,
+        Authenticated, Claims, ClientIp, GuardMiddleware, Json, Path, RequestId, Shieldwall,
+        resource,
     };
 
     async fn guarded(request: actix_web::HttpRequest) -> HttpResponse {
@@ -252,6 +312,23 @@ mod actix_app {
                             .get(guarded)
                             .into_inner()
                             .wrap(GuardMiddleware::new(DemoGuard)),
+                    )
+                    .service(
+                        resource("/token")
+                            .get(
+                                |Claims(claims): Claims<TenantClaims>,
+                                 Authenticated(p): Authenticated| async move {
+                                    Json(
+                                        serde_json::json!({"claims": claims, "scopes": p.scopes()}),
+                                    )
+                                },
+                            )
+                            .wrap_routes(GuardMiddleware::new(bearer_guard())),
+                    )
+                    .service(
+                        resource("/claims-without-guard").get(
+                            |Claims(claims): Claims<TenantClaims>| async move { Json(claims) },
+                        ),
                     )
                     .service(
                         resource("/guarded-fail")
@@ -513,6 +590,31 @@ fn cases() -> Vec<Case> {
             Expect::status(200)
                 .header_values("x-guard", &["handler", "passed"])
                 .json(serde_json::json!({"principal": "demo"})),
+        ),
+        Case::new(
+            "bearer token: Claims<T> and Authenticated",
+            TestRequest::get("/token").header("authorization", format!("Bearer {}", mint(Some("acme")))),
+            Expect::status(200).json(serde_json::json!({"claims": {"sub": "user-9", "tenant": "acme"}, "scopes": ["a", "b"]})),
+        ),
+        Case::new(
+            "bearer token lacking a claim the route reads",
+            TestRequest::get("/token").header("authorization", format!("Bearer {}", mint(None))),
+            Expect::problem(401, "INVALID_TOKEN"),
+        ),
+        Case::new(
+            "bearer route without a token",
+            TestRequest::get("/token"),
+            Expect::problem(401, "BEARER_TOKEN_REQUIRED").header("www-authenticate", "Bearer"),
+        ),
+        Case::new(
+            "bearer route, wrong method: 405 before authentication",
+            TestRequest::post("/token"),
+            Expect::problem(405, "METHOD_NOT_ALLOWED").header("allow", "GET,HEAD").no_header("www-authenticate"),
+        ),
+        Case::new(
+            "Claims<T> on a route without its guard is a server mistake",
+            TestRequest::get("/claims-without-guard").header("authorization", format!("Bearer {}", mint(Some("acme")))),
+            Expect::problem(500, "INTERNAL_ERROR").never("acme"),
         ),
         Case::new(
             "guard headers reach error answers too",
