@@ -21,6 +21,8 @@ use crate::{RedisConfig, Script, StoreError};
 ///   configured timeout.
 #[derive(Clone)]
 pub struct Redis {
+    client: redis::Client,
+    connect_timeout: Duration,
     manager: ConnectionManager,
     pool: Pool,
     prefix: Arc<str>,
@@ -58,7 +60,7 @@ impl Redis {
             .set_response_timeout(Some(config.command_timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
-        let connect = ConnectionManager::new_with_config(client, manager_config);
+        let connect = ConnectionManager::new_with_config(client.clone(), manager_config);
         let manager = match tokio::time::timeout(config.connect_timeout, connect).await {
             Ok(Ok(manager)) => manager,
             Ok(Err(err)) => return Err(StoreError::from_redis(err)),
@@ -77,6 +79,8 @@ impl Redis {
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         Ok(Self {
+            client,
+            connect_timeout: config.connect_timeout,
             manager,
             pool,
             prefix: Arc::from(config.prefix.as_str()),
@@ -192,6 +196,52 @@ impl Redis {
                     tracing::warn!(expected = script.sha(), loaded = %loaded, "redis hashed a script differently");
                 }
                 self.run(&evalsha).await
+            }
+            other => other,
+        }
+    }
+
+    /// A new pub/sub connection of its own (pub/sub cannot share the
+    /// multiplexed connection), within the connect timeout.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, StoreError> {
+        match tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub()).await {
+            Ok(result) => result.map_err(StoreError::from_redis),
+            Err(_) => Err(StoreError::Timeout(self.connect_timeout)),
+        }
+    }
+
+    /// Runs one script once per `(keys, args)` entry, pipelined in one round
+    /// trip (each call keeps its keys in one slot, so it suits Redis Cluster);
+    /// on `NOSCRIPT` loads the script and tries once more.
+    pub async fn run_script_batch<T, K, A>(
+        &self,
+        script: &Script,
+        calls: &[(Vec<K>, Vec<A>)],
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: FromRedisValue,
+        K: ToRedisArgs,
+        A: ToRedisArgs,
+    {
+        let mut pipe = redis::pipe();
+        for (keys, args) in calls {
+            pipe.cmd("EVALSHA")
+                .arg(script.sha())
+                .arg(keys.len())
+                .arg(keys)
+                .arg(args);
+        }
+        let mut connection = self.manager.clone();
+        let first: Result<Vec<T>, StoreError> =
+            self.with_timeout(pipe.query_async(&mut connection)).await;
+        match first {
+            Err(StoreError::Command(err))
+                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                let _: String = self
+                    .run(redis::cmd("SCRIPT").arg("LOAD").arg(script.source()))
+                    .await?;
+                self.with_timeout(pipe.query_async(&mut connection)).await
             }
             other => other,
         }

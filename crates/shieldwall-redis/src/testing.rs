@@ -57,3 +57,72 @@ pub fn config(name: &str) -> crate::RedisConfig {
         .and_then(|c| c.key_prefix(&unique_prefix(name)))
         .expect("the test Redis URL and prefix are valid")
 }
+
+/// A `redis-server` of one test's own, on a free loopback port, killed when
+/// dropped: for tests that must stop Redis or read exact command counts.
+#[derive(Debug)]
+pub struct OwnServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnServer {
+    /// Starts one and waits until it accepts connections.
+    ///
+    /// # Panics
+    ///
+    /// When `redis-server` cannot be started (the test command needs it anyway).
+    #[must_use]
+    #[allow(
+        clippy::expect_used,
+        clippy::panic,
+        reason = "a test fixture: failing loudly is its job"
+    )]
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let mut child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server on the PATH");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("redis-server did not start on port {port}");
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it now.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -176,51 +176,10 @@ mod on_redis {
         );
     }
 
-    /// A redis-server of this test's own, so that it can be killed.
-    struct OwnServer(std::process::Child, u16);
-
-    impl OwnServer {
-        fn start() -> Self {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let child = std::process::Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .expect("redis-server on the PATH (the test command needs it anyway)");
-            for _ in 0..100 {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Self(child, port)
-        }
-    }
-
-    impl Drop for OwnServer {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
     #[tokio::test]
     async fn when_redis_dies_tokens_are_refused_with_503_never_let_through() {
-        let mut server = OwnServer::start();
-        let config = shieldwall_redis::RedisConfig::new(&format!("redis://127.0.0.1:{}", server.1))
+        let mut server = testing::OwnServer::start();
+        let config = shieldwall_redis::RedisConfig::new(&server.url())
             .unwrap()
             .command_timeout(Duration::from_millis(300))
             .unwrap();
@@ -233,8 +192,7 @@ mod on_redis {
         let token = issuer().issue("user-1", &[]).unwrap();
         verifier.verify(token.token()).await.unwrap();
 
-        let _ = server.0.kill();
-        let _ = server.0.wait();
+        server.kill();
         // Cached or not, the revocation check runs, and fails closed.
         let error = verifier.verify(token.token()).await.unwrap_err();
         assert_eq!(error.kind(), TokenErrorKind::StoreUnavailable);

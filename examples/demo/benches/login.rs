@@ -1,7 +1,12 @@
 //! Login work for a right password, a wrong password and an unknown email:
 //! the three must cost the same, so that timing does not tell which emails
 //! exist. `cargo bench -p example-demo --bench login`.
-#![allow(clippy::unwrap_used, missing_docs, reason = "benchmark")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    missing_docs,
+    reason = "benchmark"
+)]
 
 use std::hint::black_box;
 

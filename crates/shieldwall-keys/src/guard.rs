@@ -1,0 +1,121 @@
+//! `ApiKeyGuard`: the guard for `X-API-Key` (or another header).
+
+use std::sync::Arc;
+
+use shieldwall_core::{Decision, Grant, Guard, RequestView, Step};
+use shieldwall_errors::Rejection;
+use shieldwall_errors::http::HeaderName;
+
+use crate::{ApiKeys, KeyConfigError, KeyErrorKind, KeyRejection, KeyStore, ParsedKey};
+
+/// Requires a valid API key and, optionally, scopes.
+///
+/// The key is read from one header (`X-API-Key` by default), never from the
+/// query string or the body; two key headers are 400 `MALFORMED_REQUEST`; a
+/// key that does not have the shape of a key is refused without a store
+/// call. On success the principal (owner, key id, scopes) is attached.
+pub struct ApiKeyGuard<S> {
+    keys: ApiKeys<S>,
+    header: Arc<str>,
+    scopes: Arc<[String]>,
+}
+
+impl<S> Clone for ApiKeyGuard<S> {
+    fn clone(&self) -> Self {
+        Self {
+            keys: self.keys.clone(),
+            header: Arc::clone(&self.header),
+            scopes: Arc::clone(&self.scopes),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for ApiKeyGuard<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyGuard")
+            .field("header", &self.header)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+fn reject(kind: KeyErrorKind, reason: &'static str) -> Decision {
+    Decision::Reject(KeyRejection::new(kind, reason).into_api_error())
+}
+
+impl<S: KeyStore> ApiKeyGuard<S> {
+    /// A guard reading `X-API-Key`.
+    #[must_use]
+    pub fn new(keys: ApiKeys<S>) -> Self {
+        Self {
+            keys,
+            header: Arc::from("x-api-key"),
+            scopes: Arc::from(Vec::new()),
+        }
+    }
+
+    /// Reads the key from `header` instead.
+    pub fn header(mut self, header: &str) -> Result<Self, KeyConfigError> {
+        let lower = header.to_ascii_lowercase();
+        if HeaderName::from_bytes(lower.as_bytes()).is_err() || lower.is_empty() {
+            return Err(KeyConfigError::HeaderName(header.to_owned()));
+        }
+        self.header = Arc::from(lower);
+        Ok(self)
+    }
+
+    /// Also requires every one of `scopes` (403 `INSUFFICIENT_SCOPE` otherwise).
+    pub fn require_scopes<I, T>(mut self, scopes: I) -> Result<Self, KeyConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        let valid = |s: &String| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+        };
+        if !scopes.iter().all(valid) {
+            return Err(KeyConfigError::Scope);
+        }
+        self.scopes = Arc::from(scopes);
+        Ok(self)
+    }
+
+    /// The key manager.
+    #[must_use]
+    pub fn keys(&self) -> &ApiKeys<S> {
+        &self.keys
+    }
+}
+
+impl<S: KeyStore> Guard for ApiKeyGuard<S> {
+    type Input = ParsedKey;
+
+    fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<ParsedKey> {
+        match request.single_header(&self.header) {
+            Err(_) => Step::Done(reject(KeyErrorKind::Ambiguous, "two key headers")),
+            Ok(None) => Step::Done(reject(KeyErrorKind::Missing, "no key header")),
+            Ok(Some(value)) => match self.keys.format().parse(value) {
+                Ok(parsed) => Step::Decide(parsed),
+                Err(_) => Step::Done(reject(KeyErrorKind::Malformed, "not the shape of a key")),
+            },
+        }
+    }
+
+    async fn decide(&self, parsed: ParsedKey) -> Decision {
+        match self.keys.verify_parsed(&parsed).await {
+            Ok(record) => {
+                if self.scopes.iter().any(|s| !record.principal().has_scope(s)) {
+                    return reject(
+                        KeyErrorKind::InsufficientScope,
+                        "a required scope is missing",
+                    );
+                }
+                Decision::allow(Grant::new().with_principal(record.principal().clone()))
+            }
+            Err(rejection) => Decision::Reject(rejection.into_api_error()),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `KeyStore`: where key records live.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use shieldwall_core::StoreError;
+
+use crate::KeyRecord;
+
+pub use memory::MemoryKeyStore;
+#[cfg(feature = "redis")]
+pub use redis::{RedisKeyStore, RedisKeyStoreConfig};
+
+/// The operations API keys need, each one store round trip on the
+/// verification path (`find`). Implementations: [`MemoryKeyStore`] and,
+/// with the `redis` feature, `RedisKeyStore`; one conformance suite runs
+/// against both.
+pub trait KeyStore: Send + Sync + 'static {
+    /// Stores a new record. An id already taken is an error.
+    fn insert(&self, record: KeyRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The record of `id`.
+    fn find(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Arc<KeyRecord>>, StoreError>> + Send;
+
+    /// Every record of `owner`, newest first.
+    fn list_for_owner(
+        &self,
+        owner: &str,
+    ) -> impl Future<Output = Result<Vec<Arc<KeyRecord>>, StoreError>> + Send;
+
+    /// Marks `id` revoked at `at` (kept if already revoked); whether it exists.
+    fn revoke(
+        &self,
+        id: &str,
+        at: SystemTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Makes `id` expire at `at` at the latest; whether it exists.
+    fn expire_by(
+        &self,
+        id: &str,
+        at: SystemTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records last uses, in one batch (called off the request path).
+    fn touch_last_used(
+        &self,
+        uses: &[(String, SystemTime)],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

@@ -1,0 +1,209 @@
+//! The guard on plain `http::Request`s: one header, every bad-input case, one
+//! answer for every invalid key, scopes; and no key in any log line or answer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt;
+use shieldwall_core::{Decision, Guard, Step};
+use shieldwall_errors::ErrorCode;
+use shieldwall_keys::{ApiKeyGuard, ApiKeys, KeyFormat, MemoryKeyStore, NewKey};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn decide(guard: &ApiKeyGuard<MemoryKeyStore>, headers: &[(&str, &[u8])], uri: &str) -> Decision {
+    let mut builder = http::Request::builder().uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+    }
+    let request = builder.body(()).unwrap();
+    match guard.extract(&request) {
+        Step::Decide(parsed) => guard.decide(parsed).now_or_never().unwrap(),
+        Step::Done(decision) => decision,
+    }
+}
+
+fn code(decision: &Decision) -> Option<ErrorCode> {
+    match decision {
+        Decision::Reject(e) => Some(e.code()),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_bad_key_gets_one_safe_answer_and_no_key_reaches_the_logs() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let keys = ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build();
+    let created = runtime
+        .block_on(keys.create(NewKey::new("owner-1", "ci", ["users:read"])))
+        .unwrap();
+    let revoked = runtime
+        .block_on(keys.create(NewKey::new("owner-1", "old", ["users:read"])))
+        .unwrap();
+    runtime
+        .block_on(keys.revoke("owner-1", &revoked.record.id))
+        .unwrap();
+    let guard = ApiKeyGuard::new(keys.clone())
+        .require_scopes(["users:read"])
+        .unwrap();
+    let key = std::str::from_utf8(created.key.expose())
+        .unwrap()
+        .to_owned();
+    let secret_part = key[15..58].to_owned();
+
+    // The good key passes, with its principal.
+    match decide(&guard, &[("x-api-key", key.as_bytes())], "/") {
+        Decision::Continue(grant) => {
+            let p = grant.principal.unwrap();
+            assert_eq!(
+                (p.id(), p.key_id()),
+                ("owner-1", Some(created.record.id.as_str()))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let mut flipped = key.clone().into_bytes();
+    let i = (15..58)
+        .find(|i| flipped[*i].is_ascii_alphabetic())
+        .unwrap();
+    flipped[i] ^= 0x20;
+    let huge = vec![b'a'; 1 << 20];
+    let (stranger, _) = keys.format().generate();
+    let bad: Vec<(&str, Vec<u8>)> = vec![
+        ("leading space", format!(" {key}").into_bytes()),
+        ("trailing space", format!("{key} ").into_bytes()),
+        (
+            "zero-width space",
+            format!("{}\u{200b}{}", &key[..20], &key[20..]).into_bytes(),
+        ),
+        ("case changed", flipped),
+        ("upper-cased", key.to_uppercase().into_bytes()),
+        ("wrong prefix", key.replacen("sk_", "pk_", 1).into_bytes()),
+        (
+            "bad checksum",
+            format!("{}AAAAAA", &key[..key.len() - 6]).into_bytes(),
+        ),
+        ("1 MiB", huge),
+        (
+            "not UTF-8",
+            [&key.as_bytes()[..20], &[0xc3, 0x28], &key.as_bytes()[22..]].concat(),
+        ),
+        ("well-formed stranger", stranger.expose().to_vec()),
+        ("revoked", revoked.key.expose().to_vec()),
+        (
+            "Bearer scheme in front",
+            format!("Bearer {key}").into_bytes(),
+        ),
+    ];
+    for (name, value) in &bad {
+        let d = decide(&guard, &[("x-api-key", value)], "/");
+        assert_eq!(code(&d), Some(ErrorCode::InvalidApiKey), "{name}");
+        if let Decision::Reject(e) = d {
+            let response = e.to_response(Some("rid"));
+            let text = format!(
+                "{:?} {}",
+                response.headers(),
+                String::from_utf8_lossy(response.body())
+            );
+            assert!(!text.contains(&secret_part), "{name}: {text}");
+        }
+    }
+
+    assert_eq!(
+        code(&decide(&guard, &[], "/")),
+        Some(ErrorCode::ApiKeyRequired)
+    );
+    assert_eq!(
+        code(&decide(
+            &guard,
+            &[],
+            &format!("/?api_key={key}&x-api-key={key}")
+        )),
+        Some(ErrorCode::ApiKeyRequired),
+        "the query string is never read"
+    );
+    assert_eq!(
+        code(&decide(
+            &guard,
+            &[("x-api-key", key.as_bytes()), ("x-api-key", key.as_bytes())],
+            "/"
+        )),
+        Some(ErrorCode::MalformedRequest)
+    );
+    assert_eq!(
+        code(&decide(
+            &guard,
+            &[("authorization", format!("Bearer {key}").as_bytes())],
+            "/"
+        )),
+        Some(ErrorCode::ApiKeyRequired)
+    );
+
+    // Scopes.
+    let writer_guard = ApiKeyGuard::new(keys.clone())
+        .require_scopes(["users:write"])
+        .unwrap();
+    assert_eq!(
+        code(&decide(
+            &writer_guard,
+            &[("x-api-key", key.as_bytes())],
+            "/"
+        )),
+        Some(ErrorCode::InsufficientScope)
+    );
+    // Another header name.
+    let custom = ApiKeyGuard::new(keys.clone())
+        .header("X-Service-Key")
+        .unwrap();
+    assert!(matches!(
+        decide(&custom, &[("x-service-key", key.as_bytes())], "/"),
+        Decision::Continue(_)
+    ));
+    assert_eq!(
+        code(&decide(&custom, &[("x-api-key", key.as_bytes())], "/")),
+        Some(ErrorCode::ApiKeyRequired)
+    );
+    assert!(ApiKeyGuard::new(keys).header("bad header").is_err());
+
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(
+        logged.contains("INVALID_API_KEY"),
+        "the capture works: {logged}"
+    );
+    assert!(
+        !logged.contains(&secret_part),
+        "a log line holds the key:\n{logged}"
+    );
+    assert!(!logged.contains(&key), "a log line holds the key");
+}

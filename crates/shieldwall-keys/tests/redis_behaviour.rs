@@ -1,0 +1,242 @@
+//! On Redis: a revocation on one instance stops the key on another within a
+//! second, the cache steps aside when its subscription is gone, and a
+//! verification costs exactly one round trip without the cache and none on
+//! a cache hit (counted with `INFO commandstats` on a server of its own).
+#![cfg(feature = "redis")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::time::{Duration, Instant};
+
+use shieldwall_keys::{
+    ApiKeys, KeyErrorKind, KeyFormat, NewKey, RedisKeyStore, RedisKeyStoreConfig,
+};
+use shieldwall_redis::testing::{self, OwnServer};
+use shieldwall_redis::{Redis, RedisConfig};
+
+async fn keys(config: &RedisConfig, cache: RedisKeyStoreConfig) -> ApiKeys<RedisKeyStore> {
+    let store = RedisKeyStore::new(Redis::connect(config).await.unwrap(), cache);
+    if cache.cache_ttl.is_some() {
+        let started = Instant::now();
+        while !store.cache_active() && started.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(store.cache_active(), "subscribed to invalidations");
+    }
+    ApiKeys::builder(store, KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build()
+}
+
+#[tokio::test]
+async fn a_revocation_on_one_instance_stops_the_key_on_another_within_a_second() {
+    let config = testing::config("keys-two-instances");
+    // Long cache lifetimes: only the invalidation message can make it in time.
+    let a = keys(
+        &config,
+        RedisKeyStoreConfig::cached_for(Duration::from_secs(300)),
+    )
+    .await;
+    let b = keys(
+        &config,
+        RedisKeyStoreConfig::cached_for(Duration::from_secs(300)),
+    )
+    .await;
+    let created = a
+        .create(NewKey::new("u1", "ci", ["users:read"]))
+        .await
+        .unwrap();
+    assert!(
+        b.verify(created.key.expose()).await.is_ok(),
+        "b has it cached now"
+    );
+    assert!(b.verify(created.key.expose()).await.is_ok());
+
+    let revoked_at = Instant::now();
+    assert!(a.revoke("u1", &created.record.id).await.unwrap());
+    loop {
+        match b.verify(created.key.expose()).await {
+            Err(e) => {
+                assert_eq!(e.kind(), KeyErrorKind::Invalid);
+                break;
+            }
+            Ok(_) => {
+                assert!(
+                    revoked_at.elapsed() < Duration::from_secs(1),
+                    "still accepted after 1 s"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+    println!(
+        "revocation seen by the other instance after {:?}",
+        revoked_at.elapsed()
+    );
+
+    // A rotation's grace deadline reaches the other instance too.
+    let second = a
+        .create(NewKey::new("u1", "ci", ["users:read"]))
+        .await
+        .unwrap();
+    assert!(b.verify(second.key.expose()).await.is_ok());
+    a.rotate("u1", &second.record.id, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    let rotated_at = Instant::now();
+    while b.verify(second.key.expose()).await.is_ok() {
+        assert!(
+            rotated_at.elapsed() < Duration::from_secs(1),
+            "old key accepted after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn stats(redis: &Redis) -> std::collections::HashMap<String, u64> {
+    let info: String = redis
+        .run(shieldwall_redis::redis::cmd("INFO").arg("commandstats"))
+        .await
+        .unwrap();
+    info.lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("calls="))?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
+fn delta(
+    before: &std::collections::HashMap<String, u64>,
+    after: &std::collections::HashMap<String, u64>,
+) -> Vec<(String, u64)> {
+    let mut changed: Vec<(String, u64)> = after
+        .iter()
+        .map(|(name, calls)| (name.clone(), calls - before.get(name).copied().unwrap_or(0)))
+        .filter(|(name, calls)| *calls > 0 && name != "info")
+        .collect();
+    changed.sort();
+    changed
+}
+
+#[tokio::test]
+async fn one_round_trip_per_verification_without_cache_none_on_a_cache_hit_none_for_junk() {
+    let server = OwnServer::start();
+    let config = RedisConfig::new(&server.url()).unwrap();
+    let probe = Redis::connect(&config).await.unwrap();
+
+    let uncached = keys(&config, RedisKeyStoreConfig::uncached()).await;
+    let created = uncached
+        .create(NewKey::new("u1", "ci", ["users:read"]))
+        .await
+        .unwrap();
+    let before = stats(&probe).await;
+    for _ in 0..100 {
+        uncached.verify(created.key.expose()).await.unwrap();
+    }
+    assert_eq!(
+        delta(&before, &stats(&probe).await),
+        [("hgetall".to_owned(), 100)]
+    );
+
+    // Junk never reaches Redis.
+    let before = stats(&probe).await;
+    let (stranger, _) = uncached.format().generate();
+    let mut bad_checksum = String::from_utf8(created.key.expose().to_vec()).unwrap();
+    bad_checksum.pop();
+    bad_checksum.push('x');
+    for junk in [&b"sk_nope"[..], bad_checksum.as_bytes(), b"", &[0xff; 64]] {
+        assert_eq!(
+            uncached.verify(junk).await.unwrap_err().kind(),
+            KeyErrorKind::Malformed
+        );
+    }
+    assert!(
+        delta(&before, &stats(&probe).await).is_empty(),
+        "malformed keys cost no store call"
+    );
+    // A well-formed stranger costs its one lookup.
+    uncached.verify(stranger.expose()).await.unwrap_err();
+    assert_eq!(
+        delta(&before, &stats(&probe).await),
+        [("hgetall".to_owned(), 1)]
+    );
+
+    let cached = keys(
+        &config,
+        RedisKeyStoreConfig::cached_for(Duration::from_secs(60)),
+    )
+    .await;
+    let before = stats(&probe).await;
+    for _ in 0..100 {
+        cached.verify(created.key.expose()).await.unwrap();
+    }
+    assert_eq!(
+        delta(&before, &stats(&probe).await),
+        [("hgetall".to_owned(), 1)],
+        "one miss, then hits"
+    );
+}
+
+#[tokio::test]
+async fn without_its_subscription_the_cache_steps_aside() {
+    let server = OwnServer::start();
+    let config = RedisConfig::new(&server.url()).unwrap();
+    let probe = Redis::connect(&config).await.unwrap();
+    let cached = keys(
+        &config,
+        RedisKeyStoreConfig::cached_for(Duration::from_secs(300)),
+    )
+    .await;
+    let created = cached
+        .create(NewKey::new("u1", "ci", ["users:read"]))
+        .await
+        .unwrap();
+    cached.verify(created.key.expose()).await.unwrap();
+
+    // Drop every pub/sub connection: invalidations could be missed now.
+    let _: i64 = probe
+        .run(
+            shieldwall_redis::redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg("pubsub"),
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while cached.store().cache_active() && started.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Revoke behind the cache's back (straight in Redis, no message).
+    let key = probe.key(&["apikey", &created.record.id]);
+    let _: i64 = probe
+        .run(
+            shieldwall_redis::redis::cmd("HSET")
+                .arg(&key)
+                .arg("r")
+                .arg("1"),
+        )
+        .await
+        .unwrap();
+    // Either the cache is off (the store is read) or it came back and was cleared: refused either way.
+    assert_eq!(
+        cached
+            .verify(created.key.expose())
+            .await
+            .unwrap_err()
+            .kind(),
+        KeyErrorKind::Invalid
+    );
+}
