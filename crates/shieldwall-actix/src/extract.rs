@@ -76,24 +76,52 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let rules = request.app_data::<JsonBody>().copied().unwrap_or_default();
         let head = rules.check_head(&ActixView(request));
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             head?;
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|err| {
-                    ApiError::new(ErrorCode::MalformedRequest)
-                        .with_detail("the request body could not be read")
-                        .with_source(err)
-                })?;
-                if body.len() + chunk.len() > rules.limit() {
-                    return Err(rules.too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(payload, &rules).await?;
             rules.parse(&body).map(Self)
         })
     }
+}
+
+/// A JSON body that may be absent: `None` when the request has no body and
+/// no `Content-Type`; otherwise the rules of [`Json`].
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let rules = request.app_data::<JsonBody>().copied().unwrap_or_default();
+        let head = rules.check_head_optional(&ActixView(request));
+        let payload = payload.take();
+        Box::pin(async move {
+            let has_content_type = head?;
+            let body = read_limited(payload, &rules).await?;
+            rules.parse_optional(has_content_type, &body).map(Self)
+        })
+    }
+}
+
+async fn read_limited(mut payload: Payload, rules: &JsonBody) -> Result<BytesMut, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|err| {
+            ApiError::new(ErrorCode::MalformedRequest)
+                .with_detail("the request body could not be read")
+                .with_source(err)
+        })?;
+        if body.len() + chunk.len() > rules.limit() {
+            return Err(rules.too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl<T: Serialize> Responder for Json<T> {

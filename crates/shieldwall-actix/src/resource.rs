@@ -110,6 +110,26 @@ impl Resource {
         self
     }
 
+    /// Wraps the route added last in `middleware` (a guard for one method:
+    /// `.get(list).wrap_last(read_guard).post(create).wrap_last(write_guard)`).
+    #[must_use]
+    pub fn wrap_last<M, B>(mut self, middleware: M) -> Self
+    where
+        M: Transform<
+                BoxService,
+                ServiceRequest,
+                Response = ServiceResponse<B>,
+                Error = Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
+    {
+        if let Some(route) = self.routes.pop() {
+            self.routes.push(route.wrap(middleware));
+        }
+        self
+    }
+
     /// The `Allow` header value: the methods in the order they were added.
     #[must_use]
     pub fn allow(&self) -> String {

@@ -82,6 +82,33 @@ where
     }
 }
 
+/// A JSON body that may be absent: `None` when the request has no body and
+/// no `Content-Type`; otherwise the rules of [`Json`].
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let rules = parts
+            .extensions
+            .get::<JsonBody>()
+            .copied()
+            .unwrap_or_default();
+        let has_content_type = rules.check_head_optional(&parts)?;
+        let bytes = read_limited(body, &rules).await?;
+        rules.parse_optional(has_content_type, &bytes).map(Self)
+    }
+}
+
 async fn read_limited(body: Body, rules: &JsonBody) -> Result<Bytes, ApiError> {
     match Limited::new(body, rules.limit()).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),

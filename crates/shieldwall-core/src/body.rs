@@ -106,6 +106,33 @@ impl JsonBody {
         Ok(())
     }
 
+    /// [`JsonBody::check_head`] for a route whose body is optional: a request
+    /// without `Content-Type` passes (its body must then be empty, see
+    /// [`JsonBody::parse_optional`]).
+    pub fn check_head_optional<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+    ) -> Result<bool, ApiError> {
+        match request.single_header("content-type") {
+            Ok(None) => Ok(false),
+            _ => self.check_head(request).map(|()| true),
+        }
+    }
+
+    /// Parses an optional body: `None` when there is no body and no
+    /// `Content-Type`; a body without a JSON `Content-Type` is 415.
+    pub fn parse_optional<T: DeserializeOwned>(
+        &self,
+        has_content_type: bool,
+        body: &[u8],
+    ) -> Result<Option<T>, ApiError> {
+        match (has_content_type, body.is_empty()) {
+            (false, true) => Ok(None),
+            (false, false) => Err(unsupported()),
+            (true, _) => self.parse(body).map(Some),
+        }
+    }
+
     /// Parses a body already read in full (and no longer than the limit).
     pub fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
         if body.len() > self.limit.get() {

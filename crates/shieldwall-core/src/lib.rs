@@ -11,6 +11,7 @@ mod request_id;
 mod secret;
 mod store;
 mod throttle;
+mod time;
 mod view;
 
 pub use body::{DEFAULT_BODY_LIMIT, JsonBody};
@@ -27,6 +28,7 @@ pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 pub use secret::Secret;
 pub use store::StoreError;
 pub use throttle::LogThrottle;
+pub use time::rfc3339;
 pub use view::{Ambiguous, PeerAddr, RequestView};
 
 /// The error vocabulary, re-exported.

@@ -16,6 +16,6 @@ pub use format::{CHECKSUM_LEN, ID_LEN, KeyFormat, Malformed, ParsedKey, SECRET_L
 pub use guard::ApiKeyGuard;
 pub use manager::{ApiKeys, ApiKeysBuilder, CreateError, CreatedKey, NewKey};
 pub use record::KeyRecord;
-pub use store::{KeyStore, MemoryKeyStore};
+pub use store::{AnyKeyStore, KeyStore, MemoryKeyStore};
 #[cfg(feature = "redis")]
 pub use store::{RedisKeyStore, RedisKeyStoreConfig};

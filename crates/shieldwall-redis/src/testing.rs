@@ -126,3 +126,39 @@ impl Drop for OwnServer {
         self.kill();
     }
 }
+
+/// The URL of database `db` (1 to 15) on the test server, emptied first: for
+/// end-to-end tests whose servers share data and must not see each other's.
+/// Database 0 is for tests that isolate themselves with [`unique_prefix`].
+///
+/// # Panics
+///
+/// As [`redis_url`]; when `db` is out of range or the server cannot be reached.
+#[must_use]
+#[allow(
+    clippy::panic,
+    clippy::expect_used,
+    reason = "a test fixture: failing loudly is its job"
+)]
+pub fn fresh_database_url(db: u8) -> String {
+    assert!(
+        (1..=15).contains(&db),
+        "databases 1 to 15 are for isolated tests"
+    );
+    let base = redis_url();
+    // Drop a database path (`/0`) after the host, if there is one.
+    let host_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base.get(host_start..).and_then(|rest| rest.find('/')) {
+        Some(slash) => base.get(..host_start + slash).unwrap_or(&base).to_owned(),
+        None => base.clone(),
+    };
+    let url = format!("{base}/{db}");
+    let client = redis::Client::open(url.as_str()).expect("a valid test Redis URL");
+    let mut connection = client
+        .get_connection()
+        .expect("the test redis-server is reachable");
+    redis::cmd("FLUSHDB")
+        .query::<()>(&mut connection)
+        .expect("FLUSHDB on the test database");
+    url
+}

@@ -26,6 +26,12 @@ pub mod redis {
     pub use shieldwall_redis::*;
 }
 
+/// API keys (`shieldwall-keys`, feature `keys`).
+#[cfg(feature = "keys")]
+pub mod keys {
+    pub use shieldwall_keys::*;
+}
+
 /// JWT bearer tokens (`shieldwall-tokens`, feature `tokens`).
 #[cfg(feature = "tokens")]
 pub mod tokens {

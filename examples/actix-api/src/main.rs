@@ -2,9 +2,14 @@
 
 use std::process::ExitCode;
 
+use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use example_demo::{Auth, LoginRequest, Me, TokenResponse};
-use shieldwall_actix::{ApiError, Authenticated, GuardMiddleware, Json, Shieldwall, resource};
+use example_demo::{CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination};
+use shieldwall_actix::{
+    ApiError, Authenticated, GuardMiddleware, Json, OptionalJson, Path, Shieldwall, resource,
+};
+
+type DemoData = web::Data<Demo>;
 
 async fn health() -> Json<serde_json::Value> {
     Json(example_demo::health())
@@ -14,27 +19,82 @@ async fn unmatched(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(example_demo::unmatched(request.uri().path()))
 }
 
-async fn login(
-    auth: web::Data<Auth>,
-    Json(body): Json<LoginRequest>,
-) -> Result<Json<TokenResponse>, ApiError> {
-    auth.login(body).await.map(Json)
+async fn login(demo: DemoData, Json(body): Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    let token = demo.auth.login(body).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(token))
 }
 
 async fn logout(
-    auth: web::Data<Auth>,
+    demo: DemoData,
     Authenticated(principal): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    auth.logout(&principal)
+    demo.auth
+        .logout(&principal)
         .await
         .map(|()| HttpResponse::NoContent().finish())
 }
 
 async fn me(
-    auth: web::Data<Auth>,
+    demo: DemoData,
     Authenticated(principal): Authenticated,
-) -> Result<Json<Me>, ApiError> {
-    auth.me(&principal).map(Json)
+) -> Result<HttpResponse, ApiError> {
+    demo.auth
+        .me(&principal)
+        .map(|me| HttpResponse::Ok().json(me))
+}
+
+async fn create_key(
+    demo: DemoData,
+    Authenticated(principal): Authenticated,
+    OptionalJson(body): OptionalJson<CreateKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let created = demo.keys.create(principal.id(), body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(created))
+}
+
+async fn list_keys(
+    demo: DemoData,
+    Authenticated(principal): Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    demo.keys
+        .list(principal.id())
+        .await
+        .map(|keys| HttpResponse::Ok().json(keys))
+}
+
+async fn delete_key(
+    demo: DemoData,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    demo.keys
+        .delete(principal.id(), &id)
+        .await
+        .map(|()| HttpResponse::NoContent().finish())
+}
+
+async fn list_users(demo: DemoData, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = demo
+        .directory
+        .list(Pagination::from_query(request.uri().query())?)?;
+    let mut response = HttpResponse::Ok();
+    for header in example_demo::page_headers(&page) {
+        response.insert_header(header);
+    }
+    Ok(response.json(page))
+}
+
+async fn create_user(
+    demo: DemoData,
+    Json(body): Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    demo.directory
+        .create(body)
+        .map(|user| HttpResponse::Created().json(user))
 }
 
 #[actix_web::main]
@@ -43,17 +103,21 @@ async fn main() -> ExitCode {
         Ok(demo) => demo,
         Err(code) => return code,
     };
+    let (read, write) = (demo.keys.users_read(), demo.keys.users_write());
     let listener = match std::net::TcpListener::bind(demo.config.addr) {
         Ok(listener) => listener,
         Err(err) => return example_demo::cannot_listen(demo.config.addr, &err),
     };
     let addr = listener.local_addr().unwrap_or(demo.config.addr);
     let perimeter = demo.perimeter();
-    let auth = web::Data::from(std::sync::Arc::clone(&demo.auth));
     let bearer = demo.auth.bearer();
+    let demo = web::Data::new(demo);
+    let data = demo.clone();
+    // Guards wrap the routes (`wrap_routes`, `wrap_last`), not the 405 answer:
+    // a wrong method is told apart before authentication.
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(auth.clone())
+            .app_data(data.clone())
             .service(resource("/health").get(health))
             .service(resource("/api/v1/auth/login").post(login))
             .service(
@@ -65,6 +129,24 @@ async fn main() -> ExitCode {
                 resource("/api/v1/protected/me")
                     .get(me)
                     .wrap_routes(GuardMiddleware::new(bearer.clone())),
+            )
+            .service(
+                resource("/api/v1/protected/keys")
+                    .post(create_key)
+                    .get(list_keys)
+                    .wrap_routes(GuardMiddleware::new(bearer.clone())),
+            )
+            .service(
+                resource("/api/v1/protected/keys/{id}")
+                    .delete(delete_key)
+                    .wrap_routes(GuardMiddleware::new(bearer.clone())),
+            )
+            .service(
+                resource("/api/v1/users")
+                    .get(list_users)
+                    .wrap_last(GuardMiddleware::new(read.clone()))
+                    .post(create_user)
+                    .wrap_last(GuardMiddleware::new(write.clone())),
             )
             .default_service(web::to(unmatched))
             .wrap(Shieldwall::with_perimeter(perimeter.clone()))

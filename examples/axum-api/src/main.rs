@@ -6,10 +6,17 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
-use example_demo::{Auth, LoginRequest, Me, TokenResponse};
+use axum::handler::Handler;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use example_demo::{CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination};
 use http::StatusCode;
-use shieldwall_axum::{ApiError, Authenticated, GuardLayer, Json, ShieldwallLayer};
+use http::header::CACHE_CONTROL;
+use shieldwall_axum::{
+    ApiError, Authenticated, GuardLayer, Json, OptionalJson, Path, ShieldwallLayer,
+};
+
+type App = State<Arc<Demo>>;
 
 async fn health() -> Json<serde_json::Value> {
     Json(example_demo::health())
@@ -19,37 +26,88 @@ async fn unmatched(uri: http::Uri) -> ApiError {
     example_demo::unmatched(uri.path())
 }
 
-async fn login(
-    State(auth): State<Arc<Auth>>,
-    Json(body): Json<LoginRequest>,
-) -> Result<Json<TokenResponse>, ApiError> {
-    auth.login(body).await.map(Json)
+async fn login(State(demo): App, Json(body): Json<LoginRequest>) -> Result<Response, ApiError> {
+    let token = demo.auth.login(body).await?;
+    Ok(([(CACHE_CONTROL, "no-store")], Json(token)).into_response())
 }
 
 async fn logout(
-    State(auth): State<Arc<Auth>>,
+    State(demo): App,
     Authenticated(principal): Authenticated,
 ) -> Result<StatusCode, ApiError> {
-    auth.logout(&principal)
+    demo.auth
+        .logout(&principal)
         .await
         .map(|()| StatusCode::NO_CONTENT)
 }
 
 async fn me(
-    State(auth): State<Arc<Auth>>,
+    State(demo): App,
     Authenticated(principal): Authenticated,
-) -> Result<Json<Me>, ApiError> {
-    auth.me(&principal).map(Json)
+) -> Result<Response, ApiError> {
+    demo.auth.me(&principal).map(|me| Json(me).into_response())
+}
+
+async fn create_key(
+    State(demo): App,
+    Authenticated(principal): Authenticated,
+    OptionalJson(body): OptionalJson<CreateKeyRequest>,
+) -> Result<Response, ApiError> {
+    let created = demo.keys.create(principal.id(), body).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(CACHE_CONTROL, "no-store")],
+        Json(created),
+    )
+        .into_response())
+}
+
+async fn list_keys(
+    State(demo): App,
+    Authenticated(principal): Authenticated,
+) -> Result<Response, ApiError> {
+    demo.keys
+        .list(principal.id())
+        .await
+        .map(|keys| Json(keys).into_response())
+}
+
+async fn delete_key(
+    State(demo): App,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    demo.keys
+        .delete(principal.id(), &id)
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+}
+
+async fn list_users(State(demo): App, uri: http::Uri) -> Result<Response, ApiError> {
+    let page = demo.directory.list(Pagination::from_query(uri.query())?)?;
+    let headers = example_demo::page_headers(&page);
+    Ok((headers, Json(page)).into_response())
+}
+
+async fn create_user(
+    State(demo): App,
+    Json(body): Json<CreateUserRequest>,
+) -> Result<Response, ApiError> {
+    demo.directory
+        .create(body)
+        .map(|user| (StatusCode::CREATED, Json(user)).into_response())
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let demo = match example_demo::prepare().await {
-        Ok(demo) => demo,
+        Ok(demo) => Arc::new(demo),
         Err(code) => return code,
     };
-    // `MethodRouter::route_layer`: the guard wraps the routes, not the 405
-    // answer, so a wrong method is told apart before authentication.
+    let read = GuardLayer::new(demo.keys.users_read());
+    let write = GuardLayer::new(demo.keys.users_write());
+    // Guards wrap the method routes (`route_layer`, `Handler::layer`), not the
+    // 405 answer: a wrong method is told apart before authentication.
     let bearer = GuardLayer::new(demo.auth.bearer());
     let app = Router::new()
         .route("/health", get(health))
@@ -58,9 +116,21 @@ async fn main() -> ExitCode {
             "/api/v1/auth/logout",
             post(logout).route_layer(bearer.clone()),
         )
-        .route("/api/v1/protected/me", get(me).route_layer(bearer))
+        .route("/api/v1/protected/me", get(me).route_layer(bearer.clone()))
+        .route(
+            "/api/v1/protected/keys",
+            post(create_key).get(list_keys).route_layer(bearer.clone()),
+        )
+        .route(
+            "/api/v1/protected/keys/{id}",
+            delete(delete_key).route_layer(bearer),
+        )
+        .route(
+            "/api/v1/users",
+            get(list_users.layer(read)).post(create_user.layer(write)),
+        )
         .fallback(unmatched)
-        .with_state(Arc::clone(&demo.auth))
+        .with_state(Arc::clone(&demo))
         .layer(ShieldwallLayer::with_perimeter(demo.perimeter()));
 
     let listener = match tokio::net::TcpListener::bind(demo.config.addr).await {

@@ -15,7 +15,9 @@
 
 mod auth;
 mod config;
+mod directory;
 mod env;
+mod keys;
 mod limit;
 mod routes;
 mod users;
@@ -25,6 +27,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use shieldwall_core::{ClientIpResolver, Perimeter};
+use shieldwall_keys::{
+    AnyKeyStore, ApiKeys, KeyFormat, MemoryKeyStore, RedisKeyStore, RedisKeyStoreConfig,
+};
 use shieldwall_redis::Redis;
 use shieldwall_tokens::{
     Algorithm, Issuer, KeySet, MemoryRevocations, RedisRevocations, Revocations, SigningKey,
@@ -33,7 +38,11 @@ use shieldwall_tokens::{
 
 pub use auth::{Auth, LoginRequest, Me, TokenResponse};
 pub use config::{AuditTarget, DemoConfig, DemoUser, OnStoreError, Origin, RequestSigningKey};
+pub use directory::{CreateUserRequest, Directory, DirectoryUser, Pagination, UserPage};
 pub use env::{EnvError, ProcessEnv, Source};
+pub use keys::{
+    ALLOWED_SCOPES, CreateKeyRequest, CreatedKeyResponse, DEFAULT_SCOPES, KeyView, Keys,
+};
 pub use limit::Limit;
 pub use routes::{CURRENT_VERSION, health, unmatched};
 pub use users::{User, Users};
@@ -47,6 +56,10 @@ pub struct Demo {
     pub redis: Option<Redis>,
     /// Users, tokens, the bearer guard.
     pub auth: Arc<Auth>,
+    /// API keys and their guards.
+    pub keys: Arc<Keys>,
+    /// The `/api/v1/users` directory.
+    pub directory: Arc<Directory>,
 }
 
 impl Demo {
@@ -86,11 +99,44 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         eprintln!("{message}");
         ExitCode::from(2)
     })?;
+    let keys = build_keys(redis.as_ref()).map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })?;
+    let seeded: Vec<(String, String, String)> = config
+        .users
+        .iter()
+        .filter_map(|u| auth.users().authenticate_email(&u.email))
+        .map(|u| (u.id.clone(), u.email.clone(), u.name.clone()))
+        .collect();
+    let directory = Directory::seeded(&seeded, std::time::SystemTime::now());
     Ok(Demo {
         config,
         redis,
         auth: Arc::new(auth),
+        keys: Arc::new(keys),
+        directory: Arc::new(directory),
     })
+}
+
+fn build_keys(redis: Option<&Redis>) -> Result<Keys, String> {
+    let store = match redis {
+        Some(redis) => AnyKeyStore::Redis(RedisKeyStore::new(
+            redis.clone(),
+            RedisKeyStoreConfig::default(),
+        )),
+        None => AnyKeyStore::Memory(MemoryKeyStore::new()),
+    };
+    let format = KeyFormat::new("sk").map_err(|e| format!("API key format: {e}"))?;
+    Keys::new(ApiKeys::builder(store, format).build())
+}
+
+/// The `X-Total-Count` and `X-Page-Count` values of a page.
+pub fn page_headers(page: &UserPage) -> [(&'static str, String); 2] {
+    [
+        ("x-total-count", page.total.to_string()),
+        ("x-page-count", page.page_count().to_string()),
+    ]
 }
 
 fn build_auth(config: &DemoConfig, redis: Option<&Redis>) -> Result<Auth, String> {

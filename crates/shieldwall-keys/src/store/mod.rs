@@ -56,3 +56,50 @@ pub trait KeyStore: Send + Sync + 'static {
         uses: &[(String, SystemTime)],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// A key store chosen at run time (memory or Redis).
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum AnyKeyStore {
+    /// In this process.
+    Memory(MemoryKeyStore),
+    /// On Redis.
+    #[cfg(feature = "redis")]
+    Redis(RedisKeyStore),
+}
+
+macro_rules! each {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Self::Memory($store) => $call,
+            #[cfg(feature = "redis")]
+            Self::Redis($store) => $call,
+        }
+    };
+}
+
+impl KeyStore for AnyKeyStore {
+    async fn insert(&self, record: KeyRecord) -> Result<(), StoreError> {
+        each!(self, store => store.insert(record).await)
+    }
+
+    async fn find(&self, id: &str) -> Result<Option<Arc<KeyRecord>>, StoreError> {
+        each!(self, store => store.find(id).await)
+    }
+
+    async fn list_for_owner(&self, owner: &str) -> Result<Vec<Arc<KeyRecord>>, StoreError> {
+        each!(self, store => store.list_for_owner(owner).await)
+    }
+
+    async fn revoke(&self, id: &str, at: SystemTime) -> Result<bool, StoreError> {
+        each!(self, store => store.revoke(id, at).await)
+    }
+
+    async fn expire_by(&self, id: &str, at: SystemTime) -> Result<bool, StoreError> {
+        each!(self, store => store.expire_by(id, at).await)
+    }
+
+    async fn touch_last_used(&self, uses: &[(String, SystemTime)]) -> Result<(), StoreError> {
+        each!(self, store => store.touch_last_used(uses).await)
+    }
+}
