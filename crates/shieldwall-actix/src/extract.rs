@@ -12,7 +12,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, claims_of, path_not_found, principal_of,
+    JsonBody, Principal, RequestContext, RequestView, api_key_principal_of, claims_of,
+    path_not_found, principal_of,
 };
 use shieldwall_errors::{ApiError, ErrorCode};
 
@@ -187,5 +188,21 @@ impl<T: DeserializeOwned> FromRequest for Claims<T> {
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(claims_of(ActixView(request).principal().as_ref()).map(Self))
+    }
+}
+
+/// The API key principal the route's guard attached: the key's owner as id,
+/// its key id and its scopes (500 if the route has no API key guard).
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey(pub Principal);
+
+impl FromRequest for ApiKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(api_key_principal_of(ActixView(request).principal()).map(Self))
     }
 }

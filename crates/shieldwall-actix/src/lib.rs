@@ -6,7 +6,7 @@ mod layer;
 mod resource;
 mod view;
 
-pub use extract::{Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
+pub use extract::{ApiKey, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
 pub use guard::{GuardMiddleware, GuardService};
 pub use layer::{Shieldwall, ShieldwallService};
 pub use resource::{Resource, resource};

@@ -12,7 +12,8 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, claims_of, path_not_found, principal_of,
+    JsonBody, Principal, RequestContext, RequestView, api_key_principal_of, claims_of,
+    path_not_found, principal_of,
 };
 use shieldwall_errors::{ApiError, ErrorCode};
 
@@ -188,5 +189,20 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         claims_of(parts.principal().as_ref()).map(Self)
+    }
+}
+
+/// The API key principal the route's guard attached: the key's owner as id,
+/// its key id and its scopes (500 if the route has no API key guard).
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        api_key_principal_of(parts.principal()).map(Self)
     }
 }

@@ -4,7 +4,7 @@ mod extract;
 mod guard;
 mod layer;
 
-pub use extract::{Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
+pub use extract::{ApiKey, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
 pub use guard::{GuardLayer, GuardService};
 pub use layer::{Shieldwall, ShieldwallLayer};
 

@@ -20,6 +20,18 @@ pub fn principal_of(principal: Option<crate::Principal>) -> Result<crate::Princi
     })
 }
 
+/// The principal of an API key (owner, key id, scopes), or 500 when the
+/// route's guard is not an API key guard.
+pub fn api_key_principal_of(
+    principal: Option<crate::Principal>,
+) -> Result<crate::Principal, ApiError> {
+    principal.filter(|p| p.key_id().is_some()).ok_or_else(|| {
+        ApiError::internal(
+            "no API key principal on this request: is the route behind its API key guard?",
+        )
+    })
+}
+
 /// The verified token's claims as `T`.
 ///
 /// 500 when no guard attached a principal with claims (the route lacks its
