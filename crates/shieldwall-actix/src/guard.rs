@@ -110,12 +110,18 @@ where
                     match service.call(request).await {
                         Ok(mut response) => {
                             append_headers(&grant.headers, response.headers_mut());
+                            if let Some(completion) = grant.completion {
+                                completion.complete(response.status().as_u16()).await;
+                            }
                             Ok(response.map_into_boxed_body())
                         }
                         // The grant's headers go on error answers too, as on axum.
                         Err(error) => {
                             let mut response = error.error_response();
                             append_headers(&grant.headers, response.headers_mut());
+                            if let Some(completion) = grant.completion {
+                                completion.complete(response.status().as_u16()).await;
+                            }
                             Err(InternalError::from_response(error, response).into())
                         }
                     }

@@ -130,6 +130,9 @@ where
                     }
                     let mut response = inner.call(request).await?;
                     append_headers(grant.headers, response.headers_mut());
+                    if let Some(completion) = grant.completion {
+                        completion.complete(response.status().as_u16()).await;
+                    }
                     response
                 }
                 Decision::Reject(error) => error.into_response(),

@@ -4,10 +4,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A source of wall-clock time.
+/// A source of time: wall-clock for timestamps, monotonic for intervals.
 pub trait Clock: Send + Sync + 'static {
     /// The current time.
     fn now(&self) -> SystemTime;
+
+    /// Time since a fixed point, never going backwards: what rate limits
+    /// and timeouts measure with. The default follows the wall clock.
+    fn monotonic(&self) -> Duration {
+        self.now().duration_since(UNIX_EPOCH).unwrap_or_default()
+    }
 
     /// Seconds since the Unix epoch (0 for times before it).
     fn unix_seconds(&self) -> u64 {
@@ -33,6 +39,12 @@ impl SystemClock {
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
+    }
+
+    /// Time since the first call in this process (`Instant`, not the wall clock).
+    fn monotonic(&self) -> Duration {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed()
     }
 }
 
@@ -79,6 +91,10 @@ impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_nanos(self.nanos_since_epoch.load(Ordering::SeqCst))
     }
+
+    fn monotonic(&self) -> Duration {
+        Duration::from_nanos(self.nanos_since_epoch.load(Ordering::SeqCst))
+    }
 }
 
 #[cfg(test)]
@@ -97,7 +113,14 @@ mod tests {
     }
 
     #[test]
-    fn system_clock_is_after_2020() {
-        assert!(SystemClock::new().unix_seconds() > 1_577_836_800);
+    fn system_clock_is_after_2020_and_monotonic_never_goes_back() {
+        let clock = SystemClock::new();
+        assert!(clock.unix_seconds() > 1_577_836_800);
+        let a = clock.monotonic();
+        let b = clock.monotonic();
+        assert!(b >= a);
+        let manual = ManualClock::at_unix_seconds(10);
+        manual.advance(Duration::from_millis(5));
+        assert_eq!(manual.monotonic(), Duration::from_millis(10_005));
     }
 }

@@ -102,6 +102,15 @@ impl Decision {
     }
 }
 
+/// Work to do once the response is known (its status), for example giving
+/// back a rate-limit reservation for a request that a skip rule does not
+/// count. Adapters call it after the inner service answered.
+pub trait Completion: Send + 'static {
+    /// Called once with the final status.
+    fn complete(self: Box<Self>, status: u16)
+    -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
 /// What a request that may continue carries on: the principal to attach and
 /// the headers to add to the response.
 ///
@@ -109,12 +118,24 @@ impl Decision {
 /// whatever the inner service answered (errors included): a guard never
 /// replaces a header that the handler or another guard set.
 #[non_exhaustive]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Grant {
     /// The principal to attach to the request, if the guard identified one.
     pub principal: Option<Principal>,
     /// Headers to add to the response (for example rate-limit headers).
     pub headers: HeaderMap,
+    /// Called with the response status once it is known.
+    pub completion: Option<Box<dyn Completion>>,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("principal", &self.principal)
+            .field("headers", &self.headers)
+            .field("completion", &self.completion.as_ref().map(|_| "..."))
+            .finish()
+    }
 }
 
 impl Grant {
@@ -135,6 +156,13 @@ impl Grant {
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
+        self
+    }
+
+    /// Runs `completion` with the response status once it is known.
+    #[must_use]
+    pub fn with_completion(mut self, completion: impl Completion) -> Self {
+        self.completion = Some(Box::new(completion));
         self
     }
 }

@@ -32,6 +32,12 @@ pub mod keys {
     pub use shieldwall_keys::*;
 }
 
+/// Rate limits (`shieldwall-ratelimit`, feature `ratelimit`).
+#[cfg(feature = "ratelimit")]
+pub mod ratelimit {
+    pub use shieldwall_ratelimit::*;
+}
+
 /// JWT bearer tokens (`shieldwall-tokens`, feature `tokens`).
 #[cfg(feature = "tokens")]
 pub mod tokens {

@@ -1,0 +1,279 @@
+//! `RateLimiter`: a policy over a store, as a guard.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use http::HeaderValue;
+use shieldwall_core::{
+    Clock, Completion, Decision, Grant, Guard, LogThrottle, RequestView, Step, SystemClock,
+};
+use shieldwall_errors::{ApiError, Rejection};
+
+use crate::error::{RateLimitedKind, header_value};
+use crate::headers::{self, ceil_secs};
+use crate::{FailureMode, KeyBytes, MemoryStore, Policy, RateLimited, RateStore, Skip, Verdict};
+
+/// Consecutive store failures that open the circuit.
+const BREAKER_THRESHOLD: u32 = 5;
+/// How long an open circuit keeps the store from being called.
+const BREAKER_COOLDOWN: Duration = Duration::from_secs(2);
+
+/// Stops calling a store that keeps failing: after 5 failures in a row, the
+/// failure mode answers at once for 2 s, then one call tries the store again.
+#[derive(Debug, Default)]
+struct Breaker {
+    failures: AtomicU32,
+    open_until: AtomicU64,
+}
+
+impl Breaker {
+    fn is_open(&self, now: u64) -> bool {
+        now < self.open_until.load(Ordering::Acquire)
+    }
+
+    fn success(&self) {
+        self.failures.store(0, Ordering::Release);
+    }
+
+    fn failure(&self, now: u64) {
+        let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
+        if failures >= BREAKER_THRESHOLD {
+            let cooldown = u64::try_from(BREAKER_COOLDOWN.as_nanos()).unwrap_or(u64::MAX);
+            self.open_until
+                .store(now.saturating_add(cooldown), Ordering::Release);
+            self.failures
+                .store(BREAKER_THRESHOLD - 1, Ordering::Release);
+        }
+    }
+}
+
+/// A policy over a store: `check` decides, and as a [`Guard`] it answers 429
+/// `RATE_LIMITED` with `Retry-After`, and adds `RateLimit-Policy` and
+/// `RateLimit` to every response of the route it guards. CORS preflights are
+/// never counted. Cheap to clone.
+pub struct RateLimiter<S> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S> Clone for RateLimiter<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for RateLimiter<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner<S> {
+    policy: Policy,
+    policy_header: HeaderValue,
+    store: S,
+    fallback: Option<MemoryStore>,
+    breaker: Breaker,
+    store_log: LogThrottle,
+    clock: Arc<dyn Clock>,
+}
+
+/// What a check found.
+#[derive(Debug)]
+enum Answer {
+    Counted(Verdict),
+    Uncounted,
+    StoreDown,
+}
+
+impl<S: RateStore> RateLimiter<S> {
+    /// A limiter for `policy` on `store`. With [`FailureMode::Memory`], a
+    /// memory store of the same policy (100 000 keys) stands by.
+    #[must_use]
+    pub fn new(policy: Policy, store: S) -> Self {
+        let fallback = (policy.on_store_error == FailureMode::Memory)
+            .then(|| MemoryStore::new(&policy, 100_000));
+        Self {
+            inner: Arc::new(Inner {
+                policy_header: headers::policy_value(&policy),
+                policy,
+                store,
+                fallback,
+                breaker: Breaker::default(),
+                store_log: LogThrottle::new(Duration::from_secs(10)),
+                clock: Arc::new(SystemClock::new()),
+            }),
+        }
+    }
+
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.inner.clock.monotonic().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    async fn answer(&self, key: &KeyBytes) -> Answer {
+        let cost = self.inner.policy.cost.get();
+        let now = self.now();
+        if !self.inner.breaker.is_open(now) {
+            match self.inner.store.check(key, cost).await {
+                Ok(verdict) => {
+                    self.inner.breaker.success();
+                    return Answer::Counted(verdict);
+                }
+                Err(error) => {
+                    self.inner.breaker.failure(now);
+                    if self.inner.store_log.allow() {
+                        tracing::error!(policy = %self.inner.policy.name, %error,
+                            mode = ?self.inner.policy.on_store_error, "rate-limit store failed");
+                    }
+                }
+            }
+        }
+        match (self.inner.policy.on_store_error, &self.inner.fallback) {
+            (FailureMode::Memory, Some(fallback)) => match fallback.check_now(key.as_bytes(), cost)
+            {
+                Ok(verdict) => Answer::Counted(verdict),
+                Err(_) => Answer::StoreDown,
+            },
+            (FailureMode::Open, _) => Answer::Uncounted,
+            _ => Answer::StoreDown,
+        }
+    }
+
+    /// Decides one request for `key`: `Ok` with the headers to add, or the
+    /// rejection (429, or 503 when the store is down and the policy fails closed).
+    pub async fn check(&self, key: &KeyBytes) -> Result<(Verdict, http::HeaderMap), RateLimited> {
+        match self.answer(key).await {
+            Answer::Counted(verdict) => {
+                let headers =
+                    headers::headers(&self.inner.policy, &self.inner.policy_header, &verdict);
+                if verdict.allowed {
+                    Ok((verdict, headers))
+                } else {
+                    Err(RateLimited {
+                        kind: RateLimitedKind::Limited,
+                        headers,
+                    })
+                }
+            }
+            Answer::Uncounted => Ok((
+                Verdict::pass(&self.inner.policy.quota),
+                http::HeaderMap::new(),
+            )),
+            Answer::StoreDown => {
+                let mut headers = http::HeaderMap::new();
+                let cooldown = ceil_secs(u64::try_from(BREAKER_COOLDOWN.as_nanos()).unwrap_or(0));
+                headers.insert(
+                    http::header::RETRY_AFTER,
+                    header_value(&cooldown.to_string()),
+                );
+                Err(RateLimited {
+                    kind: RateLimitedKind::StoreDown,
+                    headers,
+                })
+            }
+        }
+    }
+}
+
+/// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+fn is_preflight<R: RequestView + ?Sized>(request: &R) -> bool {
+    request.method() == "OPTIONS"
+        && request.header_values("origin").next().is_some()
+        && request
+            .header_values("access-control-request-method")
+            .next()
+            .is_some()
+}
+
+impl<S: RateStore> Guard for RateLimiter<S> {
+    type Input = KeyBytes;
+
+    fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<KeyBytes> {
+        if is_preflight(request) {
+            return Step::Done(Decision::pass());
+        }
+        match self.inner.policy.key.key_of(request) {
+            Some(key) => Step::Decide(key),
+            None => Step::Done(Decision::Reject(ApiError::internal(
+                "rate limit: no key for this request (is the client address known?)",
+            ))),
+        }
+    }
+
+    async fn decide(&self, key: KeyBytes) -> Decision {
+        match self.check(&key).await {
+            Ok((verdict, headers)) => {
+                let mut grant = Grant::new();
+                grant.headers = headers;
+                if let Some(skip) = self.inner.policy.skip
+                    && verdict.reservation.cost > 0
+                {
+                    grant = grant.with_completion(Refund {
+                        limiter: self.clone(),
+                        key,
+                        verdict,
+                        skip,
+                    });
+                }
+                Decision::allow(grant)
+            }
+            Err(rejection) => Decision::Reject(rejection.into_api_error()),
+        }
+    }
+}
+
+/// Gives a request's count back when the skip rule says it does not count.
+struct Refund<S> {
+    limiter: RateLimiter<S>,
+    key: KeyBytes,
+    verdict: Verdict,
+    skip: Skip,
+}
+
+impl<S: RateStore> Completion for Refund<S> {
+    fn complete(self: Box<Self>, status: u16) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let skipped = match self.skip {
+            Skip::SuccessfulResponses => status < 400,
+            Skip::FailedResponses => status >= 400,
+        };
+        Box::pin(async move {
+            if !skipped {
+                return;
+            }
+            let inner = &self.limiter.inner;
+            let result = match (&inner.fallback, inner.breaker.is_open(self.limiter.now())) {
+                (Some(fallback), true) => {
+                    fallback.refund_now(self.key.as_bytes(), self.verdict.reservation)
+                }
+                _ => {
+                    inner
+                        .store
+                        .refund(&self.key, self.verdict.reservation)
+                        .await
+                }
+            };
+            if let Err(error) = result
+                && inner.store_log.allow()
+            {
+                tracing::warn!(policy = %inner.policy.name, %error, "rate-limit refund failed; the request stays counted");
+            }
+        })
+    }
+}

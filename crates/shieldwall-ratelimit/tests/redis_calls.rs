@@ -1,0 +1,116 @@
+//! Counted on a redis-server of the test's own (`INFO commandstats`): one
+//! `EVALSHA` per decision and nothing else, and a flood from a client over
+//! its limit costs Redis nothing until the client may pass again.
+#![cfg(feature = "redis")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use shieldwall_ratelimit::{Algorithm, KeyBytes, KeyStrategy, Policy, RateLimiter, RedisStore};
+use shieldwall_redis::testing::OwnServer;
+use shieldwall_redis::{Redis, RedisConfig};
+
+fn key(tag: &str) -> KeyBytes {
+    let tag = tag.to_owned();
+    KeyStrategy::Custom(
+        Arc::new(move |_: &shieldwall_ratelimit::KeyInput<'_>| Some(tag.clone())),
+        Default::default(),
+    )
+    .key_of(&http::Request::builder().body(()).unwrap())
+    .unwrap()
+}
+
+async fn calls(redis: &Redis) -> HashMap<String, u64> {
+    let info: String = redis
+        .run(shieldwall_redis::redis::cmd("INFO").arg("commandstats"))
+        .await
+        .unwrap();
+    info.lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("calls="))?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .filter(|(name, _)| name != "info")
+        .collect()
+}
+
+/// Round trips: `EVALSHA` calls. The other commands counted are the ones the
+/// script runs inside Redis (`TIME`, `GET`, `SET`, ...), which cost no round trip.
+fn round_trips(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> u64 {
+    const INSIDE_THE_SCRIPT: [&str; 6] = ["time", "get", "set", "hmget", "hset", "pexpire"];
+    let mut trips = 0;
+    for (name, calls) in after {
+        let delta = calls - before.get(name).copied().unwrap_or(0);
+        if delta == 0 {
+            continue;
+        }
+        if name == "evalsha" {
+            trips = delta;
+        } else {
+            assert!(
+                INSIDE_THE_SCRIPT.contains(&name.as_str()),
+                "unexpected command {name} x{delta}"
+            );
+        }
+    }
+    trips
+}
+
+#[tokio::test]
+async fn one_evalsha_per_decision_and_a_limited_flood_costs_nothing() {
+    let server = OwnServer::start();
+    let redis = Redis::connect(&RedisConfig::new(&server.url()).unwrap())
+        .await
+        .unwrap();
+    for algorithm in [
+        Algorithm::Gcra,
+        Algorithm::SlidingWindow,
+        Algorithm::FixedWindow,
+    ] {
+        let p = Policy::builder("calls", "50/1h".parse().unwrap())
+            .algorithm(algorithm)
+            .build()
+            .unwrap();
+        let limiter = RateLimiter::new(p.clone(), RedisStore::new(redis.clone(), &p));
+        // Load the script once (the first call may pay a NOSCRIPT and a SCRIPT LOAD).
+        limiter.check(&key("warm")).await.unwrap();
+
+        let before = calls(&redis).await;
+        for i in 0..40 {
+            limiter
+                .check(&key(&format!("{algorithm:?}-{i}")))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            round_trips(&before, &calls(&redis).await),
+            40,
+            "{algorithm:?}"
+        );
+
+        // One client: 50 allowed, then refused; the refusals after the first come from memory.
+        let flooder = key(&format!("{algorithm:?}-flood"));
+        let before = calls(&redis).await;
+        let mut allowed = 0;
+        for _ in 0..10_000 {
+            allowed += usize::from(limiter.check(&flooder).await.is_ok());
+        }
+        assert_eq!(allowed, 50);
+        assert_eq!(
+            round_trips(&before, &calls(&redis).await),
+            51,
+            "{algorithm:?}: 50 allowed + 1 refusal reached Redis, 9 949 refusals did not"
+        );
+    }
+}
