@@ -13,6 +13,9 @@ use crate::{Observed, TestRequest, client};
 /// How long a server may take to print its address.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The rate limits a started server gets unless the test sets them.
+pub const GENEROUS_LIMIT: &str = "100000/1m";
+
 /// A running example server; killed when dropped.
 #[derive(Debug)]
 pub struct ServerProcess {
@@ -48,6 +51,9 @@ pub fn binary(binary: &str) -> PathBuf {
 impl ServerProcess {
     /// Starts `binary` with `SHIELDWALL_ADDR=127.0.0.1:0` and `env`, and waits for
     /// its `listening on http://ADDR` line.
+    ///
+    /// Every test talks from 127.0.0.1, so the rate limits default to
+    /// [`GENEROUS_LIMIT`] here; a test of the limits sets its own in `env`.
     pub fn start(binary: &Path, env: &[(&str, &str)]) -> Result<Self, String> {
         let name = binary
             .file_name()
@@ -62,6 +68,13 @@ impl ServerProcess {
         }
         let mut command = Command::new(binary);
         clean_env(&mut command);
+        for var in [
+            "SHIELDWALL_LIMIT_PUBLIC",
+            "SHIELDWALL_LIMIT_AUTH",
+            "SHIELDWALL_LIMIT_USER",
+        ] {
+            command.env(var, GENEROUS_LIMIT);
+        }
         command
             .env("SHIELDWALL_ADDR", "127.0.0.1:0")
             .stdin(Stdio::null())
@@ -151,6 +164,25 @@ impl ServerProcess {
     pub fn send(&self, request: &TestRequest) -> Result<Observed, String> {
         client::send(self.addr, request)
             .map_err(|e| format!("{}: {} {}: {e}", self.name, request.method, request.target))
+    }
+
+    /// Logs in to the demo API and returns `Bearer <token>`.
+    pub fn bearer(&self, email: &str, password: &str) -> Result<String, String> {
+        let body = serde_json::json!({"email": email, "password": password}).to_string();
+        let answer = self.send(&TestRequest::post("/api/v1/auth/login").json(&body))?;
+        match answer
+            .json()
+            .as_ref()
+            .and_then(|json| json["access_token"].as_str())
+        {
+            Some(token) if answer.status == 200 => Ok(format!("Bearer {token}")),
+            _ => Err(format!(
+                "{}: login as {email} answered {} {}",
+                self.name,
+                answer.status,
+                answer.text()
+            )),
+        }
     }
 }
 

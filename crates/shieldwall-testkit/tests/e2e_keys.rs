@@ -18,18 +18,6 @@ const SERVERS: [&str; 2] = ["example-axum-api", "example-actix-api"];
 const KEYS: &str = "/api/v1/protected/keys";
 const USERS: &str = "/api/v1/users";
 
-fn login(server: &ServerProcess, email: &str, password: &str) -> String {
-    let body = serde_json::json!({"email": email, "password": password}).to_string();
-    let answer = server
-        .send(&TestRequest::post("/api/v1/auth/login").json(&body))
-        .unwrap();
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    format!(
-        "Bearer {}",
-        answer.json().unwrap()["access_token"].as_str().unwrap()
-    )
-}
-
 /// Replaces what differs from run to run (keys, ids, times) with placeholders.
 fn mask(observed: &mut Observed, secrets: &[String]) {
     let mut text = observed.text();
@@ -65,8 +53,10 @@ struct Run {
 
 #[allow(clippy::too_many_lines, reason = "one flow, step by step")]
 fn flow(server: &ServerProcess) -> Run {
-    let alice = login(server, "alice@example.com", "alice-password-1");
-    let bob = login(server, "bob@example.com", "bob-password-2");
+    let alice = server
+        .bearer("alice@example.com", "alice-password-1")
+        .unwrap();
+    let bob = server.bearer("bob@example.com", "bob-password-2").unwrap();
     let mut secrets = Vec::new();
     let mut answers = Vec::new();
     let mut cases = Vec::new();
@@ -449,7 +439,9 @@ fn a_key_deleted_on_one_process_is_refused_by_the_other_within_a_second() {
     ];
     let axum = ServerProcess::start(&binary("example-axum-api"), &env).unwrap();
     let actix = ServerProcess::start(&binary("example-actix-api"), &env).unwrap();
-    let alice = login(&axum, "alice@example.com", "alice-password-1");
+    let alice = axum
+        .bearer("alice@example.com", "alice-password-1")
+        .unwrap();
     let created = axum
         .send(&TestRequest::post(KEYS).header("authorization", &alice))
         .unwrap()

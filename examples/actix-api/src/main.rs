@@ -110,43 +110,62 @@ async fn main() -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(demo.config.addr);
     let perimeter = demo.perimeter();
-    let bearer = demo.auth.bearer();
+    let bearer = GuardMiddleware::new(demo.auth.bearer());
+    let public = GuardMiddleware::new(demo.limits.public.clone());
+    let auth = GuardMiddleware::new(demo.limits.auth.clone());
+    let user = GuardMiddleware::new(demo.limits.user.clone());
     let demo = web::Data::new(demo);
     let data = demo.clone();
     // Guards wrap the routes (`wrap_routes`, `wrap_last`), not the 405 answer:
-    // a wrong method is told apart before authentication.
+    // a wrong method is told apart before authentication. The wrap added last
+    // runs first: the public limit, then the route's limit or credentials,
+    // then the per-user limit (which needs the user).
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .service(resource("/health").get(health))
-            .service(resource("/api/v1/auth/login").post(login))
+            .service(
+                resource("/api/v1/auth/login")
+                    .post(login)
+                    .wrap_routes(auth.clone())
+                    .wrap_routes(public.clone()),
+            )
             .service(
                 resource("/api/v1/auth/logout")
                     .post(logout)
-                    .wrap_routes(GuardMiddleware::new(bearer.clone())),
+                    .wrap_routes(bearer.clone())
+                    .wrap_routes(auth.clone())
+                    .wrap_routes(public.clone()),
             )
             .service(
                 resource("/api/v1/protected/me")
                     .get(me)
-                    .wrap_routes(GuardMiddleware::new(bearer.clone())),
+                    .wrap_routes(user.clone())
+                    .wrap_routes(bearer.clone())
+                    .wrap_routes(public.clone()),
             )
             .service(
                 resource("/api/v1/protected/keys")
                     .post(create_key)
                     .get(list_keys)
-                    .wrap_routes(GuardMiddleware::new(bearer.clone())),
+                    .wrap_routes(user.clone())
+                    .wrap_routes(bearer.clone())
+                    .wrap_routes(public.clone()),
             )
             .service(
                 resource("/api/v1/protected/keys/{id}")
                     .delete(delete_key)
-                    .wrap_routes(GuardMiddleware::new(bearer.clone())),
+                    .wrap_routes(user.clone())
+                    .wrap_routes(bearer.clone())
+                    .wrap_routes(public.clone()),
             )
             .service(
                 resource("/api/v1/users")
                     .get(list_users)
                     .wrap_last(GuardMiddleware::new(read.clone()))
                     .post(create_user)
-                    .wrap_last(GuardMiddleware::new(write.clone())),
+                    .wrap_last(GuardMiddleware::new(write.clone()))
+                    .wrap_routes(public.clone()),
             )
             .default_service(web::to(unmatched))
             .wrap(Shieldwall::with_perimeter(perimeter.clone()))

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use shieldwall_core::{Secret, TrustedProxies};
+use shieldwall_ratelimit::Quota;
 use shieldwall_redis::RedisConfig;
 
 use crate::env::{EnvError, Source, bad};
-use crate::limit::Limit;
 
 /// Where a secret came from (printed at start; the secret never is).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,11 +106,11 @@ pub struct DemoConfig {
     /// Where the signing keys came from.
     pub signing_keys_origin: Origin,
     /// `SHIELDWALL_LIMIT_PUBLIC`.
-    pub limit_public: Limit,
+    pub limit_public: Quota,
     /// `SHIELDWALL_LIMIT_AUTH`.
-    pub limit_auth: Limit,
+    pub limit_auth: Quota,
     /// `SHIELDWALL_LIMIT_USER`.
-    pub limit_user: Limit,
+    pub limit_user: Quota,
     /// `SHIELDWALL_TRUSTED_PROXIES`.
     pub trusted_proxies: TrustedProxies,
     /// `SHIELDWALL_CORS_ORIGINS`.
@@ -179,13 +179,12 @@ impl DemoConfig {
             }
         };
 
-        let limit = |var: &'static str, default: &str| -> Result<Limit, EnvError> {
-            env.get(var)?
-                .as_deref()
-                .unwrap_or(default)
-                .parse()
-                .map_err(|e| bad(var, e))
-        };
+        let limit =
+            |var: &'static str, default: &str| -> Result<Quota, EnvError> {
+                env.get(var)?.as_deref().unwrap_or(default).parse().map_err(
+                    |e: shieldwall_ratelimit::RateLimitConfigError| bad(var, e.to_string()),
+                )
+            };
         let limit_public = limit("SHIELDWALL_LIMIT_PUBLIC", "100/15m")?;
         let limit_auth = limit("SHIELDWALL_LIMIT_AUTH", "5/15m")?;
         let limit_user = limit("SHIELDWALL_LIMIT_USER", "60/1m")?;
@@ -500,15 +499,18 @@ mod tests {
         assert_eq!(c.signing_keys.len(), 1);
         assert_eq!(c.signing_keys[0].owner, "alice@example.com");
         assert_eq!(
-            (c.limit_public.count.get(), c.limit_public.window.as_secs()),
+            (
+                c.limit_public.count().get(),
+                c.limit_public.window().as_secs()
+            ),
             (100, 900)
         );
         assert_eq!(
-            (c.limit_auth.count.get(), c.limit_auth.window.as_secs()),
+            (c.limit_auth.count().get(), c.limit_auth.window().as_secs()),
             (5, 900)
         );
         assert_eq!(
-            (c.limit_user.count.get(), c.limit_user.window.as_secs()),
+            (c.limit_user.count().get(), c.limit_user.window().as_secs()),
             (60, 60)
         );
         assert!(c.trusted_proxies.is_empty());

@@ -18,7 +18,7 @@ mod config;
 mod directory;
 mod env;
 mod keys;
-mod limit;
+mod limits;
 mod routes;
 mod users;
 
@@ -43,7 +43,7 @@ pub use env::{EnvError, ProcessEnv, Source};
 pub use keys::{
     ALLOWED_SCOPES, CreateKeyRequest, CreatedKeyResponse, DEFAULT_SCOPES, KeyView, Keys,
 };
-pub use limit::Limit;
+pub use limits::{Limiter, Limits};
 pub use routes::{CURRENT_VERSION, health, unmatched};
 pub use users::{User, Users};
 
@@ -60,6 +60,8 @@ pub struct Demo {
     pub keys: Arc<Keys>,
     /// The `/api/v1/users` directory.
     pub directory: Arc<Directory>,
+    /// The rate limits.
+    pub limits: Limits,
 }
 
 impl Demo {
@@ -103,6 +105,10 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         eprintln!("{message}");
         ExitCode::from(2)
     })?;
+    let limits = Limits::build(&config, redis.as_ref()).map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })?;
     let seeded: Vec<(String, String, String)> = config
         .users
         .iter()
@@ -116,6 +122,7 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         auth: Arc::new(auth),
         keys: Arc::new(keys),
         directory: Arc::new(directory),
+        limits,
     })
 }
 
@@ -201,8 +208,13 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
     }
     // Say plainly what the variables configure but this version does not enforce yet.
     println!(
-        "not enforced yet: rate limits (SHIELDWALL_LIMIT_*), CORS (SHIELDWALL_CORS_ORIGINS), \
-         audit events (SHIELDWALL_AUDIT), security headers; their crates are not in this version"
+        "rate limits: public {} per client IP on /api, auth {} per client IP on /api/v1/auth, \
+         user {} per user on /api/v1/protected; on store error: {:?}",
+        c.limit_public, c.limit_auth, c.limit_user, c.on_store_error
+    );
+    println!(
+        "not enforced yet: CORS (SHIELDWALL_CORS_ORIGINS), audit events (SHIELDWALL_AUDIT), \
+         security headers; their crates are not in this version"
     );
     if !c.trusted_proxies.is_empty() {
         let proxies: Vec<String> = c

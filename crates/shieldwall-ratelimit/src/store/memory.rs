@@ -113,11 +113,16 @@ struct Entry<C> {
     cell: C,
 }
 
+/// One shard, alone on its cache lines: readers of one shard do not slow
+/// down readers of its neighbours.
+#[repr(align(128))]
+struct Shard<C>(RwLock<HashTable<Entry<C>>>);
+
 /// The sharded table of one store: a check only read-locks its shard (the
 /// write lock is for new keys), so requests for different keys do not wait
 /// on each other.
 struct Table<C> {
-    shards: Box<[RwLock<HashTable<Entry<C>>>]>,
+    shards: Box<[Shard<C>]>,
     per_shard: usize,
     hasher: RandomState,
 }
@@ -125,7 +130,9 @@ struct Table<C> {
 impl<C: Cell> Table<C> {
     fn new(max_keys: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashTable::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Shard(RwLock::new(HashTable::new())))
+                .collect(),
             per_shard: max_keys.div_ceil(SHARDS).max(1),
             hasher: RandomState::new(),
         }
@@ -153,7 +160,7 @@ impl<C: Cell> Table<C> {
             .get((hash >> 40) as usize % SHARDS)
             .ok_or_else(poisoned)?;
         {
-            let table = shard.read().map_err(|_| poisoned())?;
+            let table = shard.0.read().map_err(|_| poisoned())?;
             if let Some(entry) = table.find(hash, |e| e.key.is(key)) {
                 return entry.cell.update(&mut step).map(Some);
             }
@@ -161,7 +168,7 @@ impl<C: Cell> Table<C> {
         if !create {
             return Ok(None);
         }
-        let mut table = shard.write().map_err(|_| poisoned())?;
+        let mut table = shard.0.write().map_err(|_| poisoned())?;
         // Another request may have created it between the two locks.
         if let Some(entry) = table.find(hash, |e| e.key.is(key)) {
             return entry.cell.update(&mut step).map(Some);
@@ -193,7 +200,7 @@ impl<C: Cell> Table<C> {
     fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.read().map_or(0, |t| t.len()))
+            .map(|s| s.0.read().map_or(0, |t| t.len()))
             .sum()
     }
 }
@@ -335,8 +342,13 @@ impl MemoryStore {
     /// Decides now, without awaiting (the store never waits).
     pub fn check_now(&self, key: &[u8], cost: u32) -> Result<Verdict, StoreError> {
         let (algorithm, quota) = (self.algorithm, self.quota);
+        // The clock is read on the first try, under the entry's lock for the
+        // windows (a window must never see time go back), and kept for the
+        // retries of a lost compare-and-swap (GCRA), as governor does.
+        let mut now = None;
         let verdict = self.with_state(key, true, |state| {
-            algorithm::decide(algorithm, &quota, state, self.now(), cost)
+            let now = *now.get_or_insert_with(|| self.now());
+            algorithm::decide(algorithm, &quota, state, now, cost)
         })?;
         verdict.ok_or_else(poisoned)
     }
@@ -344,8 +356,10 @@ impl MemoryStore {
     /// Gives back a reservation now.
     pub fn refund_now(&self, key: &[u8], reservation: Reservation) -> Result<(), StoreError> {
         let (algorithm, quota) = (self.algorithm, self.quota);
+        let mut now = None;
         self.with_state(key, false, |state| {
-            algorithm::refund(algorithm, &quota, state, self.now(), reservation)
+            let now = *now.get_or_insert_with(|| self.now());
+            algorithm::refund(algorithm, &quota, state, now, reservation)
         })?;
         Ok(())
     }

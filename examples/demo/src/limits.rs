@@ -1,0 +1,60 @@
+//! The three rate limits of DEMO_API.md, built from the configuration.
+
+use shieldwall_core::IpGrouping;
+use shieldwall_ratelimit::{
+    AnyRateStore, FailureMode, MemoryStore, Policy, Quota, RateLimiter, RedisStore,
+};
+use shieldwall_redis::Redis;
+
+use crate::config::{DemoConfig, OnStoreError};
+
+/// Keys a memory store holds before it forgets idle ones.
+const MEMORY_KEYS: usize = 1_000_000;
+
+/// A limiter on the store the configuration chose.
+pub type Limiter = RateLimiter<AnyRateStore>;
+
+/// `public` (per client address, every `/api` route), `auth` (per client
+/// address, `/api/v1/auth/*`) and `user` (per authenticated user,
+/// `/api/v1/protected/*`, after the bearer guard).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// `SHIELDWALL_LIMIT_PUBLIC`.
+    pub public: Limiter,
+    /// `SHIELDWALL_LIMIT_AUTH`.
+    pub auth: Limiter,
+    /// `SHIELDWALL_LIMIT_USER`.
+    pub user: Limiter,
+}
+
+impl Limits {
+    /// The limits of `config`, on Redis when there is one.
+    pub fn build(config: &DemoConfig, redis: Option<&Redis>) -> Result<Self, String> {
+        let mode = match config.on_store_error {
+            OnStoreError::Closed => FailureMode::Closed,
+            OnStoreError::Open => FailureMode::Open,
+            OnStoreError::Memory => FailureMode::Memory,
+        };
+        let limiter = |name: &str, quota: Quota, by_user: bool| -> Result<Limiter, String> {
+            let builder = Policy::builder(name, quota).on_store_error(mode);
+            let builder = if by_user {
+                builder.by_principal()
+            } else {
+                builder.by_client_ip(IpGrouping::default())
+            };
+            let policy = builder
+                .build()
+                .map_err(|e| format!("rate limit {name}: {e}"))?;
+            let store = match redis {
+                Some(redis) => AnyRateStore::Redis(RedisStore::new(redis.clone(), &policy)),
+                None => AnyRateStore::Memory(MemoryStore::new(&policy, MEMORY_KEYS)),
+            };
+            Ok(RateLimiter::new(policy, store))
+        };
+        Ok(Self {
+            public: limiter("public", config.limit_public, false)?,
+            auth: limiter("auth", config.limit_auth, false)?,
+            user: limiter("user", config.limit_user, true)?,
+        })
+    }
+}
