@@ -109,7 +109,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
-async fn read_limited(mut payload: Payload, rules: &JsonBody) -> Result<BytesMut, ApiError> {
+pub(crate) async fn read_limited(
+    mut payload: Payload,
+    rules: &JsonBody,
+) -> Result<BytesMut, ApiError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|err| {

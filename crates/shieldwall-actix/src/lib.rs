@@ -4,6 +4,8 @@ mod extract;
 mod guard;
 mod layer;
 mod resource;
+#[cfg(feature = "validate")]
+mod valid;
 mod view;
 
 pub use extract::{ApiKey, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
@@ -11,6 +13,13 @@ pub use guard::{GuardMiddleware, GuardService};
 pub use layer::{Shieldwall, ShieldwallService};
 pub use resource::{Resource, resource};
 pub use view::ActixView;
+
+#[cfg(feature = "validate")]
+pub use shieldwall_validate::{
+    BodyPolicy, Pagination, Sanitize, SortOrder, Validate, page_headers,
+};
+#[cfg(feature = "validate")]
+pub use valid::{Valid, ValidPath, ValidQuery};
 
 pub use shieldwall_core as core;
 pub use shieldwall_errors::ApiError;

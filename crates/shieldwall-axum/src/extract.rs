@@ -110,7 +110,7 @@ where
     }
 }
 
-async fn read_limited(body: Body, rules: &JsonBody) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_limited(body: Body, rules: &JsonBody) -> Result<Bytes, ApiError> {
     match Limited::new(body, rules.limit()).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<LengthLimitError>() => Err(rules.too_large()),

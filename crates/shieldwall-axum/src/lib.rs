@@ -3,10 +3,19 @@
 mod extract;
 mod guard;
 mod layer;
+#[cfg(feature = "validate")]
+mod valid;
 
 pub use extract::{ApiKey, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
 pub use guard::{GuardLayer, GuardService};
 pub use layer::{Shieldwall, ShieldwallLayer};
+
+#[cfg(feature = "validate")]
+pub use shieldwall_validate::{
+    BodyPolicy, Pagination, Sanitize, SortOrder, Validate, page_headers,
+};
+#[cfg(feature = "validate")]
+pub use valid::{Valid, ValidPath, ValidQuery};
 
 pub use shieldwall_core as core;
 pub use shieldwall_errors::ApiError;

@@ -7,12 +7,16 @@ use serde::de::DeserializeOwned;
 use shieldwall_errors::{ApiError, ErrorCode, FieldError};
 
 use crate::RequestView;
+use crate::json_scan::{self, ScanError};
 
 /// The default body limit: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: NonZeroUsize = match NonZeroUsize::new(64 * 1024) {
     Some(n) => n,
     None => NonZeroUsize::MIN,
 };
+
+/// The default nesting limit of JSON bodies: 32 objects or arrays deep.
+pub const DEFAULT_MAX_DEPTH: usize = 32;
 
 /// How a JSON body is accepted.
 ///
@@ -33,6 +37,7 @@ pub const DEFAULT_BODY_LIMIT: NonZeroUsize = match NonZeroUsize::new(64 * 1024) 
 pub struct JsonBody {
     limit: NonZeroUsize,
     objects_only: bool,
+    max_depth: usize,
 }
 
 impl Default for JsonBody {
@@ -40,6 +45,7 @@ impl Default for JsonBody {
         Self {
             limit: DEFAULT_BODY_LIMIT,
             objects_only: true,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 }
@@ -66,6 +72,19 @@ impl JsonBody {
     pub fn allow_non_object_bodies(mut self) -> Self {
         self.objects_only = false;
         self
+    }
+
+    /// Accepts bodies nested up to `depth` objects or arrays (default 32).
+    #[must_use]
+    pub fn with_max_depth(mut self, depth: NonZeroUsize) -> Self {
+        self.max_depth = depth.get();
+        self
+    }
+
+    /// The nesting limit.
+    #[must_use]
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     /// The size limit in bytes.
@@ -134,7 +153,34 @@ impl JsonBody {
     }
 
     /// Parses a body already read in full (and no longer than the limit).
+    ///
+    /// Before serde sees it, one pass checks the body is UTF-8 throughout,
+    /// nested at most `max_depth` deep, and has no key twice in any object
+    /// (compared after unescaping); see [`JsonBody::parse_checking_keys`]
+    /// to refuse keys too.
     pub fn parse<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
+        self.screen(body, None)?;
+        self.deserialize(body)
+    }
+
+    /// [`JsonBody::parse`], refusing any key, at any depth, for which
+    /// `forbidden` is true (after unescaping): 400 `VALIDATION_FAILED` naming
+    /// the object that holds it, never the key.
+    pub fn parse_checking_keys<T: DeserializeOwned>(
+        &self,
+        body: &[u8],
+        forbidden: &dyn Fn(&str) -> bool,
+    ) -> Result<T, ApiError> {
+        self.screen(body, Some(forbidden))?;
+        self.deserialize(body)
+    }
+
+    /// The checks before serde: size, shape, then the structural pass.
+    pub fn screen(
+        &self,
+        body: &[u8],
+        forbidden: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<(), ApiError> {
         if body.len() > self.limit.get() {
             return Err(self.too_large());
         }
@@ -146,12 +192,44 @@ impl JsonBody {
                 malformed("the request body is not valid JSON")
             });
         }
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let value =
-            serde_path_to_error::deserialize(&mut de).map_err(|e| from_path_error(body, &e))?;
-        de.end()
-            .map_err(|e| malformed("the request body is not valid JSON").with_source(e))?;
-        Ok(value)
+        json_scan::scan(body, self.max_depth, forbidden).map_err(|err| self.scan_error(&err))
+    }
+
+    fn scan_error(&self, err: &ScanError) -> ApiError {
+        match err {
+            ScanError::Utf8 => malformed("the request body is not valid UTF-8"),
+            ScanError::Syntax => malformed("the request body is not valid JSON"),
+            ScanError::Depth => ApiError::new(ErrorCode::MalformedRequest).with_detail(format!(
+                "the request body is nested deeper than {} levels",
+                self.max_depth
+            )),
+            ScanError::Duplicate(_) => malformed("the request body has a duplicate key"),
+            ScanError::Forbidden(_) => ApiError::new(ErrorCode::ValidationFailed)
+                .with_detail("the request body has invalid fields")
+                .with_field_error(FieldError::new(
+                    cap_path(err.path()),
+                    "forbidden_key",
+                    "holds a key that is not allowed (an operator or prototype key)",
+                )),
+        }
+    }
+
+    /// Deserializes a screened body: serde alone on the way through; on an
+    /// error, once more with the path tracked, to name the field.
+    fn deserialize<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
+        match serde_json::from_slice(body) {
+            Ok(value) => Ok(value),
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice(body);
+                let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                    Ok(_) => {
+                        return Err(malformed("the request body is not valid JSON"));
+                    }
+                    Err(err) => err,
+                };
+                Err(from_path_error(body, &err))
+            }
+        }
     }
 }
 
@@ -199,7 +277,7 @@ fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Err
     let path = err.path().to_string();
     let at_root = path == ".";
     let message = inner.to_string();
-    let (code, text) = classify(&message);
+    let (code, _) = classify(&message);
     if code == "duplicate_field" {
         return malformed("the request body has a duplicate key")
             .with_source(DisplayOnly::of(inner));
@@ -209,22 +287,9 @@ fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Err
         return malformed("the request body must be a JSON object")
             .with_source(DisplayOnly::of(inner));
     }
-    let field = if code == "missing" {
-        // serde names the missing field in backticks: a name from our own type.
-        let name = message.split('`').nth(1).unwrap_or_default();
-        if at_root {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        }
-    } else if at_root {
-        String::new()
-    } else {
-        path
-    };
     ApiError::new(ErrorCode::ValidationFailed)
         .with_detail("the request body has invalid fields")
-        .with_field_error(FieldError::new(cap_path(field), code, text))
+        .with_field_error(field_error(if at_root { "" } else { &path }, &message))
         .with_source(DisplayOnly::of(inner))
 }
 
@@ -244,6 +309,29 @@ fn cap_path(path: String) -> String {
         }
     }
     path.get(..end).unwrap_or_default().to_owned()
+}
+
+/// The field error for serde's `message` about the field at `path` (any
+/// serde format: JSON bodies, query strings): a stable code and a fixed
+/// text; the message itself, which quotes submitted values, is not kept.
+/// A missing or repeated field is named by serde (a name from the type, not
+/// the client).
+#[must_use]
+pub fn field_error(path: &str, message: &str) -> FieldError {
+    let (code, text) = classify(message);
+    let field = if code == "missing" || code == "duplicate_field" {
+        let name = message.split('`').nth(1).unwrap_or_default();
+        if path.is_empty() || path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    } else if path == "." {
+        String::new()
+    } else {
+        path.to_owned()
+    };
+    FieldError::new(cap_path(field), code, text)
 }
 
 /// Maps serde's message to a stable code and a fixed template; the message
@@ -366,6 +454,66 @@ mod tests {
     fn duplicate_fields_are_malformed() {
         let err = reject(r#"{"email": "a", "email": "b", "fullName": "c"}"#);
         assert_eq!(err.code(), ErrorCode::MalformedRequest);
+    }
+
+    #[test]
+    fn nesting_duplicates_at_depth_and_forbidden_keys() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Loose {
+            a: serde_json::Value,
+        }
+        let rules = JsonBody::default();
+        let deep = format!("{{\"a\": {}1{}}}", "[".repeat(31), "]".repeat(31));
+        assert!(rules.parse::<Loose>(deep.as_bytes()).is_ok());
+        let deeper = format!("{{\"a\": {}1{}}}", "[".repeat(32), "]".repeat(32));
+        let err = rules.parse::<Loose>(deeper.as_bytes()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedRequest);
+        let shallow = rules.with_max_depth(NonZeroUsize::new(2).unwrap());
+        assert!(shallow.parse::<Loose>(br#"{"a": {"b": 1}}"#).is_ok());
+        assert!(shallow.parse::<Loose>(br#"{"a": {"b": [1]}}"#).is_err());
+
+        // Duplicates inside values serde keeps as a map, or would ignore.
+        for body in [
+            r#"{"a": {"x": 1, "x": 2}}"#,
+            r#"{"a": [{"x": 1, "\u0078": 2}]}"#,
+            r#"{"a": 1, "ignored": {"y": 1, "y": 1}}"#,
+        ] {
+            let err = rules.parse::<Loose>(body.as_bytes()).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::MalformedRequest, "{body}");
+        }
+        // Invalid UTF-8 inside an ignored value, a bad escape in a value.
+        assert_eq!(
+            rules
+                .parse::<Loose>(b"{\"a\": 1, \"b\": \"\xc3\x28\"}")
+                .unwrap_err()
+                .code(),
+            ErrorCode::MalformedRequest
+        );
+        assert_eq!(
+            rules.parse::<Loose>(br#"{"a": "\q"}"#).unwrap_err().code(),
+            ErrorCode::MalformedRequest
+        );
+
+        let forbidden = |key: &str| key.starts_with('$');
+        let err = rules
+            .parse_checking_keys::<Loose>(
+                br#"{"a": {"b": [{"\u0024where": "hunter2"}]}}"#,
+                &forbidden,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationFailed);
+        assert_eq!(fields(&err), [("a.b[0]".into(), "forbidden_key".into())]);
+        let rendered = String::from_utf8_lossy(err.to_response(None).body()).into_owned();
+        assert!(
+            !rendered.contains("where") && !rendered.contains("hunter2"),
+            "{rendered}"
+        );
+        assert!(
+            rules
+                .parse_checking_keys::<Loose>(br#"{"a": "$where"}"#, &forbidden)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod client_ip;
 mod clock;
 mod context;
 mod guard;
+mod json_scan;
 mod params;
 mod principal;
 mod request_id;
@@ -14,7 +15,7 @@ mod throttle;
 mod time;
 mod view;
 
-pub use body::{DEFAULT_BODY_LIMIT, JsonBody};
+pub use body::{DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, JsonBody, field_error};
 pub use client_ip::{
     ClientIpConfigError, ClientIpResolver, ClientIpResolverBuilder, ForwardedHeader, IpGrouping,
     TrustedProxies, normalize as normalize_ip,

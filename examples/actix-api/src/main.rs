@@ -6,7 +6,8 @@ use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use example_demo::{CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination};
 use shieldwall_actix::{
-    ApiError, Authenticated, GuardMiddleware, Json, OptionalJson, Path, Shieldwall, resource,
+    ApiError, Authenticated, GuardMiddleware, Json, OptionalJson, Path, Shieldwall, Valid,
+    ValidQuery, resource,
 };
 
 type DemoData = web::Data<Demo>;
@@ -77,10 +78,11 @@ async fn delete_key(
         .map(|()| HttpResponse::NoContent().finish())
 }
 
-async fn list_users(demo: DemoData, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let page = demo
-        .directory
-        .list(Pagination::from_query(request.uri().query())?)?;
+async fn list_users(
+    demo: DemoData,
+    ValidQuery(pagination): ValidQuery<Pagination>,
+) -> Result<HttpResponse, ApiError> {
+    let page = demo.directory.list(pagination)?;
     let mut response = HttpResponse::Ok();
     for header in example_demo::page_headers(&page) {
         response.insert_header(header);
@@ -90,7 +92,7 @@ async fn list_users(demo: DemoData, request: HttpRequest) -> Result<HttpResponse
 
 async fn create_user(
     demo: DemoData,
-    Json(body): Json<CreateUserRequest>,
+    Valid(Json(body)): Valid<Json<CreateUserRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     demo.directory
         .create(body)

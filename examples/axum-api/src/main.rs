@@ -13,7 +13,8 @@ use example_demo::{CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagi
 use http::StatusCode;
 use http::header::CACHE_CONTROL;
 use shieldwall_axum::{
-    ApiError, Authenticated, GuardLayer, Json, OptionalJson, Path, ShieldwallLayer,
+    ApiError, Authenticated, GuardLayer, Json, OptionalJson, Path, ShieldwallLayer, Valid,
+    ValidQuery,
 };
 
 type App = State<Arc<Demo>>;
@@ -83,15 +84,18 @@ async fn delete_key(
         .map(|()| StatusCode::NO_CONTENT)
 }
 
-async fn list_users(State(demo): App, uri: http::Uri) -> Result<Response, ApiError> {
-    let page = demo.directory.list(Pagination::from_query(uri.query())?)?;
+async fn list_users(
+    State(demo): App,
+    ValidQuery(pagination): ValidQuery<Pagination>,
+) -> Result<Response, ApiError> {
+    let page = demo.directory.list(pagination)?;
     let headers = example_demo::page_headers(&page);
     Ok((headers, Json(page)).into_response())
 }
 
 async fn create_user(
     State(demo): App,
-    Json(body): Json<CreateUserRequest>,
+    Valid(Json(body)): Valid<Json<CreateUserRequest>>,
 ) -> Result<Response, ApiError> {
     demo.directory
         .create(body)

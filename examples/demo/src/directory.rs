@@ -5,20 +5,48 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use shieldwall_core::rfc3339;
-use shieldwall_errors::{ApiError, ErrorCode, FieldError};
+use shieldwall_errors::ApiError;
+use shieldwall_sanitize::{HtmlPolicy, clean_identifier_in_place};
+use shieldwall_validate::{Pagination, Sanitize, SortOrder, Validate, rules};
 
-/// `POST /api/v1/users` body.
-#[derive(Debug, Deserialize)]
+/// `POST /api/v1/users` body: read by `Valid<Json<CreateUserRequest>>`.
+#[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
-    /// At most 255 characters, an email address.
+    /// An email address of at most 255 characters, nothing invisible in it.
+    #[validate(email, length(max = 255), custom(function = "rules::visible"))]
     pub email: String,
-    /// 1 to 100 characters.
+    /// 1 to 100 characters, after markup and invisible characters are removed.
+    #[validate(length(min = 1, max = 100))]
     pub name: String,
     /// 0 to 150.
+    #[validate(range(max = 150))]
     pub age: Option<u8>,
-    /// At most 10 000 characters.
+    /// At most 10 000 characters of HTML, cleaned to basic formatting.
+    #[validate(length(max = 10000))]
     pub bio: Option<String>,
+}
+
+impl Sanitize for CreateUserRequest {
+    fn sanitize(&mut self) -> bool {
+        let markup = HtmlPolicy::strip_all().clean_in_place(&mut self.name);
+        let invisible = clean_identifier_in_place(&mut self.name);
+        let trimmed = trim_in_place(&mut self.name);
+        let bio = self
+            .bio
+            .as_mut()
+            .is_some_and(|bio| HtmlPolicy::basic_formatting().clean_in_place(bio));
+        markup | invisible | trimmed | bio
+    }
+}
+
+fn trim_in_place(field: &mut String) -> bool {
+    let trimmed = field.trim();
+    if trimmed.len() == field.len() {
+        return false;
+    }
+    *field = trimmed.to_owned();
+    true
 }
 
 /// A stored user.
@@ -63,94 +91,10 @@ impl UserPage {
     }
 }
 
-/// Query `page`, `limit`, `sort`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pagination {
-    page: u32,
-    limit: u32,
-    newest_first: bool,
-}
-
-impl Pagination {
-    /// Reads `page` (>= 1, default 1), `limit` (1..=100, default 20) and
-    /// `sort` (`asc` or `desc`, default `desc`) from a raw query string.
-    pub fn from_query(query: Option<&str>) -> Result<Self, ApiError> {
-        let mut pagination = Self {
-            page: 1,
-            limit: 20,
-            newest_first: true,
-        };
-        let mut errors = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
-        for pair in query
-            .unwrap_or_default()
-            .split('&')
-            .filter(|p| !p.is_empty())
-        {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if !matches!(name, "page" | "limit" | "sort") {
-                continue;
-            }
-            if seen.contains(&name) {
-                errors.push(FieldError::new(
-                    name.to_owned(),
-                    "duplicate",
-                    "appears more than once",
-                ));
-                continue;
-            }
-            seen.push(name);
-            match name {
-                "page" => match value.parse::<u32>() {
-                    Ok(page) if page >= 1 => pagination.page = page,
-                    _ => errors.push(FieldError::new(
-                        "page",
-                        "range",
-                        "must be a whole number from 1",
-                    )),
-                },
-                "limit" => match value.parse::<u32>() {
-                    Ok(limit) if (1..=100).contains(&limit) => pagination.limit = limit,
-                    _ => errors.push(FieldError::new(
-                        "limit",
-                        "range",
-                        "must be a whole number from 1 to 100",
-                    )),
-                },
-                _ => match value {
-                    "asc" => pagination.newest_first = false,
-                    "desc" => pagination.newest_first = true,
-                    _ => errors.push(FieldError::new("sort", "one_of", "must be asc or desc")),
-                },
-            }
-        }
-        if errors.is_empty() {
-            Ok(pagination)
-        } else {
-            Err(ApiError::new(ErrorCode::ValidationFailed)
-                .with_detail("the query has invalid parameters")
-                .with_field_errors(errors))
-        }
-    }
-}
-
 /// The users, in memory.
 #[derive(Debug)]
 pub struct Directory {
     users: RwLock<Vec<DirectoryUser>>,
-}
-
-fn valid_email(email: &str) -> bool {
-    email.len() <= 255
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 impl Directory {
@@ -185,62 +129,19 @@ impl Directory {
             .map_err(|_| ApiError::internal("directory lock poisoned"))?;
         let mut sorted: Vec<&DirectoryUser> = users.iter().collect();
         sorted.sort_by_key(|u| u.created);
-        if pagination.newest_first {
+        if pagination.sort == SortOrder::Desc {
             sorted.reverse();
         }
-        let start = usize::try_from(pagination.page.saturating_sub(1))
-            .unwrap_or(usize::MAX)
-            .saturating_mul(pagination.limit as usize);
         Ok(UserPage {
-            data: sorted
-                .into_iter()
-                .skip(start)
-                .take(pagination.limit as usize)
-                .cloned()
-                .collect(),
+            data: pagination.page_of(sorted).cloned().collect(),
             page: pagination.page,
             limit: pagination.limit,
             total: users.len(),
         })
     }
 
-    /// Stores a user.
+    /// Stores a user (validated and cleaned by the extractor).
     pub fn create(&self, request: CreateUserRequest) -> Result<DirectoryUser, ApiError> {
-        let mut errors = Vec::new();
-        if !valid_email(&request.email) {
-            errors.push(FieldError::new(
-                "email",
-                "email",
-                "must be an email address of at most 255 characters",
-            ));
-        }
-        let name_len = request.name.chars().count();
-        if request.name.trim().is_empty() || name_len > 100 {
-            errors.push(FieldError::new(
-                "name",
-                "length",
-                "must be 1 to 100 characters",
-            ));
-        }
-        if request.age.is_some_and(|age| age > 150) {
-            errors.push(FieldError::new("age", "range", "must be 0 to 150"));
-        }
-        if request
-            .bio
-            .as_ref()
-            .is_some_and(|bio| bio.chars().count() > 10_000)
-        {
-            errors.push(FieldError::new(
-                "bio",
-                "length",
-                "must be at most 10000 characters",
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationFailed)
-                .with_detail("the request body has invalid fields")
-                .with_field_errors(errors));
-        }
         let mut users = self
             .users
             .write()
@@ -263,49 +164,30 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shieldwall_validate::BodyPolicy;
 
     #[test]
-    fn pagination_defaults_and_rules() {
-        let p = Pagination::from_query(None).unwrap();
-        assert_eq!((p.page, p.limit, p.newest_first), (1, 20, true));
-        let p = Pagination::from_query(Some("page=2&limit=100&sort=asc&other=x")).unwrap();
-        assert_eq!((p.page, p.limit, p.newest_first), (2, 100, false));
+    fn create_user_bodies_are_validated_and_cleaned() {
+        let policy = BodyPolicy::default();
+        let user: CreateUserRequest = policy
+            .parse(
+                br#"{"email":"ada@example.com","name":" <b>Ada</b> ","bio":"<p onclick=x>hi</p>"}"#,
+            )
+            .unwrap();
+        assert_eq!(
+            (user.name.as_str(), user.bio.as_deref()),
+            ("Ada", Some("<p>hi</p>"))
+        );
         for bad in [
-            "page=0",
-            "page=-1",
-            "page=x",
-            "limit=0",
-            "limit=101",
-            "sort=up",
-            "page=1&page=2",
-            "limit=1e2",
-            "page=99999999999",
+            r#"{"email":"ada@example.com","name":"<i></i>"}"#,
+            r#"{"email":"ad\u200ba@example.com","name":"Ada"}"#,
+            r#"{"email":"not-an-email","name":"Ada"}"#,
+            r#"{"email":"ada@example.com","name":"Ada","age":151}"#,
         ] {
-            assert_eq!(
-                Pagination::from_query(Some(bad)).unwrap_err().code(),
-                ErrorCode::ValidationFailed,
+            assert!(
+                policy.parse::<CreateUserRequest>(bad.as_bytes()).is_err(),
                 "{bad}"
             );
-        }
-    }
-
-    #[test]
-    fn emails() {
-        for ok in ["a@b.co", "first.last+tag@example.com"] {
-            assert!(valid_email(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "a",
-            "a@",
-            "@b.co",
-            "a@b",
-            "a b@c.de",
-            "a@b.co.",
-            "a@@b.co",
-            &format!("{}@b.co", "a".repeat(255)),
-        ] {
-            assert!(!valid_email(bad), "{bad}");
         }
     }
 }

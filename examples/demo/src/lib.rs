@@ -38,13 +38,14 @@ use shieldwall_tokens::{
 
 pub use auth::{Auth, LoginRequest, Me, TokenResponse};
 pub use config::{AuditTarget, DemoConfig, DemoUser, OnStoreError, Origin, RequestSigningKey};
-pub use directory::{CreateUserRequest, Directory, DirectoryUser, Pagination, UserPage};
+pub use directory::{CreateUserRequest, Directory, DirectoryUser, UserPage};
 pub use env::{EnvError, ProcessEnv, Source};
 pub use keys::{
     ALLOWED_SCOPES, CreateKeyRequest, CreatedKeyResponse, DEFAULT_SCOPES, KeyView, Keys,
 };
 pub use limits::{Limiter, Limits};
 pub use routes::{CURRENT_VERSION, health, unmatched};
+pub use shieldwall_validate::Pagination;
 pub use users::{User, Users};
 
 /// Everything a server needs once the environment checked out.
@@ -138,12 +139,15 @@ fn build_keys(redis: Option<&Redis>) -> Result<Keys, String> {
     Keys::new(ApiKeys::builder(store, format).build())
 }
 
-/// The `X-Total-Count` and `X-Page-Count` values of a page.
-pub fn page_headers(page: &UserPage) -> [(&'static str, String); 2] {
-    [
-        ("x-total-count", page.total.to_string()),
-        ("x-page-count", page.page_count().to_string()),
-    ]
+/// The `X-Total-Count` and `X-Page-Count` headers of a page, as text (the
+/// two servers speak different `http` versions).
+pub fn page_headers(page: &UserPage) -> [(String, String); 2] {
+    shieldwall_validate::page_headers(page.total, page.limit).map(|(name, value)| {
+        (
+            name.as_str().to_owned(),
+            value.to_str().unwrap_or_default().to_owned(),
+        )
+    })
 }
 
 fn build_auth(config: &DemoConfig, redis: Option<&Redis>) -> Result<Auth, String> {

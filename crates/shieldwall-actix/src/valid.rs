@@ -1,0 +1,98 @@
+//! Validating extractors: `Valid<Json<T>>`, `ValidQuery<T>`, `ValidPath<T>`.
+//! What they check and how they answer is shieldwall-validate's; this file
+//! only reads the request.
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use shieldwall_core::JsonBody;
+use shieldwall_errors::ApiError;
+use shieldwall_validate::{BodyPolicy, Sanitize, Validate, parse_path, parse_query};
+
+use crate::ActixView;
+use crate::Json;
+use crate::extract::read_limited;
+
+/// A value that passed validation and cleaning: `Valid<Json<T>>` reads a
+/// JSON body under the [`BodyPolicy`] registered with `app_data` (else the
+/// [`JsonBody`] there, else the defaults), validates it with `T`'s
+/// `validator` rules, cleans it with its [`Sanitize`] impl and validates
+/// again if cleaning changed it. Every refusal is problem+json (400, 413,
+/// 415) naming fields by their JSON names, never echoing a value.
+// Exhaustive on purpose: handlers destructure extractors (`Valid(Json(body))`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Valid<T>(pub T);
+
+impl<T> FromRequest for Valid<Json<T>>
+where
+    T: DeserializeOwned + Validate + Sanitize + 'static,
+{
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let policy = request
+            .app_data::<BodyPolicy>()
+            .copied()
+            .or_else(|| {
+                request
+                    .app_data::<JsonBody>()
+                    .copied()
+                    .map(BodyPolicy::from)
+            })
+            .unwrap_or_default();
+        let head = policy.json().check_head(&ActixView(request));
+        let payload = payload.take();
+        Box::pin(async move {
+            head?;
+            let body = read_limited(payload, policy.json()).await?;
+            policy.parse(&body).map(|value| Self(Json(value)))
+        })
+    }
+}
+
+/// A query string read into `T` (values coerced to the field types, serde
+/// defaults applied), validated and cleaned; see
+/// [`shieldwall_validate::parse_query`].
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValidQuery<T>(pub T);
+
+impl<T> FromRequest for ValidQuery<T>
+where
+    T: DeserializeOwned + Validate + Sanitize,
+{
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let query = Some(request.query_string()).filter(|q| !q.is_empty());
+        ready(parse_query(query).map(Self))
+    }
+}
+
+/// Path parameters read into `T`, validated and cleaned: a value of the
+/// wrong type is 404, one that breaks a rule 400; see
+/// [`shieldwall_validate::parse_path`].
+// Exhaustive on purpose: handlers destructure extractors.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValidPath<T>(pub T);
+
+impl<T> FromRequest for ValidPath<T>
+where
+    T: DeserializeOwned + Validate + Sanitize,
+{
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let params: Vec<(&str, &str)> = request.match_info().iter().collect();
+        ready(parse_path(&params).map(Self))
+    }
+}

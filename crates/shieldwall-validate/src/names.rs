@@ -1,0 +1,107 @@
+//! The names a client knows fields by: serde's, after `rename` and
+//! `rename_all`, which validator's errors do not follow.
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+/// The serde names of `T`'s fields, in declaration order, read from its
+/// `Deserialize` impl (what it passes to `deserialize_struct`). Empty for a
+/// type that is not a plain struct.
+pub(crate) fn serde_fields<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    let mut tracer = Tracer { fields: &[] };
+    let _ = T::deserialize(&mut tracer);
+    tracer.fields
+}
+
+struct Tracer {
+    fields: &'static [&'static str],
+}
+
+#[derive(Debug)]
+struct Stop;
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field names read")
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl de::Error for Stop {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        Self
+    }
+}
+
+impl<'de> Deserializer<'de> for &mut Tracer {
+    type Error = Stop;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+        Err(Stop)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Stop> {
+        self.fields = fields;
+        Err(Stop)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Letters and digits only, lowercased: `full_name`, `fullName` and
+/// `FULL-NAME` are one name.
+fn folded(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+}
+
+/// The name a client uses for the Rust field `rust`, among `known` (the
+/// type's serde names, or the keys the client sent): the same name, else
+/// the one that differs only by case convention, else `rust` itself.
+pub(crate) fn client_name<'a>(rust: &'a str, known: &[&'a str]) -> &'a str {
+    if known.contains(&rust) {
+        return rust;
+    }
+    let mut matches = known.iter().filter(|k| folded(k).eq(folded(rust)));
+    match (matches.next(), matches.next()) {
+        (Some(only), None) => only,
+        _ => rust,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Member {
+        full_name: String,
+        #[serde(rename = "e-mail")]
+        email: String,
+        #[serde(skip)]
+        internal: u8,
+    }
+
+    #[test]
+    fn reads_serde_names_and_matches_rust_names_to_them() {
+        let fields = serde_fields::<Member>();
+        assert_eq!(fields, ["fullName", "e-mail"]);
+        assert_eq!(client_name("full_name", fields), "fullName");
+        assert_eq!(client_name("e-mail", fields), "e-mail");
+        assert_eq!(client_name("unknown", fields), "unknown");
+        assert!(serde_fields::<u32>().is_empty());
+        assert!(serde_fields::<std::collections::HashMap<String, u8>>().is_empty());
+    }
+}
