@@ -214,6 +214,8 @@ pub struct Expect {
     pub never: Vec<String>,
     /// The request id rule.
     pub request_id: RequestIdExpect,
+    /// A problem's `errors`, as (field, code), in order.
+    pub fields: Option<Vec<(String, String)>>,
 }
 
 impl Expect {
@@ -226,6 +228,7 @@ impl Expect {
             json: None,
             never: Vec::new(),
             request_id: RequestIdExpect::Generated,
+            fields: None,
         }
     }
 
@@ -283,6 +286,18 @@ impl Expect {
         self
     }
 
+    /// The problem's `errors` must be exactly these (field, code) pairs.
+    #[must_use]
+    pub fn fields(mut self, fields: &[(&str, &str)]) -> Self {
+        self.fields = Some(
+            fields
+                .iter()
+                .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+                .collect(),
+        );
+        self
+    }
+
     /// The answer must carry this request id.
     #[must_use]
     pub fn request_id(mut self, id: &str) -> Self {
@@ -337,6 +352,21 @@ impl Expect {
                     }
                 }
                 _ => {}
+            }
+        }
+        if let Some(want) = &self.fields {
+            let got: Vec<(String, String)> = observed
+                .json()
+                .and_then(|body| body["errors"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .map(|e| {
+                    let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+                    (text("field"), text("code"))
+                })
+                .collect();
+            if &got != want {
+                failures.push(format!("errors {got:?} instead of {want:?}"));
             }
         }
         if let Some(want) = &self.json {

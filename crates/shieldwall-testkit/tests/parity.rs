@@ -64,6 +64,44 @@ struct Search {
     n: u32,
 }
 
+/// What `ValidPath` reads from `/valid/{slug}/{n}`.
+#[derive(serde::Deserialize, serde::Serialize, shieldwall_validate::Validate)]
+struct Slug {
+    #[validate(
+        length(min = 3, max = 10),
+        custom(function = "shieldwall_validate::rules::visible")
+    )]
+    slug: String,
+    #[validate(range(min = 1, max = 5))]
+    n: u8,
+}
+
+impl shieldwall_validate::Sanitize for Slug {}
+
+/// What `Valid<Json<Note>>` reads.
+#[derive(serde::Deserialize, serde::Serialize, shieldwall_validate::Validate)]
+#[serde(deny_unknown_fields)]
+struct Note {
+    #[validate(length(min = 1, max = 20))]
+    title: String,
+    body: Option<String>,
+}
+
+impl shieldwall_validate::Sanitize for Note {
+    fn sanitize(&mut self) -> bool {
+        let title = shieldwall_sanitize::HtmlPolicy::strip_all().clean_in_place(&mut self.title);
+        let body = self
+            .body
+            .as_mut()
+            .is_some_and(|b| shieldwall_sanitize::HtmlPolicy::basic_formatting().clean_in_place(b));
+        title | body
+    }
+}
+
+fn stripping() -> shieldwall_validate::BodyPolicy {
+    shieldwall_validate::BodyPolicy::default().with_keys(shieldwall_validate::KeyPolicy::Strip)
+}
+
 const TOKEN_SECRET: &[u8] = b"parity-secret-of-at-least-32-bytes!!";
 
 #[derive(serde::Deserialize, serde::Serialize)]
@@ -127,7 +165,8 @@ mod axum_app {
     use axum::routing::get;
     use http_body_util::BodyExt;
     use shieldwall_axum::{
-        Authenticated, Claims, ClientIp, GuardLayer, Json, Path, RequestId, ShieldwallLayer,
+        Authenticated, Claims, ClientIp, GuardLayer, Json, Path, RequestId, ShieldwallLayer, Valid,
+        ValidPath, ValidQuery,
     };
     use tower::ServiceExt;
 
@@ -206,6 +245,25 @@ mod axum_app {
                 get(|Path(id): Path<u32>| async move { Json(serde_json::json!({"id": id})) })
                     .put(|Path(id): Path<u32>| async move { Json(serde_json::json!({"id": id})) }),
             )
+            .route(
+                "/valid/{slug}/{n}",
+                get(|ValidPath(slug): ValidPath<Slug>| async move { Json(slug) }),
+            )
+            .route(
+                "/valid-query",
+                get(|ValidQuery(page): ValidQuery<shieldwall_validate::Pagination>| async move {
+                    Json(page)
+                }),
+            )
+            .route(
+                "/valid-body",
+                axum::routing::post(|Valid(Json(note)): Valid<Json<Note>>| async move { Json(note) }),
+            )
+            .route(
+                "/valid-body-stripped",
+                axum::routing::post(|Valid(Json(note)): Valid<Json<Note>>| async move { Json(note) })
+                    .layer(axum::Extension(stripping())),
+            )
             .layer(ShieldwallLayer::with_perimeter(perimeter()))
     }
 
@@ -261,8 +319,8 @@ mod actix_app {
     use super::*;
     use actix_web::{App, HttpResponse, test, web};
     use shieldwall_actix::{
-        Authenticated, Claims, ClientIp, GuardMiddleware, Json, Path, RequestId, Shieldwall,
-        resource,
+        Authenticated, Claims, ClientIp, GuardMiddleware, Json, Path, RequestId, Shieldwall, Valid,
+        ValidPath, ValidQuery, resource,
     };
 
     async fn guarded(request: actix_web::HttpRequest) -> HttpResponse {
@@ -346,6 +404,26 @@ mod actix_app {
                             .put(|Path(id): Path<u32>| async move {
                                 Json(serde_json::json!({"id": id}))
                             }),
+                    )
+                    .service(
+                        resource("/valid/{slug}/{n}")
+                            .get(|ValidPath(slug): ValidPath<Slug>| async move { Json(slug) }),
+                    )
+                    .service(resource("/valid-query").get(
+                        |ValidQuery(page): ValidQuery<shieldwall_validate::Pagination>| async move {
+                            Json(page)
+                        },
+                    ))
+                    .service(
+                        resource("/valid-body")
+                            .post(|Valid(Json(note)): Valid<Json<Note>>| async move { Json(note) }),
+                    )
+                    .service(
+                        web::scope("/valid-body-stripped")
+                            .app_data(stripping())
+                            .service(resource("").post(
+                                |Valid(Json(note)): Valid<Json<Note>>| async move { Json(note) },
+                            )),
                     )
                     .wrap(Shieldwall::with_perimeter(perimeter())),
             )
@@ -653,6 +731,61 @@ fn cases() -> Vec<Case> {
             "duplicate keys",
             TestRequest::post("/echo").json(r#"{"name":"a","name":"b"}"#),
             Expect::problem(400, "MALFORMED_REQUEST"),
+        ),
+        Case::new(
+            "valid path",
+            TestRequest::get("/valid/abc/3"),
+            Expect::status(200).json(serde_json::json!({"slug": "abc", "n": 3})),
+        ),
+        Case::new(
+            "path of the wrong type",
+            TestRequest::get("/valid/abc/x"),
+            Expect::problem(404, "NOT_FOUND"),
+        ),
+        Case::new(
+            "path breaking its rules",
+            TestRequest::get("/valid/ab/9"),
+            Expect::problem(400, "VALIDATION_FAILED").fields(&[("n", "range"), ("slug", "length")]),
+        ),
+        Case::new(
+            "path with a zero-width space",
+            TestRequest::get("/valid/ab%E2%80%8Bc/3"),
+            Expect::problem(400, "VALIDATION_FAILED").fields(&[("slug", "invisible_character")]),
+        ),
+        Case::new(
+            "valid query",
+            TestRequest::get("/valid-query?page=2&sort=asc"),
+            Expect::status(200).json(serde_json::json!({"page": 2, "limit": 20, "sort": "asc"})),
+        ),
+        Case::new(
+            "query breaking its rules",
+            TestRequest::get("/valid-query?limit=0&page=hunter2"),
+            Expect::problem(400, "VALIDATION_FAILED").fields(&[("page", "invalid_value")]).never(SECRET),
+        ),
+        Case::new(
+            "valid body, cleaned",
+            TestRequest::post("/valid-body").json(r#"{"title":"<i>Hi</i>","body":"<p onclick=x>ok</p>"}"#),
+            Expect::status(200).json(serde_json::json!({"title": "Hi", "body": "<p>ok</p>"})),
+        ),
+        Case::new(
+            "body with an operator key",
+            TestRequest::post("/valid-body").json(r#"{"title":"a","body":null,"x":{"$ne":1}}"#),
+            Expect::problem(400, "VALIDATION_FAILED").fields(&[("x", "forbidden_key")]),
+        ),
+        Case::new(
+            "body whose title is only markup",
+            TestRequest::post("/valid-body").json(r#"{"title":"<script>hunter2</script>"}"#),
+            Expect::problem(400, "VALIDATION_FAILED").fields(&[("title", "length")]).never(SECRET),
+        ),
+        Case::new(
+            "body not JSON by media type",
+            TestRequest::post("/valid-body").header("content-type", "text/plain").body("{}"),
+            Expect::problem(415, "UNSUPPORTED_MEDIA_TYPE"),
+        ),
+        Case::new(
+            "route that strips operator keys",
+            TestRequest::post("/valid-body-stripped").json(r#"{"title":"a","$where":"1","__proto__":{}}"#),
+            Expect::status(200).json(serde_json::json!({"title": "a", "body": null})),
         ),
 
     ]
