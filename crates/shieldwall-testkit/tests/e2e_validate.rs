@@ -12,7 +12,7 @@
 )]
 
 use shieldwall_testkit::server::{ServerProcess, binary};
-use shieldwall_testkit::{Case, Expect, TestRequest, assert_cases};
+use shieldwall_testkit::{Case, Expect, Observed, TestRequest, assert_cases};
 
 const SERVERS: [&str; 2] = ["example-axum-api", "example-actix-api"];
 const USERS: &str = "/api/v1/users";
@@ -50,8 +50,11 @@ fn cases() -> Vec<Case> {
     );
     vec![
         Case::new(
+            // Declared, not sent: a server that answers 413 and closes while
+            // the client is still sending may reset the connection before the
+            // answer is read (the in-process parity cases stream real bodies).
             "oversized body",
-            post(ok(&format!(r#","bio":"{}""#, "a".repeat(70 * 1024)))),
+            post("").header("content-length", (70 * 1024).to_string()),
             Expect::problem(413, "PAYLOAD_TOO_LARGE"),
         ),
         Case::new(
@@ -265,6 +268,20 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// A listing with its creation times replaced: the two servers start in
+/// different seconds.
+fn without_times(mut observed: Observed) -> Observed {
+    if let Some(mut json) = observed.json()
+        && let Some(users) = json["data"].as_array_mut()
+    {
+        for user in users {
+            user["created_at"] = serde_json::Value::from("<time>");
+        }
+        observed.body = json.to_string().into_bytes();
+    }
+    observed
+}
+
 #[test]
 fn bad_bodies_and_queries_are_refused_alike_on_both_servers() {
     let cases = cases();
@@ -275,9 +292,11 @@ fn bad_bodies_and_queries_are_refused_alike_on_both_servers() {
         let answers = cases
             .iter()
             .map(|case| {
-                server
-                    .send(&case.request.clone().header("x-api-key", &key))
-                    .unwrap()
+                without_times(
+                    server
+                        .send(&case.request.clone().header("x-api-key", &key))
+                        .unwrap(),
+                )
             })
             .collect();
         runs.push((name, answers));

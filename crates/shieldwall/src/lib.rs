@@ -32,6 +32,18 @@ pub mod keys {
     pub use shieldwall_keys::*;
 }
 
+/// Validation (`shieldwall-validate`, feature `validate`).
+#[cfg(feature = "validate")]
+pub mod validate {
+    pub use shieldwall_validate::*;
+}
+
+/// Sanitizing (`shieldwall-sanitize`, feature `sanitize`).
+#[cfg(feature = "sanitize")]
+pub mod sanitize {
+    pub use shieldwall_sanitize::*;
+}
+
 /// Rate limits (`shieldwall-ratelimit`, feature `ratelimit`).
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit {
