@@ -24,7 +24,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
 pub use guard::{Completion, Decision, Grant, Guard, Step, append_headers, run_guard};
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
-pub use principal::{Principal, PrincipalKind};
+pub use principal::{Principal, PrincipalKind, is_scope_token};
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 pub use secret::Secret;
 pub use store::StoreError;

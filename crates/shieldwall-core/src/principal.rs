@@ -18,6 +18,23 @@ pub enum PrincipalKind {
     Service,
 }
 
+/// Whether `scope` is a scope token as OAuth 2.0 defines one (RFC 6749
+/// section 3.3): visible ASCII, at least one character, without space,
+/// double quote or backslash. Keys and tokens accept only such scopes.
+///
+/// ```
+/// assert!(shieldwall_core::is_scope_token("users:read"));
+/// assert!(!shieldwall_core::is_scope_token("users read"));
+/// assert!(!shieldwall_core::is_scope_token(""));
+/// ```
+#[must_use]
+pub fn is_scope_token(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
 /// An authenticated caller: an id, the kind of credential, and scopes.
 ///
 /// Cheap to clone (one reference count). Guards attach it to the request;

@@ -187,13 +187,6 @@ async fn flush<S: KeyStore>(inner: &Inner<S>) -> Result<(), StoreError> {
     result
 }
 
-fn check_scope(scope: &str) -> bool {
-    !scope.is_empty()
-        && scope
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
-}
-
 impl<S: KeyStore> ApiKeys<S> {
     /// A builder over `store` for keys of `format`.
     pub fn builder(store: S, format: KeyFormat) -> ApiKeysBuilder<S> {
@@ -220,7 +213,11 @@ impl<S: KeyStore> ApiKeys<S> {
 
     /// Makes and stores a key; the key itself is returned once and never stored.
     pub async fn create(&self, new: NewKey) -> Result<CreatedKey, CreateError> {
-        if !new.scopes.iter().all(|s| check_scope(s)) {
+        if !new
+            .scopes
+            .iter()
+            .all(|s| shieldwall_core::is_scope_token(s))
+        {
             return Err(CreateError::Config(KeyConfigError::Scope));
         }
         let now = self.inner.clock.now();

@@ -100,20 +100,11 @@ async fn a_revocation_on_one_instance_stops_the_key_on_another_within_a_second()
 }
 
 async fn stats(redis: &Redis) -> std::collections::HashMap<String, u64> {
-    let info: String = redis
-        .run(shieldwall_redis::redis::cmd("INFO").arg("commandstats"))
+    testing::command_stats(redis)
         .await
-        .unwrap();
-    info.lines()
-        .filter_map(|line| {
-            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest
-                .split(',')
-                .find_map(|kv| kv.strip_prefix("calls="))?
-                .parse()
-                .ok()?;
-            Some((name.to_owned(), calls))
-        })
+        .unwrap()
+        .into_iter()
+        .map(|(name, stat)| (name, stat.calls))
         .collect()
 }
 

@@ -93,24 +93,12 @@ fn median(mut rounds: Vec<Round>) -> Round {
 
 /// `(calls, usec_per_call)` of one command in `INFO commandstats`.
 async fn command_stats(redis: &Redis, command: &str) -> (u64, f64) {
-    let info: String = redis
-        .run(redis::cmd("INFO").arg("commandstats"))
+    let stats = shieldwall_redis::testing::command_stats(redis)
         .await
         .unwrap();
-    let line = info
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:")))
-        .unwrap_or("");
-    let field = |name: &str| {
-        line.split(',')
-            .find_map(|kv| kv.strip_prefix(name))
-            .unwrap_or("0")
-            .to_owned()
-    };
-    (
-        field("calls=").parse().unwrap_or(0),
-        field("usec_per_call=").parse().unwrap_or(0.0),
-    )
+    stats
+        .get(command)
+        .map_or((0, 0.0), |s| (s.calls, s.usec_per_call))
 }
 
 async fn reset_stats(redis: &Redis) {

@@ -27,21 +27,12 @@ fn key(tag: &str) -> KeyBytes {
 }
 
 async fn calls(redis: &Redis) -> HashMap<String, u64> {
-    let info: String = redis
-        .run(shieldwall_redis::redis::cmd("INFO").arg("commandstats"))
+    shieldwall_redis::testing::command_stats(redis)
         .await
-        .unwrap();
-    info.lines()
-        .filter_map(|line| {
-            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest
-                .split(',')
-                .find_map(|kv| kv.strip_prefix("calls="))?
-                .parse()
-                .ok()?;
-            Some((name.to_owned(), calls))
-        })
+        .unwrap()
+        .into_iter()
         .filter(|(name, _)| name != "info")
+        .map(|(name, stat)| (name, stat.calls))
         .collect()
 }
 

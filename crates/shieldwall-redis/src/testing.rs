@@ -162,3 +162,41 @@ pub fn fresh_database_url(db: u8) -> String {
         .expect("FLUSHDB on the test database");
     url
 }
+
+/// One command's line of `INFO commandstats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct CommandStat {
+    /// Calls since the server started (or `CONFIG RESETSTAT`).
+    pub calls: u64,
+    /// Server time per call, in microseconds.
+    pub usec_per_call: f64,
+}
+
+/// `INFO commandstats`, by lowercase command name (`evalsha`, `get`, ...):
+/// how tests count round trips and benchmarks read server time.
+///
+/// # Errors
+///
+/// When the server cannot be asked.
+pub async fn command_stats(
+    redis: &crate::Redis,
+) -> Result<std::collections::HashMap<String, CommandStat>, crate::StoreError> {
+    let info: String = redis.run(redis::cmd("INFO").arg("commandstats")).await?;
+    Ok(info
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let field = |key: &str| rest.split(',').find_map(|kv| kv.strip_prefix(key));
+            Some((
+                name.to_owned(),
+                CommandStat {
+                    calls: field("calls=")?.parse().ok()?,
+                    usec_per_call: field("usec_per_call=")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0.0),
+                },
+            ))
+        })
+        .collect())
+}

@@ -55,12 +55,7 @@ impl<R: RevocationStore> BearerGuard<R> {
         S: Into<String>,
     {
         let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        let valid = |s: &String| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
-        };
-        if !scopes.iter().all(valid) {
+        if !scopes.iter().all(|s| shieldwall_core::is_scope_token(s)) {
             return Err(TokenConfigError::InvalidValue(
                 "scope (visible ASCII without space, quote or backslash)",
             ));

@@ -156,13 +156,6 @@ impl Rejection for IssueError {
     }
 }
 
-fn is_scope_token(scope: &str) -> bool {
-    !scope.is_empty()
-        && scope
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
-}
-
 impl Issuer {
     /// A builder signing with `key`.
     pub fn builder(key: SigningKey) -> IssuerBuilder {
@@ -198,7 +191,7 @@ impl Issuer {
         if subject.is_empty() || subject.len() > 256 || subject.chars().any(char::is_control) {
             return Err(IssueError::InvalidSubject);
         }
-        if !scopes.iter().all(|s| is_scope_token(s)) {
+        if !scopes.iter().all(|s| shieldwall_core::is_scope_token(s)) {
             return Err(IssueError::InvalidScope);
         }
         let now = self.clock.unix_seconds();
