@@ -74,10 +74,12 @@ impl JsonBody {
         self
     }
 
-    /// Accepts bodies nested up to `depth` objects or arrays (default 32).
+    /// Accepts bodies nested up to `depth` objects or arrays (default 32, at
+    /// most 128: serde_json refuses deeper bodies anyway, and the screen's
+    /// recursion stays well inside any thread's stack).
     #[must_use]
     pub fn with_max_depth(mut self, depth: NonZeroUsize) -> Self {
-        self.max_depth = depth.get();
+        self.max_depth = depth.get().min(128);
         self
     }
 

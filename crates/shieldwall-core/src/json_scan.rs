@@ -323,7 +323,7 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// After `\u`: one code point, a surrogate pair read whole. A lone
-    /// surrogate becomes U+FFFD, as serde_json reads it.
+    /// surrogate becomes U+FFFD here (serde_json then refuses the body).
     fn unicode_escape(&mut self) -> Result<char> {
         let first = self.hex4()?;
         if (0xD800..0xDC00).contains(&first) && self.bytes.get(self.at..self.at + 2) == Some(b"\\u")

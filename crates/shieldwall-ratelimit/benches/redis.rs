@@ -162,9 +162,11 @@ async fn main() {
     let client = redis::Client::open(url.as_str()).unwrap();
     let bare = client.get_multiplexed_async_connection().await.unwrap();
     let sha = store.script_sha().to_owned();
+    // Keys of the same shape and length as the store's (another policy name
+    // of the same length, so the two never share state).
     let bare_keys: Arc<Vec<String>> = Arc::new(
-        (0..TASKS)
-            .map(|i| format!("bare:{{client-{i}}}:g"))
+        keys.iter()
+            .map(|key| redis.tagged_key(&format!("rl-other-{}", key.to_hex()), "g"))
             .collect(),
     );
 

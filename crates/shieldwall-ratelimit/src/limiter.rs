@@ -86,9 +86,17 @@ struct Inner<S> {
 /// What a check found.
 #[derive(Debug)]
 enum Answer {
-    Counted(Verdict),
+    Counted(Verdict, Source),
     Uncounted,
     StoreDown,
+}
+
+/// Which store counted a request: its refund goes back there, whatever
+/// the breaker says by the time the response is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Store,
+    Fallback,
 }
 
 impl<S: RateStore> RateLimiter<S> {
@@ -134,7 +142,7 @@ impl<S: RateStore> RateLimiter<S> {
             match self.inner.store.check(key, cost).await {
                 Ok(verdict) => {
                     self.inner.breaker.success();
-                    return Answer::Counted(verdict);
+                    return Answer::Counted(verdict, Source::Store);
                 }
                 Err(error) => {
                     self.inner.breaker.failure(now);
@@ -148,7 +156,7 @@ impl<S: RateStore> RateLimiter<S> {
         match (self.inner.policy.on_store_error, &self.inner.fallback) {
             (FailureMode::Memory, Some(fallback)) => match fallback.check_now(key.as_bytes(), cost)
             {
-                Ok(verdict) => Answer::Counted(verdict),
+                Ok(verdict) => Answer::Counted(verdict, Source::Fallback),
                 Err(_) => Answer::StoreDown,
             },
             (FailureMode::Open, _) => Answer::Uncounted,
@@ -159,12 +167,22 @@ impl<S: RateStore> RateLimiter<S> {
     /// Decides one request for `key`: `Ok` with the headers to add, or the
     /// rejection (429, or 503 when the store is down and the policy fails closed).
     pub async fn check(&self, key: &KeyBytes) -> Result<(Verdict, http::HeaderMap), RateLimited> {
+        self.counted(key)
+            .await
+            .map(|(verdict, headers, _)| (verdict, headers))
+    }
+
+    /// [`RateLimiter::check`], saying which store counted the request.
+    async fn counted(
+        &self,
+        key: &KeyBytes,
+    ) -> Result<(Verdict, http::HeaderMap, Source), RateLimited> {
         match self.answer(key).await {
-            Answer::Counted(verdict) => {
+            Answer::Counted(verdict, source) => {
                 let headers =
                     headers::headers(&self.inner.policy, &self.inner.policy_header, &verdict);
                 if verdict.allowed {
-                    Ok((verdict, headers))
+                    Ok((verdict, headers, source))
                 } else {
                     Err(RateLimited {
                         kind: RateLimitedKind::Limited,
@@ -172,9 +190,11 @@ impl<S: RateStore> RateLimiter<S> {
                     })
                 }
             }
+            // Nothing counted, nothing to give back (the reservation's cost is 0).
             Answer::Uncounted => Ok((
                 Verdict::pass(&self.inner.policy.quota),
                 http::HeaderMap::new(),
+                Source::Store,
             )),
             Answer::StoreDown => {
                 let mut headers = http::HeaderMap::new();
@@ -218,8 +238,8 @@ impl<S: RateStore> Guard for RateLimiter<S> {
     }
 
     async fn decide(&self, key: KeyBytes) -> Decision {
-        match self.check(&key).await {
-            Ok((verdict, headers)) => {
+        match self.counted(&key).await {
+            Ok((verdict, headers, source)) => {
                 let mut grant = Grant::new();
                 grant.headers = headers;
                 if let Some(skip) = self.inner.policy.skip
@@ -230,6 +250,7 @@ impl<S: RateStore> Guard for RateLimiter<S> {
                         key,
                         verdict,
                         skip,
+                        source,
                     });
                 }
                 Decision::allow(grant)
@@ -245,6 +266,7 @@ struct Refund<S> {
     key: KeyBytes,
     verdict: Verdict,
     skip: Skip,
+    source: Source,
 }
 
 impl<S: RateStore> Completion for Refund<S> {
@@ -258,8 +280,8 @@ impl<S: RateStore> Completion for Refund<S> {
                 return;
             }
             let inner = &self.limiter.inner;
-            let result = match (&inner.fallback, inner.breaker.is_open(self.limiter.now())) {
-                (Some(fallback), true) => {
+            let result = match (self.source, &inner.fallback) {
+                (Source::Fallback, Some(fallback)) => {
                     fallback.refund_now(self.key.as_bytes(), self.verdict.reservation)
                 }
                 _ => {

@@ -50,7 +50,8 @@ impl Quota {
             window,
             burst: count,
             window_nanos,
-            interval_nanos: (window_nanos / u64::from(count.get())).max(1),
+            // Rounded up: a rate never above the quota.
+            interval_nanos: window_nanos.div_ceil(u64::from(count.get())).max(1),
         })
     }
 

@@ -39,7 +39,8 @@ async fn calls(redis: &Redis) -> HashMap<String, u64> {
 /// Round trips: `EVALSHA` calls. The other commands counted are the ones the
 /// script runs inside Redis (`TIME`, `GET`, `SET`, ...), which cost no round trip.
 fn round_trips(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> u64 {
-    const INSIDE_THE_SCRIPT: [&str; 6] = ["time", "get", "set", "hmget", "hset", "pexpire"];
+    const INSIDE_THE_SCRIPT: [&str; 7] =
+        ["time", "get", "set", "psetex", "hmget", "hset", "pexpire"];
     let mut trips = 0;
     for (name, calls) in after {
         let delta = calls - before.get(name).copied().unwrap_or(0);

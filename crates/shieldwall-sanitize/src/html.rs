@@ -68,6 +68,9 @@ static BASIC_FORMATTING: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| 
         .generic_attributes(HashSet::new())
         .tag_attributes([("a", HashSet::from(["href"]))].into_iter().collect())
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        // Relative and protocol-relative links (`//elsewhere.example`) are
+        // dropped: only absolute links with the schemes above are kept.
+        .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer nofollow"));
     builder
 });

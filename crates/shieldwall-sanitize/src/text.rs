@@ -3,23 +3,47 @@
 
 use std::borrow::Cow;
 
-/// Whether `c` is invisible or reorders text: a control character (C0, DEL,
-/// C1), a bidi control (U+061C, U+200E, U+200F, U+202A..U+202E,
-/// U+2066..U+2069), a zero-width or invisible format character (U+200B..U+200D,
-/// U+2060..U+2064, U+FEFF, U+180E, U+00AD soft hyphen).
+/// Whether `c` is invisible, reorders text or breaks a line where one is not
+/// expected: control characters (C0, DEL, C1); Unicode's default-ignorable
+/// code points (soft hyphen, combining grapheme joiner, Hangul fillers,
+/// zero-width characters, bidi controls U+061C, U+200E/F, U+202A..E,
+/// U+2066..9, invisible operators, deprecated format characters, variation
+/// selectors, tag characters, U+FEFF, ...); other format characters
+/// (U+0600..5, U+06DD, U+070F, U+08E2, U+FFF9..B, ...); and the line and
+/// paragraph separators U+2028 and U+2029.
 #[must_use]
 pub fn is_invisible(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control()
         || matches!(
             c,
             '\u{00AD}'
+                | '\u{034F}'
+                | '\u{0600}'..='\u{0605}'
                 | '\u{061C}'
-                | '\u{180E}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
                 | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
         )
 }
 
@@ -44,9 +68,21 @@ impl std::fmt::Display for InvisibleChar {
 
 impl std::error::Error for InvisibleChar {}
 
+/// Whether `text` holds an invisible character; ASCII text by its bytes.
+fn has_invisible(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        text.chars().any(is_invisible)
+    }
+}
+
 /// Refuses identifier-like text (user names, slugs, emails) holding an
 /// invisible character.
 pub fn check_identifier(text: &str) -> Result<(), InvisibleChar> {
+    if !has_invisible(text) {
+        return Ok(());
+    }
     match text.chars().position(is_invisible) {
         Some(position) => Err(InvisibleChar { position }),
         None => Ok(()),
@@ -63,7 +99,7 @@ pub fn check_identifier(text: &str) -> Result<(), InvisibleChar> {
 /// ```
 #[must_use]
 pub fn clean_identifier(text: &str) -> Cow<'_, str> {
-    if text.chars().any(is_invisible) {
+    if has_invisible(text) {
         Cow::Owned(text.chars().filter(|c| !is_invisible(*c)).collect())
     } else {
         Cow::Borrowed(text)

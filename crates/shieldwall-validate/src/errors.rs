@@ -34,19 +34,14 @@ fn collect(
     sent: Option<&Value>,
     out: &mut Vec<FieldError>,
 ) {
-    // The names this level is known by: the type's own when known, else the
-    // keys the client sent at this level.
+    // The names this level is known by: the type's own when known (the top
+    // level), and the keys the client sent at this level.
     let sent_keys: Vec<&str> = match sent {
         Some(Value::Object(map)) => map.keys().map(String::as_str).collect(),
         _ => Vec::new(),
     };
-    let known = if fields.is_empty() {
-        sent_keys.as_slice()
-    } else {
-        fields
-    };
     for (rust, kind) in errors.errors() {
-        let name = client_name(rust, known);
+        let name = client_name(rust, fields, &sent_keys);
         let path = if prefix.is_empty() {
             name.to_owned()
         } else {

@@ -65,18 +65,50 @@ fn folded(name: &str) -> impl Iterator<Item = char> + '_ {
         .map(|c| c.to_ascii_lowercase())
 }
 
-/// The name a client uses for the Rust field `rust`, among `known` (the
-/// type's serde names, or the keys the client sent): the same name, else
-/// the one that differs only by case convention, else `rust` itself.
-pub(crate) fn client_name<'a>(rust: &'a str, known: &[&'a str]) -> &'a str {
-    if known.contains(&rust) {
+/// The spellings serde's `rename_all` gives the Rust field `rust`.
+fn renamings(rust: &str) -> [String; 8] {
+    let words: Vec<&str> = rust.split('_').filter(|w| !w.is_empty()).collect();
+    let capitalized = |w: &&str| {
+        let mut chars = w.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_ascii_uppercase().to_string() + chars.as_str()
+        })
+    };
+    let pascal: String = words.iter().map(capitalized).collect();
+    let camel = words.first().map_or_else(String::new, |first| {
+        (*first).to_owned() + &words.iter().skip(1).map(capitalized).collect::<String>()
+    });
+    [
+        rust.to_owned(),
+        rust.to_ascii_lowercase(),
+        rust.to_ascii_uppercase(),
+        camel,
+        pascal,
+        rust.to_ascii_uppercase(),
+        rust.replace('_', "-"),
+        rust.replace('_', "-").to_ascii_uppercase(),
+    ]
+}
+
+/// The name a client uses for the Rust field `rust`. Among the type's own
+/// serde names (`declared`, trusted: they come from the type), the one that
+/// differs only by case convention; else among the keys the client sent
+/// (`sent`, not trusted), one that is exactly a `rename_all` spelling of
+/// it, so a client-chosen key is never named unless the type could have
+/// named it so; else `rust` itself.
+pub(crate) fn client_name<'a>(rust: &'a str, declared: &[&'a str], sent: &[&'a str]) -> &'a str {
+    if declared.contains(&rust) || sent.contains(&rust) {
         return rust;
     }
-    let mut matches = known.iter().filter(|k| folded(k).eq(folded(rust)));
-    match (matches.next(), matches.next()) {
-        (Some(only), None) => only,
-        _ => rust,
+    let mut matches = declared.iter().filter(|k| folded(k).eq(folded(rust)));
+    if let (Some(only), None) = (matches.next(), matches.next()) {
+        return only;
     }
+    let spellings = renamings(rust);
+    sent.iter()
+        .find(|key| spellings.iter().any(|s| s == **key))
+        .copied()
+        .unwrap_or(rust)
 }
 
 #[cfg(test)]
@@ -98,9 +130,14 @@ mod tests {
     fn reads_serde_names_and_matches_rust_names_to_them() {
         let fields = serde_fields::<Member>();
         assert_eq!(fields, ["fullName", "e-mail"]);
-        assert_eq!(client_name("full_name", fields), "fullName");
-        assert_eq!(client_name("e-mail", fields), "e-mail");
-        assert_eq!(client_name("unknown", fields), "unknown");
+        assert_eq!(client_name("full_name", fields, &[]), "fullName");
+        assert_eq!(client_name("e-mail", fields, &[]), "e-mail");
+        assert_eq!(client_name("unknown", fields, &[]), "unknown");
+        // Keys the client sent name a field only when they are a rename_all spelling of it.
+        let sent = ["zipCode", "ZIP<svg onload=x>CODE", "POSTAL-CODE"];
+        assert_eq!(client_name("zip_code", &[], &sent), "zipCode");
+        assert_eq!(client_name("postal_code", &[], &sent), "POSTAL-CODE");
+        assert_eq!(client_name("zip_code", &[], &sent[1..]), "zip_code");
         assert!(serde_fields::<u32>().is_empty());
         assert!(serde_fields::<std::collections::HashMap<String, u8>>().is_empty());
     }

@@ -141,6 +141,12 @@ mod coerce {
         };
     }
 
+    /// A finite number: Rust reads `NaN`, `inf` and `infinity` as floats, and
+    /// NaN passes every range rule (each comparison with it is false).
+    fn finite(text: &str) -> Option<f64> {
+        text.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
     impl<'de> de::Deserializer<'de> for Text<'_> {
         type Error = Error;
 
@@ -174,8 +180,30 @@ mod coerce {
             deserialize_u16 => visit_u16,
             deserialize_u32 => visit_u32,
             deserialize_u64 => visit_u64,
-            deserialize_f32 => visit_f32,
-            deserialize_f64 => visit_f64,
+        }
+
+        fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match finite(&self.0) {
+                // Narrowing a finite f64 that fits f32 is what parsing as f32 does.
+                #[allow(clippy::cast_possible_truncation, reason = "range checked")]
+                Some(value) if value.abs() <= f64::from(f32::MAX) => {
+                    visitor.visit_f32(value as f32)
+                }
+                _ => Err(de::Error::invalid_value(
+                    de::Unexpected::Other("text"),
+                    &visitor,
+                )),
+            }
+        }
+
+        fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match finite(&self.0) {
+                Some(value) => visitor.visit_f64(value),
+                None => Err(de::Error::invalid_value(
+                    de::Unexpected::Other("text"),
+                    &visitor,
+                )),
+            }
         }
 
         forward_to_deserialize_any! {

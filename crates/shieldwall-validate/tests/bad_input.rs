@@ -284,13 +284,17 @@ struct Filters {
     archived: Option<bool>,
     #[validate(length(max = 20))]
     q: Option<String>,
+    #[validate(range(min = 0.0, max = 100.0))]
+    price: Option<f64>,
 }
 
 impl Sanitize for Filters {}
 
 #[test]
 fn queries_are_coerced_and_refused_like_bodies() {
-    let f: Filters = parse_query(Some("level=3&archived=true&q=caf%C3%A9+au+lait")).unwrap();
+    let f: Filters =
+        parse_query(Some("level=3&archived=true&q=caf%C3%A9+au+lait&price=9.5")).unwrap();
+    assert_eq!(f.price, Some(9.5));
     assert_eq!(
         (f.level, f.archived, f.q.as_deref()),
         (Some(3), Some(true), Some("café au lait"))
@@ -304,6 +308,11 @@ fn queries_are_coerced_and_refused_like_bodies() {
         ("archived=yes", field("archived", "invalid_value")),
         ("q=hunter2hunter2hunter2hunter2", field("q", "length")),
         ("level=1&level=2", field("level", "duplicate")),
+        // NaN would pass every range rule; infinities are not numbers a client means.
+        ("price=NaN", field("price", "invalid_value")),
+        ("price=inf", field("price", "invalid_value")),
+        ("price=-infinity", field("price", "invalid_value")),
+        ("price=100.5", field("price", "range")),
         ("isAdmin=true", field("isAdmin", "unknown_field")),
     ] {
         let err = parse_query::<Filters>(Some(query)).unwrap_err();

@@ -116,7 +116,24 @@ struct Entry<C> {
 /// One shard, alone on its cache lines: readers of one shard do not slow
 /// down readers of its neighbours.
 #[repr(align(128))]
-struct Shard<C>(RwLock<HashTable<Entry<C>>>);
+struct Shard<C>(RwLock<ShardTable<C>>);
+
+struct ShardTable<C> {
+    entries: HashTable<Entry<C>>,
+    /// The size at which a new key next makes the shard forget idle keys:
+    /// the bound, or half as much again as what the last sweep left, so that
+    /// sweeps cost O(1) per new key however many keys are limited.
+    sweep_at: usize,
+    /// When the last sweep ran (the store's clock, nanoseconds).
+    last_sweep: u64,
+}
+
+/// The key new clients share once a shard holds twice its bound of keys
+/// that are all limiting someone (no real key is empty: each has a tag).
+const OVERFLOW: &[u8] = b"";
+
+/// How often a shard at its hard cap tries to forget idle keys again.
+const SWEEP_PAUSE_NANOS: u64 = 1_000_000_000;
 
 /// The sharded table of one store: a check only read-locks its shard (the
 /// write lock is for new keys), so requests for different keys do not wait
@@ -129,23 +146,32 @@ struct Table<C> {
 
 impl<C: Cell> Table<C> {
     fn new(max_keys: usize) -> Self {
+        let per_shard = max_keys.div_ceil(SHARDS).max(1);
         Self {
             shards: (0..SHARDS)
-                .map(|_| Shard(RwLock::new(HashTable::new())))
+                .map(|_| {
+                    Shard(RwLock::new(ShardTable {
+                        entries: HashTable::new(),
+                        sweep_at: per_shard,
+                        last_sweep: 0,
+                    }))
+                })
                 .collect(),
-            per_shard: max_keys.div_ceil(SHARDS).max(1),
+            per_shard,
             hasher: RandomState::new(),
         }
     }
 
-    /// Runs `step` on the state of `key`, creating it when `create` is set;
-    /// a new key past the bound first makes its shard forget what `idle`
-    /// says a fresh state would equal.
+    /// Runs `step` on the state of `key`, creating it when `create` is set.
+    /// A new key at the bound first makes its shard forget the keys `idle`
+    /// says a fresh state would equal at `now()`; past twice the bound (every
+    /// key limiting someone), new keys share the shard's overflow count.
     fn with_state<T>(
         &self,
         key: &[u8],
         create: bool,
-        idle: impl Fn(&State) -> bool,
+        now: &dyn Fn() -> u64,
+        idle: impl Fn(&State, u64) -> bool,
         mut step: impl FnMut(&mut State) -> T,
     ) -> Result<Option<T>, StoreError> {
         // Keyed: clients cannot aim their keys at one bucket. The shard is
@@ -161,7 +187,7 @@ impl<C: Cell> Table<C> {
             .ok_or_else(poisoned)?;
         {
             let table = shard.0.read().map_err(|_| poisoned())?;
-            if let Some(entry) = table.find(hash, |e| e.key.is(key)) {
+            if let Some(entry) = table.entries.find(hash, |e| e.key.is(key)) {
                 return entry.cell.update(&mut step).map(Some);
             }
         }
@@ -170,17 +196,37 @@ impl<C: Cell> Table<C> {
         }
         let mut table = shard.0.write().map_err(|_| poisoned())?;
         // Another request may have created it between the two locks.
-        if let Some(entry) = table.find(hash, |e| e.key.is(key)) {
+        if let Some(entry) = table.entries.find(hash, |e| e.key.is(key)) {
             return entry.cell.update(&mut step).map(Some);
         }
-        if table.len() >= self.per_shard {
-            table.retain(|e| !idle(&e.cell.load()));
-            if table.len() >= self.per_shard && OVER_BOUND.allow() {
+        let cap = self.per_shard.saturating_mul(2);
+        let len = table.entries.len();
+        if len >= table.sweep_at
+            || (len >= cap && now().saturating_sub(table.last_sweep) >= SWEEP_PAUSE_NANOS)
+        {
+            let at = now();
+            table.entries.retain(|e| !idle(&e.cell.load(), at));
+            let left = table.entries.len();
+            table.last_sweep = at;
+            table.sweep_at = if left < self.per_shard {
+                self.per_shard
+            } else {
+                left.saturating_add(left / 2)
+            };
+            if left >= self.per_shard && OVER_BOUND.allow() {
                 tracing::warn!(
-                    keys = table.len(),
+                    keys = left,
                     "rate-limit memory store past its bound: every key is limiting a client"
                 );
             }
+        }
+        let (key, hash) = if table.entries.len() >= cap {
+            (OVERFLOW, self.hash(OVERFLOW))
+        } else {
+            (key, hash)
+        };
+        if let Some(entry) = table.entries.find(hash, |e| e.key.is(key)) {
+            return entry.cell.update(&mut step).map(Some);
         }
         let entry = Entry {
             key: StoredKey::new(key),
@@ -188,6 +234,7 @@ impl<C: Cell> Table<C> {
         };
         let hasher = &self.hasher;
         let entry = table
+            .entries
             .insert_unique(hash, entry, |e| hash_key(hasher, e.key.as_bytes()))
             .into_mut();
         entry.cell.update(step).map(Some)
@@ -200,7 +247,7 @@ impl<C: Cell> Table<C> {
     fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.0.read().map_or(0, |t| t.len()))
+            .map(|s| s.0.read().map_or(0, |t| t.entries.len()))
             .sum()
     }
 }
@@ -262,7 +309,10 @@ impl Clock for CounterClock {
 /// would equal (a full bucket, a past window), which never resets a client
 /// that is being limited. If every key is still limiting someone, the shard
 /// grows past the bound rather than forgetting them (and says so, once per
-/// minute).
+/// minute), sweeping again only after growing by half, so a new key costs
+/// O(1) however many are limited. At twice the bound, new clients share one
+/// count per shard: limited together rather than not at all, in a memory
+/// that stops growing.
 pub struct MemoryStore {
     quota: Quota,
     algorithm: Algorithm,
@@ -332,10 +382,11 @@ impl MemoryStore {
         step: impl FnMut(&mut State) -> T,
     ) -> Result<Option<T>, StoreError> {
         let (algorithm, quota) = (self.algorithm, self.quota);
-        let idle = |state: &State| algorithm::is_idle(algorithm, &quota, state, self.now());
+        let idle = |state: &State, now: u64| algorithm::is_idle(algorithm, &quota, state, now);
+        let now = || self.now();
         match &self.tables {
-            Tables::Gcra(table) => table.with_state(key, create, idle, step),
-            Tables::Window(table) => table.with_state(key, create, idle, step),
+            Tables::Gcra(table) => table.with_state(key, create, &now, idle, step),
+            Tables::Window(table) => table.with_state(key, create, &now, idle, step),
         }
     }
 
@@ -431,5 +482,25 @@ mod tests {
         // The limited client is still limited (its bucket has refilled only one of two).
         assert!(store.check_now(b"limited", 1).unwrap().allowed);
         assert!(!store.check_now(b"limited", 1).unwrap().allowed);
+    }
+
+    #[test]
+    fn spraying_keys_cannot_grow_the_store_or_pass_unlimited() {
+        let policy = Policy::builder("p", "1/1h".parse().unwrap())
+            .build()
+            .unwrap();
+        let clock = ManualClock::at_unix_seconds(1000);
+        let store = MemoryStore::with_clock(&policy, 64, clock.clone());
+        // Every key stays limited for an hour: nothing can be forgotten.
+        let allowed = (0..10_000_u32)
+            .filter(|i| store.check_now(&i.to_be_bytes(), 1).unwrap().allowed)
+            .count();
+        // 64 shards: at most twice the bound of own keys, plus one shared count each.
+        assert!(store.len() <= 3 * 64, "{}", store.len());
+        assert!(allowed <= 3 * 64, "{allowed} of 10 000 sprayed keys passed");
+        // An hour later the keys are idle and forgotten; new clients get their own counts.
+        clock.advance(Duration::from_secs(3601));
+        assert!(store.check_now(b"newcomer", 1).unwrap().allowed);
+        assert!(!store.check_now(b"newcomer", 1).unwrap().allowed);
     }
 }

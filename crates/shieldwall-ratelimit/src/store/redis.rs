@@ -1,6 +1,7 @@
 //! Counts on Redis: one EVALSHA per decision, on the server's clock.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -32,7 +33,7 @@ if raw and #raw == 8 then
 end
 local due = tat - now + interval * cost
 if due <= capacity then
-  redis.call('SET', KEYS[1], struct.pack('>d', now + due), 'PX', (due - due % 1000) / 1000 + 2)
+  redis.call('PSETEX', KEYS[1], (due - due % 1000) / 1000 + 2, struct.pack('>d', now + due))
   return due
 end
 return now - tat - 1";
@@ -115,30 +116,58 @@ return 1";
 
 /// A client that is over its limit, remembered here until its window can
 /// admit it again: its requests are answered from memory, costing Redis
-/// nothing (as Envoy's rate limit service does).
-#[derive(Debug, Default)]
+/// nothing (as Envoy's rate limit service does). Sharded, so that a flood of
+/// limited clients does not serialize every check on one lock; bounded, with
+/// sweeps of expired entries at most once a second per shard.
+#[derive(Debug)]
 struct DeniedUntil {
-    entries: Mutex<HashMap<Box<[u8]>, Denied>>,
-    /// How many entries there are: while none, checks skip the lock.
+    shards: Box<[Mutex<DeniedShard>]>,
+    hasher: RandomState,
+    /// How many entries there are: while none, checks skip the locks.
     held: AtomicUsize,
+}
+
+#[derive(Debug, Default)]
+struct DeniedShard {
+    entries: HashMap<Box<[u8]>, Denied>,
+    last_sweep: u64,
 }
 
 /// Until when (on this store's clock), when the quota is whole again, and
 /// what was left.
 type Denied = (u64, u64, u32);
 
-const DENIED_CAPACITY: usize = 100_000;
+const DENIED_SHARDS: usize = 16;
+const DENIED_PER_SHARD: usize = 100_000 / DENIED_SHARDS;
+const DENIED_SWEEP_PAUSE_NANOS: u64 = 1_000_000_000;
 
 impl DeniedUntil {
+    fn new() -> Self {
+        Self {
+            shards: (0..DENIED_SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
+            held: AtomicUsize::new(0),
+        }
+    }
+
+    fn shard(&self, key: &[u8]) -> Option<&Mutex<DeniedShard>> {
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "only the low bits pick a shard"
+        )]
+        let index = self.hasher.hash_one(key) as usize % DENIED_SHARDS;
+        self.shards.get(index)
+    }
+
     fn get(&self, key: &[u8], now: u64) -> Option<Verdict> {
         if self.held.load(Ordering::Acquire) == 0 {
             return None;
         }
-        let mut entries = self.entries.lock().ok()?;
-        let (until, reset, remaining) = *entries.get(key)?;
+        let mut shard = self.shard(key)?.lock().ok()?;
+        let (until, reset, remaining) = *shard.entries.get(key)?;
         if now >= until {
-            entries.remove(key);
-            self.held.store(entries.len(), Ordering::Release);
+            shard.entries.remove(key);
+            self.held.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
         Some(Verdict {
@@ -151,24 +180,30 @@ impl DeniedUntil {
     }
 
     fn insert(&self, key: &[u8], now: u64, verdict: &Verdict) {
-        let Ok(mut entries) = self.entries.lock() else {
+        let Some(Ok(mut shard)) = self.shard(key).map(Mutex::lock) else {
             return;
         };
-        if entries.len() >= DENIED_CAPACITY {
-            entries.retain(|_, (until, _, _)| *until > now);
-            if entries.len() >= DENIED_CAPACITY {
+        if shard.entries.len() >= DENIED_PER_SHARD {
+            if now.saturating_sub(shard.last_sweep) < DENIED_SWEEP_PAUSE_NANOS {
+                return; // Full, swept a moment ago: this one goes to Redis next time.
+            }
+            let before = shard.entries.len();
+            shard.entries.retain(|_, (until, _, _)| *until > now);
+            shard.last_sweep = now;
+            self.held
+                .fetch_sub(before - shard.entries.len(), Ordering::AcqRel);
+            if shard.entries.len() >= DENIED_PER_SHARD {
                 return;
             }
         }
-        entries.insert(
-            Box::from(key),
-            (
-                now + verdict.retry_after_nanos,
-                now + verdict.reset_after_nanos,
-                verdict.remaining,
-            ),
+        let entry = (
+            now.saturating_add(verdict.retry_after_nanos),
+            now.saturating_add(verdict.reset_after_nanos),
+            verdict.remaining,
         );
-        self.held.store(entries.len(), Ordering::Release);
+        if shard.entries.insert(Box::from(key), entry).is_none() {
+            self.held.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -231,7 +266,7 @@ impl RedisStore {
             algorithm: policy.algorithm,
             script: Arc::new(Script::new(script)),
             refund: Arc::new(Script::new(refund)),
-            denied: Arc::new(DeniedUntil::default()),
+            denied: Arc::new(DeniedUntil::new()),
             clock: Arc::new(SystemClock::new()),
         }
     }
@@ -262,7 +297,7 @@ impl RedisStore {
                 let interval = micros(self.quota.interval_nanos()).max(1);
                 [
                     interval,
-                    interval * u64::from(self.quota.burst().get()),
+                    interval.saturating_mul(u64::from(self.quota.burst().get())),
                     u64::from(cost),
                 ]
             }
