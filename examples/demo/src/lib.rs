@@ -210,12 +210,17 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
             c.signing_keys_origin.describe()
         );
     }
-    // Say plainly what the variables configure but this version does not enforce yet.
+    let on_store_error = match c.on_store_error {
+        OnStoreError::Closed => "closed (503)",
+        OnStoreError::Open => "open",
+        OnStoreError::Memory => "memory (count locally)",
+    };
     println!(
         "rate limits: public {} per client IP on /api, auth {} per client IP on /api/v1/auth, \
-         user {} per user on /api/v1/protected; on store error: {:?}",
-        c.limit_public, c.limit_auth, c.limit_user, c.on_store_error
+         user {} per user on /api/v1/protected; on store error: {on_store_error}",
+        c.limit_public, c.limit_auth, c.limit_user
     );
+    // Say plainly what the variables configure but this version does not enforce yet.
     println!(
         "not enforced yet: CORS (SHIELDWALL_CORS_ORIGINS), audit events (SHIELDWALL_AUDIT), \
          security headers; their crates are not in this version"
