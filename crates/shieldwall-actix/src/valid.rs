@@ -35,16 +35,10 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let policy = request
-            .app_data::<BodyPolicy>()
-            .copied()
-            .or_else(|| {
-                request
-                    .app_data::<JsonBody>()
-                    .copied()
-                    .map(BodyPolicy::from)
-            })
-            .unwrap_or_default();
+        let policy = BodyPolicy::for_route(
+            request.app_data::<BodyPolicy>(),
+            request.app_data::<JsonBody>(),
+        );
         let head = policy.json().check_head(&ActixView(request));
         let payload = payload.take();
         Box::pin(async move {

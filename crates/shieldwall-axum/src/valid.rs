@@ -33,18 +33,10 @@ where
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let policy = parts
-            .extensions
-            .get::<BodyPolicy>()
-            .copied()
-            .or_else(|| {
-                parts
-                    .extensions
-                    .get::<JsonBody>()
-                    .copied()
-                    .map(BodyPolicy::from)
-            })
-            .unwrap_or_default();
+        let policy = BodyPolicy::for_route(
+            parts.extensions.get::<BodyPolicy>(),
+            parts.extensions.get::<JsonBody>(),
+        );
         policy.json().check_head(&parts)?;
         let bytes = read_limited(body, policy.json()).await?;
         policy.parse(&bytes).map(|value| Self(Json(value)))

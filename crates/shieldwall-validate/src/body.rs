@@ -46,6 +46,18 @@ impl From<JsonBody> for BodyPolicy {
 }
 
 impl BodyPolicy {
+    /// The policy of a route: its own `BodyPolicy` if it set one, else its
+    /// `JsonBody` (size and depth) with the default key policy, else the
+    /// defaults. The adapters call this with what they find on the request.
+    #[must_use]
+    pub fn for_route(policy: Option<&Self>, json: Option<&JsonBody>) -> Self {
+        match (policy, json) {
+            (Some(policy), _) => *policy,
+            (None, Some(json)) => Self::from(*json),
+            (None, None) => Self::default(),
+        }
+    }
+
     /// Bodies up to `limit` bytes (default 64 KiB).
     #[must_use]
     pub fn with_limit(mut self, limit: NonZeroUsize) -> Self {
