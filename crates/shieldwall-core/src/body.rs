@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use shieldwall_errors::{ApiError, ErrorCode, FieldError};
 
 use crate::RequestView;
+use crate::field::{cap_path, classify, field_error};
 use crate::json_scan::{self, ScanError};
 
 /// The default body limit: 64 KiB.
@@ -49,10 +50,6 @@ impl Default for JsonBody {
         }
     }
 }
-
-/// The longest field path an error names; a longer one (map keys chosen by
-/// the client) is cut at a segment boundary.
-const MAX_FIELD_PATH: usize = 128;
 
 impl JsonBody {
     /// Accepts bodies up to `limit` bytes.
@@ -276,8 +273,7 @@ fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Err
     if !inner.is_data() || !is_json(body) {
         return malformed("the request body is not valid JSON").with_source(DisplayOnly::of(inner));
     }
-    let path = err.path().to_string();
-    let at_root = path == ".";
+    let at_root = err.path().iter().len() == 0;
     let message = inner.to_string();
     let (code, _) = classify(&message);
     if code == "duplicate_field" {
@@ -291,65 +287,8 @@ fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Err
     }
     ApiError::new(ErrorCode::ValidationFailed)
         .with_detail("the request body has invalid fields")
-        .with_field_error(field_error(if at_root { "" } else { &path }, &message))
+        .with_field_error(field_error(err.path(), &message))
         .with_source(DisplayOnly::of(inner))
-}
-
-/// Cuts a path longer than [`MAX_FIELD_PATH`] at a segment boundary: map
-/// keys in a path are chosen by the client and are not echoed at length.
-fn cap_path(path: String) -> String {
-    if path.len() <= MAX_FIELD_PATH {
-        return path;
-    }
-    let mut end = 0;
-    for (index, ch) in path.char_indices() {
-        if index > MAX_FIELD_PATH {
-            break;
-        }
-        if ch == '.' || ch == '[' {
-            end = index;
-        }
-    }
-    path.get(..end).unwrap_or_default().to_owned()
-}
-
-/// The field error for serde's `message` about the field at `path` (any
-/// serde format: JSON bodies, query strings): a stable code and a fixed
-/// text; the message itself, which quotes submitted values, is not kept.
-/// A missing or repeated field is named by serde (a name from the type, not
-/// the client).
-#[must_use]
-pub fn field_error(path: &str, message: &str) -> FieldError {
-    let (code, text) = classify(message);
-    let field = if code == "missing" || code == "duplicate_field" {
-        let name = message.split('`').nth(1).unwrap_or_default();
-        if path.is_empty() || path == "." {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        }
-    } else if path == "." {
-        String::new()
-    } else {
-        path.to_owned()
-    };
-    FieldError::new(cap_path(field), code, text)
-}
-
-/// Maps serde's message to a stable code and a fixed template; the message
-/// itself (which quotes the submitted value) is never sent.
-fn classify(message: &str) -> (&'static str, &'static str) {
-    if message.starts_with("invalid type") {
-        ("invalid_type", "has the wrong type")
-    } else if message.starts_with("missing field") {
-        ("missing", "is required")
-    } else if message.starts_with("unknown field") {
-        ("unknown_field", "is not allowed")
-    } else if message.starts_with("duplicate field") {
-        ("duplicate_field", "appears more than once")
-    } else {
-        ("invalid_value", "has an invalid value")
-    }
 }
 
 /// An error kept for the logs: serde's text may quote submitted values, so
@@ -520,18 +459,77 @@ mod tests {
 
     #[test]
     fn long_client_chosen_paths_are_cut() {
+        use std::collections::HashMap;
         #[derive(Debug, Deserialize)]
         #[allow(dead_code)]
         struct Tags {
-            tags: std::collections::HashMap<String, std::collections::HashMap<String, u8>>,
+            tags: HashMap<String, HashMap<String, HashMap<String, u8>>>,
         }
+        // A name over 64 characters is not shown at all.
         let key = "k".repeat(500);
         let body = format!(r#"{{"tags": {{"a": {{"{key}": "x"}}}}}}"#);
         let err = JsonBody::default()
             .parse::<Tags>(body.as_bytes())
             .unwrap_err();
-        let fields = fields(&err);
-        assert_eq!(fields, [("tags.a".into(), "invalid_type".into())]);
+        assert_eq!(
+            fields(&err),
+            [("tags.a.(unknown)".into(), "invalid_type".into())]
+        );
+        // Plain names, too many of them: the path is cut at a segment boundary.
+        let (a, b, c) = ("a".repeat(60), "b".repeat(60), "c".repeat(60));
+        let body = format!(r#"{{"tags": {{"{a}": {{"{b}": {{"{c}": "x"}}}}}}}}"#);
+        let err = JsonBody::default()
+            .parse::<Tags>(body.as_bytes())
+            .unwrap_err();
+        assert_eq!(
+            fields(&err),
+            [(format!("tags.{a}.{b}"), "invalid_type".into())]
+        );
+    }
+
+    #[test]
+    fn client_chosen_names_holding_markup_are_never_echoed() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Strict {
+            email: String,
+            name: String,
+            labels: Option<std::collections::HashMap<String, u8>>,
+        }
+        let rules = JsonBody::default();
+        let forbidden = |key: &str| key.starts_with('$');
+        for (body, field, code) in [
+            (
+                r#"{"email":"a@example.com","name":"x","<img src=x onerror=alert(1)>":1}"#,
+                "(unknown)",
+                "unknown_field",
+            ),
+            (
+                r#"{"email":"a@example.com","name":"x","\u003cimg src=x onerror=alert(1)>":1}"#,
+                "(unknown)",
+                "unknown_field",
+            ),
+            (
+                r#"{"email":"a@example.com","name":"x","labels":{"<img src=x onerror=alert(1)>":"x"}}"#,
+                "labels.(unknown)",
+                "invalid_type",
+            ),
+            (
+                r#"{"email":"a@example.com","name":"x","labels":{"\"><img src=x onerror=alert(1)>":{"$where":1}}}"#,
+                "labels.(unknown)",
+                "forbidden_key",
+            ),
+        ] {
+            let err = rules
+                .parse_checking_keys::<Strict>(body.as_bytes(), &forbidden)
+                .unwrap_err();
+            assert_eq!(fields(&err), [(field.into(), code.into())], "{body}");
+            let rendered = String::from_utf8_lossy(err.to_response(None).body()).into_owned();
+            for needle in ["<img", "onerror", "u003c", "&lt;"] {
+                assert!(!rendered.contains(needle), "{body}: {rendered}");
+            }
+        }
     }
 
     #[test]

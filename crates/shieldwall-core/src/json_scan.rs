@@ -11,6 +11,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use crate::field::{push_index, push_name};
+
 /// Objects with more keys than this get a hash set for the duplicate check
 /// (below it, a linear search is faster).
 const LINEAR_KEYS: usize = 16;
@@ -47,23 +49,17 @@ impl ScanError {
         self
     }
 
-    /// The path from the root, as `a.b[2].c`.
+    /// The path from the root, as `a.b[2].c`; the keys are the client's,
+    /// each shown only when it is a plain identifier ([`field_name`]).
+    ///
+    /// [`field_name`]: crate::field_name
     pub(crate) fn path(&self) -> String {
         let mut out = String::new();
         if let Self::Duplicate(path) | Self::Forbidden(path) = self {
             for segment in path.iter().rev() {
                 match segment {
-                    Segment::Key(key) => {
-                        if !out.is_empty() {
-                            out.push('.');
-                        }
-                        out.push_str(key);
-                    }
-                    Segment::Index(index) => {
-                        out.push('[');
-                        out.push_str(&index.to_string());
-                        out.push(']');
-                    }
+                    Segment::Key(key) => push_name(&mut out, key),
+                    Segment::Index(index) => push_index(&mut out, *index),
                 }
             }
         }
@@ -408,6 +404,9 @@ mod tests {
         let err = check(r#"{"filter": {"age": {"\u0024gt": 1}}}"#).unwrap_err();
         assert!(matches!(err, ScanError::Forbidden(_)));
         assert_eq!(err.path(), "filter.age");
+        // The client's keys on the way are shown only when plain.
+        let err = check(r#"{"<b onclick=x>": [{"ok": {"$gt": 1}}]}"#).unwrap_err();
+        assert_eq!(err.path(), "(unknown)[0].ok");
         assert!(matches!(
             check(r#"{"$where": 1}"#),
             Err(ScanError::Forbidden(_))

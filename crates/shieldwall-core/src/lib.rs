@@ -1,31 +1,37 @@
 #![doc = include_str!("../README.md")]
 
 mod body;
+mod bulkhead;
 mod client_ip;
 mod clock;
 mod context;
+mod field;
 mod guard;
 mod json_scan;
 mod params;
 mod principal;
 mod request_id;
+mod scope;
 mod secret;
 mod store;
 mod throttle;
 mod time;
 mod view;
 
-pub use body::{DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, JsonBody, field_error};
+pub use body::{DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, JsonBody};
+pub use bulkhead::Bulkhead;
 pub use client_ip::{
     ClientIpConfigError, ClientIpResolver, ClientIpResolverBuilder, ForwardedHeader, IpGrouping,
     TrustedProxies, normalize as normalize_ip,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
+pub use field::{MAX_FIELD_NAME, UNNAMED_FIELD, field_error, field_name, field_path};
 pub use guard::{Completion, Decision, Grant, Guard, Step, append_headers, run_guard};
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
-pub use principal::{Principal, PrincipalKind, is_scope_token};
+pub use principal::{Credential, Principal, PrincipalKind, is_scope_token};
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
+pub use scope::{ScopeConfigError, Scoped};
 pub use secret::Secret;
 pub use store::StoreError;
 pub use throttle::LogThrottle;

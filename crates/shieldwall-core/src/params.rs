@@ -72,11 +72,12 @@ mod tests {
     fn claims_come_from_the_principal() {
         let json = r#"{"sub":"u1","tenant":"t9","extra":1}"#;
         let scopes = vec!["b".to_owned(), "a".to_owned(), "a".to_owned()];
-        let p = Principal::from_token("u1".into(), scopes, Arc::from(json));
+        let p = Principal::from_token("u1".into(), scopes, Arc::from(json), None);
         let mine = claims_of::<Mine>(Some(&p)).unwrap();
         assert_eq!((mine.sub.as_str(), mine.tenant.as_str()), ("u1", "t9"));
         assert_eq!(p.scopes(), ["a", "b"]);
-        let lacking = Principal::from_token("u1".into(), Vec::new(), Arc::from(r#"{"sub":"u1"}"#));
+        let lacking =
+            Principal::from_token("u1".into(), Vec::new(), Arc::from(r#"{"sub":"u1"}"#), None);
         let code = |r: Result<Mine, ApiError>| r.unwrap_err().code();
         assert_eq!(code(claims_of(Some(&lacking))), ErrorCode::InvalidToken);
         assert_eq!(code(claims_of(None)), ErrorCode::InternalError);

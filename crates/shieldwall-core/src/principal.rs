@@ -1,5 +1,6 @@
 //! `Principal`: who is making the request, once a guard has decided.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -52,13 +53,36 @@ pub fn is_scope_token(scope: &str) -> bool {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Principal(Arc<Inner>);
 
-#[derive(Clone, PartialEq, Eq)]
+/// What the guard that verified a credential keeps about it (for example a
+/// verified token's expiry, so that it can be revoked), typed by that guard.
+pub type Credential = Arc<dyn Any + Send + Sync>;
+
+#[derive(Clone)]
 struct Inner {
     id: String,
     kind: PrincipalKind,
     scopes: Vec<String>,
     claims: Option<Arc<str>>,
+    credential: Option<Credential>,
 }
+
+/// Two principals are equal when they say the same about the caller; the
+/// credential is compared by identity (the same verification).
+impl PartialEq for Inner {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.kind == other.kind
+            && self.scopes == other.scopes
+            && self.claims == other.claims
+            && match (&self.credential, &other.credential) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for Inner {}
 
 impl Principal {
     /// A user principal.
@@ -90,6 +114,7 @@ impl Principal {
             kind,
             scopes: Vec::new(),
             claims: None,
+            credential: None,
         }))
     }
 
@@ -108,10 +133,16 @@ impl Principal {
     }
 
     /// A user principal from a verified token, made in one allocation: `sub`,
-    /// the scopes of its `scope` claim, and its claims as JSON text (an
-    /// object, as the verifier parsed it).
+    /// the scopes of its `scope` claim, its claims as JSON text (an object, as
+    /// the verifier parsed it), and what the verifier keeps about the token
+    /// (see [`Principal::credential`]).
     #[must_use]
-    pub fn from_token(subject: String, mut scopes: Vec<String>, claims_json: Arc<str>) -> Self {
+    pub fn from_token(
+        subject: String,
+        mut scopes: Vec<String>,
+        claims_json: Arc<str>,
+        credential: Option<Credential>,
+    ) -> Self {
         scopes.sort_unstable();
         scopes.dedup();
         Self(Arc::new(Inner {
@@ -119,7 +150,28 @@ impl Principal {
             kind: PrincipalKind::User,
             scopes,
             claims: Some(claims_json),
+            credential,
         }))
+    }
+
+    /// Attaches what the verifying guard keeps about the credential.
+    #[must_use]
+    pub fn with_credential(self, credential: Credential) -> Self {
+        let inner = Arc::unwrap_or_clone(self.0);
+        Self(Arc::new(Inner {
+            credential: Some(credential),
+            ..inner
+        }))
+    }
+
+    /// What the verifying guard kept about the credential, when it is a `T`.
+    /// A guard crate reads its own type back here (the tokens crate turns a
+    /// principal into the verified token it came from, to revoke it); a `T`
+    /// private to that crate cannot be forged by anyone else.
+    #[must_use]
+    pub fn credential<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let credential = self.0.credential.as_ref()?;
+        Arc::clone(credential).downcast::<T>().ok()
     }
 
     /// What the credential said about the principal (a verified token's
@@ -174,6 +226,7 @@ impl fmt::Debug for Principal {
             .field("kind", &self.0.kind)
             .field("scopes", &self.0.scopes)
             .field("claims", &self.0.claims.as_ref().map(|c| c.len()))
+            .field("credential", &self.0.credential.is_some())
             .finish()
     }
 }
@@ -192,5 +245,19 @@ mod tests {
         assert_eq!(p.key_id(), None);
         assert_eq!(p.kind(), &PrincipalKind::User);
         assert_eq!(Principal::service("svc").kind(), &PrincipalKind::Service);
+    }
+
+    #[test]
+    fn a_credential_is_read_back_only_as_its_own_type() {
+        #[derive(Debug, PartialEq)]
+        struct Mine(u32);
+        let credential: Credential = Arc::new(Mine(7));
+        let p = Principal::user("u1").with_credential(Arc::clone(&credential));
+        assert_eq!(p.credential::<Mine>().as_deref(), Some(&Mine(7)));
+        assert_eq!(p.credential::<u32>(), None);
+        assert_eq!(Principal::user("u1").credential::<Mine>(), None);
+        assert_eq!(p, p.clone());
+        assert_ne!(p, Principal::user("u1"));
+        assert_ne!(p, Principal::user("u1").with_credential(Arc::new(Mine(7))));
     }
 }

@@ -28,7 +28,9 @@ pub fn is_forbidden_key(key: &str) -> bool {
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KeyPolicy {
-    /// 400 `VALIDATION_FAILED` naming where the key was (never the key). The default.
+    /// 400 `VALIDATION_FAILED` naming where the key was (never the key; the
+    /// names on the way there are the client's too, so shieldwall-core shows
+    /// each only when it is a plain identifier). The default.
     #[default]
     Reject,
     /// The key and its value are removed, at any depth.

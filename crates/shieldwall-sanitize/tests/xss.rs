@@ -1,6 +1,8 @@
 //! The OWASP XSS filter evasion classics through both HTML policies: no
 //! script, event handler, `javascript:`/`data:`/`vbscript:` URL, SVG, MathML,
 //! style or CSS expression survives, whatever the encoding tricks.
+//! `basic_formatting` gives sanitized HTML; `strip_all` gives plain text,
+//! checked against the text each payload holds.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -70,6 +72,68 @@ const PAYLOADS: &[&str] = &[
     "'';!--\"<XSS>=&{()}",
 ];
 
+/// What `strip_all` gives for each of [`PAYLOADS`], in order: the text a
+/// browser would show, without the content of scripts, styles, SVG, MathML
+/// and raw-text elements. A `<` or `"` in it was text in the payload.
+const STRIP_ALL_TEXT: &[&str] = &[
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "xxs link",
+    "\"\\>",
+    "",
+    "",
+    "",
+    "x",
+    "x",
+    "x",
+    "x",
+    "x",
+    "x",
+    "x",
+    "x",
+    "",
+    "",
+    "<",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "x",
+    "x",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "click",
+    "ok",
+    "",
+    "\">",
+    "X",
+    "x",
+    "x",
+    "",
+    "\">",
+    "'';!--\"=&{()}",
+];
+
 /// What must not be found, case-insensitively, in anything the policies write.
 const NEVER: &[&str] = &[
     "<script",
@@ -113,8 +177,6 @@ fn no_evasion_classic_survives_either_policy() {
         for payload in PAYLOADS {
             let cleaned = policy.clean(payload).to_ascii_lowercase();
             for needle in NEVER {
-                // Text is escaped, so `&lt;script` may remain as visible text; what
-                // must not remain is markup or an active URL.
                 assert!(
                     !cleaned.contains(needle),
                     "{policy:?}: {payload:?} -> {cleaned:?} contains {needle}"
@@ -124,20 +186,70 @@ fn no_evasion_classic_survives_either_policy() {
     }
 }
 
+/// Whether `text` holds something a browser would read as the start of a
+/// tag, a closing tag, a comment or a declaration.
+fn starts_markup(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|pair| {
+        pair[0] == b'<' && (pair[1].is_ascii_alphabetic() || matches!(pair[1], b'/' | b'!' | b'?'))
+    })
+}
+
 #[test]
-fn strip_all_leaves_no_tag_at_all() {
-    for payload in PAYLOADS {
+fn strip_all_gives_the_plain_text_of_each_classic_and_no_tag() {
+    assert_eq!(PAYLOADS.len(), STRIP_ALL_TEXT.len());
+    for (payload, text) in PAYLOADS.iter().zip(STRIP_ALL_TEXT) {
         let cleaned = HtmlPolicy::strip_all().clean(payload);
-        assert!(!cleaned.contains('<'), "{payload:?} -> {cleaned:?}");
+        assert_eq!(cleaned, *text, "{payload:?}");
+        // No payload spells `<` as a reference: any tag in the output would
+        // have been formed by markup in the input.
+        assert!(!starts_markup(&cleaned), "{payload:?} -> {cleaned:?}");
+        // Plain text: nothing entity-encoded.
+        for escaped in ["&amp;", "&lt;", "&gt;", "&quot;", "&#"] {
+            assert!(!cleaned.contains(escaped), "{payload:?} -> {cleaned:?}");
+        }
     }
 }
 
 #[test]
+fn strip_all_decodes_what_the_input_spelled_with_references() {
+    // The input spelled these characters out: they are its text, not markup.
+    // Shown unescaped they would be markup, which is why plain text is
+    // escaped by whoever renders it.
+    let p = HtmlPolicy::strip_all();
+    assert_eq!(
+        p.clean("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "<script>alert(1)</script>"
+    );
+    assert_eq!(p.clean("<b>&lt;i&gt;</b>"), "<i>");
+    assert_eq!(p.clean("&#x3C;img src=x&#x3E;"), "<img src=x>");
+}
+
+/// Text escaped for HTML content, as a template engine would.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[test]
 fn cleaning_is_idempotent() {
-    for policy in [HtmlPolicy::strip_all(), HtmlPolicy::basic_formatting()] {
-        for payload in PAYLOADS {
-            let once = policy.clean(payload).into_owned();
-            assert_eq!(policy.clean(&once), once, "{policy:?}: {payload:?}");
-        }
+    // Sanitized HTML cleaned again is the same HTML.
+    let policy = HtmlPolicy::basic_formatting();
+    for payload in PAYLOADS {
+        let once = policy.clean(payload).into_owned();
+        assert_eq!(policy.clean(&once), once, "{payload:?}");
+    }
+    // Plain text is not HTML, so it is not cleaned again as HTML (a decoded
+    // `&lt;b&gt;` would then be read as a tag); rendered escaped and sent
+    // back, it is the same text.
+    let policy = HtmlPolicy::strip_all();
+    let texts = STRIP_ALL_TEXT
+        .iter()
+        .copied()
+        .chain(["<b> & </b>", "a < b", "&amp;", "\u{a0}"]);
+    for text in texts {
+        assert_eq!(policy.clean(&escape(text)), text, "{text:?}");
     }
 }

@@ -145,6 +145,11 @@ impl ServerProcess {
         self.addr
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The binary's name.
     pub fn name(&self) -> &str {
         &self.name

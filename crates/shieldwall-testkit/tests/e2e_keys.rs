@@ -162,6 +162,33 @@ fn flow(server: &ServerProcess) -> Run {
             );
         }
     }
+    // Key names are visible text: refused, never stored (the listing below holds two keys).
+    for (name, body) in [
+        (
+            "a bidi override in the name",
+            r#"{"name":"invoice\u202egpj.exe"}"#,
+        ),
+        (
+            "a zero-width space in the name",
+            r#"{"name":"ad\u200bmin"}"#,
+        ),
+        ("a bidi isolate in the name", r#"{"name":"a\u2066b\u2069"}"#),
+        ("a control character in the name", r#"{"name":"a\u0007b"}"#),
+    ] {
+        step(
+            Case::new(
+                name,
+                TestRequest::post(KEYS)
+                    .header("authorization", &alice)
+                    .json(body),
+                Expect::problem(400, "VALIDATION_FAILED")
+                    .fields(&[("name", "invisible_character")])
+                    .never("gpj")
+                    .never("admin"),
+            ),
+            &mut secrets,
+        );
+    }
     step(
         Case::new(
             "create with a text body",

@@ -1,6 +1,7 @@
 //! End to end, the three rate limits of DEMO_API.md on both servers as
 //! processes, on memory and on Redis: 429 with `RATE_LIMITED` and the headers,
-//! headers on every answer of a limited route, path variants that cannot
+//! headers on every answer of a limited route, the public limit on unknown
+//! paths and wrong methods under `/api`, path variants that cannot
 //! reach a handler with a fresh quota, a spoofed `X-Forwarded-For` from an
 //! untrusted peer, exactly N of 100 concurrent requests, two processes
 //! sharing one quota on Redis, and Redis going away under each failure mode.
@@ -161,38 +162,41 @@ fn auth_limit(name: &str, redis: Option<&str>) {
     );
 }
 
-/// The public limit (4 per minute per address) on every `/api` route.
+/// The public limit (8 per minute per address) on every request under
+/// `/api`: routes, unknown paths and wrong methods alike, so that scanning
+/// for hidden routes is throttled too.
 fn public_limit(name: &str, redis: Option<&str>) {
-    let mut env = vec![("SHIELDWALL_LIMIT_PUBLIC", "4/1m")];
+    let mut env = vec![("SHIELDWALL_LIMIT_PUBLIC", "8/1m")];
     env.extend(redis.map(|url| ("REDIS_URL", url)));
     let server = start(name, &env);
     let requests = [
-        TestRequest::get("/api/v1/users"),
-        TestRequest::get("/api/v1/protected/me"),
-        TestRequest::post("/api/v1/users"),
-        wrong_login(),
+        (TestRequest::get("/api/v1/users"), 401),
+        (TestRequest::get("/api/v1/protected/me"), 401),
+        (TestRequest::post("/api/v1/users"), 401),
+        (wrong_login(), 401),
+        (TestRequest::get("/api/v1/hidden-admin"), 404),
+        (TestRequest::get("/api/v9/users"), 404),
+        (TestRequest::new("PUT", "/api/v1/users"), 405),
+        (TestRequest::get("/api"), 404),
     ];
-    for (i, request) in requests.iter().enumerate() {
+    for (i, (request, status)) in requests.iter().enumerate() {
         let answer = server.send(request).unwrap();
-        assert!(
-            answer.status == 401,
-            "{name}: {} {}",
-            answer.status,
-            answer.text()
-        );
+        let context = format!("{name}: {} {}", request.method, request.target);
+        assert_eq!(answer.status, *status, "{context}: {}", answer.text());
         let (remaining, _) =
-            ratelimit(&answer, "public").unwrap_or_else(|| panic!("{name}: RateLimit on a 401"));
-        assert_eq!(remaining, 3 - i as u64, "{name}");
+            ratelimit(&answer, "public").unwrap_or_else(|| panic!("{context}: no RateLimit"));
+        assert_eq!(remaining, 7 - i as u64, "{context}");
     }
-    for request in &requests {
-        assert_limited(&server.send(request).unwrap(), "public", 60, name);
+    for (request, _) in &requests {
+        let context = format!("{name}: {} {}", request.method, request.target);
+        assert_limited(&server.send(request).unwrap(), "public", 60, &context);
     }
-    // /health is not limited.
-    assert_eq!(
-        server.send(&TestRequest::get("/health")).unwrap().status,
-        200,
-        "{name}"
-    );
+    // Outside `/api` nothing is limited: /health, and paths that only look alike.
+    for target in ["/health", "/apis", "/nope"] {
+        let answer = server.send(&TestRequest::get(target)).unwrap();
+        assert_ne!(answer.status, 429, "{name}: {target}");
+        assert!(answer.header("ratelimit").is_none(), "{name}: {target}");
+    }
 }
 
 /// The user limit (2 per minute per user), behind the bearer guard.

@@ -1,8 +1,9 @@
 //! End to end, `/api/v1/users` with attacker's input on both servers as
 //! processes: `Valid<Json<CreateUserRequest>>` and `ValidQuery<Pagination>`
 //! answer every bad body and query with the same problem+json on axum and
-//! actix-web, naming fields and never echoing values; good bodies are stored
-//! cleaned (`name` without markup, `bio` as safe HTML).
+//! actix-web, naming fields (a client-chosen name only when it is a plain
+//! identifier) and never echoing values or markup; good bodies are stored
+//! cleaned (`name` as plain text without markup, `bio` as safe HTML).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -162,6 +163,28 @@ fn cases() -> Vec<Case> {
             invalid(&[("isAdmin", "unknown_field")]),
         ),
         Case::new(
+            "an unknown member named with markup",
+            post(ok(r#","<img src=x onerror=alert(1)>":1"#)),
+            invalid(&[("(unknown)", "unknown_field")])
+                .never("<img")
+                .never("onerror"),
+        ),
+        Case::new(
+            "an unknown member named with escaped markup",
+            post(ok(r#","\u003cimg src=x onerror=alert(1)\u003e":1"#)),
+            invalid(&[("(unknown)", "unknown_field")])
+                .never("<img")
+                .never("u003c")
+                .never("onerror"),
+        ),
+        Case::new(
+            "an operator key under a member named with markup",
+            post(ok(r#","<svg onload=alert(1)>":{"$where":"1"}"#)),
+            invalid(&[("(unknown)", "forbidden_key")])
+                .never("<svg")
+                .never("onload"),
+        ),
+        Case::new(
             "a duplicate key",
             post(r#"{"email":"eve@example.com","name":"Eve","name":"Mallory"}"#),
             Expect::problem(400, "MALFORMED_REQUEST").never("Mallory"),
@@ -302,6 +325,26 @@ fn bad_bodies_and_queries_are_refused_alike_on_both_servers() {
         runs.push((name, answers));
     }
     assert_cases(&runs, &cases);
+}
+
+#[test]
+fn names_are_stored_as_plain_text() {
+    for name in SERVERS {
+        let server = ServerProcess::start(&binary(name), &[]).unwrap();
+        let key = key(&server);
+        for (sent, stored) in [
+            ("<b>Tom</b> & Jerry", "Tom & Jerry"),
+            ("Tom &amp; Jerry", "Tom & Jerry"),
+            ("Tom & Jerry", "Tom & Jerry"),
+        ] {
+            let body = serde_json::json!({"email": "tom@example.com", "name": sent});
+            let created = server
+                .send(&post(body.to_string()).header("x-api-key", &key))
+                .unwrap();
+            assert_eq!(created.status, 201, "{name}: {}", created.text());
+            assert_eq!(created.json().unwrap()["name"], stored, "{name}: {sent:?}");
+        }
+    }
 }
 
 #[test]

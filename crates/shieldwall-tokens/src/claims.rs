@@ -3,8 +3,8 @@
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::Number;
 
+use crate::NumericDate;
 use crate::json::{Any, SeenKeys, Text, duplicate};
 use crate::{TokenErrorKind, TokenRejection};
 
@@ -106,30 +106,12 @@ fn invalid(reason: &'static str) -> TokenRejection {
     TokenRejection::new(TokenErrorKind::Claims, reason)
 }
 
-/// A NumericDate: seconds since the epoch, integer or not (RFC 7519 2).
-fn numeric_date(number: &Number) -> Option<i64> {
-    if let Some(n) = number.as_i64() {
-        return Some(n);
-    }
-    if number.as_u64().is_some() {
-        return Some(i64::MAX);
-    }
-    let f = number.as_f64()?;
-    if !f.is_finite() {
-        return None;
-    }
-    // Saturating conversion of a finite float.
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "saturating by definition of `as` for floats"
-    )]
-    Some(f.floor() as i64)
-}
-
 fn date(value: Option<&Any<'_>>, reason: &'static str) -> Result<Option<i64>, TokenRejection> {
     match value {
         None => Ok(None),
-        Some(Any::Number(n)) => numeric_date(n).map(Some).ok_or_else(|| invalid(reason)),
+        Some(Any::Number(n)) => NumericDate::from_number(n)
+            .map(|d| Some(d.unix_seconds()))
+            .ok_or_else(|| invalid(reason)),
         Some(_) => Err(invalid(reason)),
     }
 }

@@ -293,17 +293,18 @@ fn parse_jwks(body: &[u8], default_alg: Option<Algorithm>) -> Result<(KeySet, St
         .get("keys")
         .and_then(Value::as_array)
         .ok_or_else(|| "no `keys` array".to_owned())?;
-    let mut keys = Vec::new();
+    let mut usable_keys: Vec<(&Value, VerifyingKey)> = Vec::new();
     for item in items {
         let Ok(jwk) = serde_json::from_value::<Jwk>(item.clone()) else {
             tracing::debug!("skipping a JWK that does not parse");
             continue;
         };
         match usable(&jwk, default_alg) {
-            Ok(key) => keys.push(Arc::new(key)),
+            Ok(key) => usable_keys.push((item, key)),
             Err(reason) => tracing::debug!(kid = ?jwk.common.key_id, reason, "skipping a JWK"),
         }
     }
+    let mut keys = without_ambiguous_kids(usable_keys);
     if keys.len() > 1 {
         keys.retain(|k| k.kid.is_some());
     }
@@ -311,6 +312,37 @@ fn parse_jwks(body: &[u8], default_alg: Option<Algorithm>) -> Result<(KeySet, St
     fingerprint.sort();
     let set = KeySet::from_arcs(keys).map_err(|e| format!("no usable key: {e}"))?;
     Ok((set, fingerprint.join("\n")))
+}
+
+/// The keys whose `kid` names one key. The same entry listed twice is kept
+/// once; two different keys under one `kid` are both skipped (which one a
+/// token means cannot be told) and logged, and the rest of the set is kept,
+/// so that one bad entry never freezes rotation.
+fn without_ambiguous_kids(keys: Vec<(&Value, VerifyingKey)>) -> Vec<Arc<VerifyingKey>> {
+    let mut kept: Vec<(&Value, Arc<VerifyingKey>)> = Vec::new();
+    let mut ambiguous: Vec<String> = Vec::new();
+    for (item, key) in keys {
+        let Some(kid) = key.kid.clone() else {
+            kept.push((item, Arc::new(key)));
+            continue;
+        };
+        if ambiguous.contains(&kid) {
+            continue;
+        }
+        match kept
+            .iter()
+            .position(|(_, k)| k.kid.as_deref() == Some(&kid))
+        {
+            Some(at) if kept.get(at).is_some_and(|(seen, _)| *seen == item) => {}
+            Some(at) => {
+                kept.remove(at);
+                tracing::warn!(kid = %kid, "JWKS lists different keys under one kid; skipping them");
+                ambiguous.push(kid);
+            }
+            None => kept.push((item, Arc::new(key))),
+        }
+    }
+    kept.into_iter().map(|(_, key)| key).collect()
 }
 
 fn usable(jwk: &Jwk, default_alg: Option<Algorithm>) -> Result<VerifyingKey, &'static str> {
@@ -413,5 +445,47 @@ mod tests {
         assert_eq!(set.len(), 2);
         assert!(parse_jwks(br#"{"keys": []}"#, None).is_err());
         assert!(parse_jwks(b"[]", None).is_err());
+    }
+
+    #[test]
+    fn a_duplicate_kid_skips_those_entries_and_keeps_the_rest() {
+        let ec = |kid: &str, x: &str, y: &str| serde_json::json!({"kty": "EC", "kid": kid, "alg": "ES256", "crv": "P-256", "x": x, "y": y});
+        let one = |kid: &str| {
+            ec(
+                kid,
+                "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+            )
+        };
+        // Another P-256 public key (es-1 of tests/keys/public-jwks.json).
+        let another = |kid: &str| {
+            ec(
+                kid,
+                "0EjuEbPLT91MVh8gtHW73LoUQxn7qKMNqGDZjETB0Go",
+                "PM4wyx31xtkAkyX5q-HIHEV4yEN4uKAKtz0WQCClZ3c",
+            )
+        };
+        let doc = serde_json::json!({"keys": [
+            one("dup"),
+            one("good"),
+            another("dup"),
+            one("twice"),
+            one("twice"),
+            one("dup"),
+        ]});
+        let (set, _) = parse_jwks(doc.to_string().as_bytes(), None).unwrap();
+        assert!(
+            set.select(Some("dup")).is_none(),
+            "an ambiguous kid is skipped"
+        );
+        assert!(set.select(Some("good")).is_some(), "the rest is kept");
+        assert!(
+            set.select(Some("twice")).is_some(),
+            "the same entry twice is one key"
+        );
+        assert_eq!(set.len(), 2);
+        // Only ambiguous entries: no usable key, so the last good set stays.
+        let doc = serde_json::json!({"keys": [one("dup"), another("dup")]});
+        assert!(parse_jwks(doc.to_string().as_bytes(), None).is_err());
     }
 }

@@ -4,6 +4,7 @@ mod algorithm;
 mod cache;
 mod claims;
 mod compact;
+mod date;
 mod error;
 mod guard;
 mod issuer;
@@ -22,6 +23,7 @@ pub mod jwks;
 pub use algorithm::Algorithm;
 pub use claims::MAX_JTI_LEN;
 pub use compact::DEFAULT_MAX_TOKEN_LEN;
+pub use date::NumericDate;
 pub use error::{TokenConfigError, TokenErrorKind, TokenRejection};
 pub use guard::BearerGuard;
 pub use issuer::{IssueError, IssuedToken, Issuer, IssuerBuilder};
@@ -33,9 +35,11 @@ pub use revocation::RedisRevocations;
 pub use revocation::{MemoryRevocations, RevocationStore, Revocations};
 pub use source::KeySource;
 pub use verified::VerifiedToken;
-pub use verifier::{Verifier, VerifierBuilder};
+pub use verifier::{REVOCATION_MARGIN, Verifier, VerifierBuilder};
 
-/// The registered claims, for handlers: `Claims<RegisteredClaims>`.
+/// The registered claims, for handlers: `Claims<RegisteredClaims>`. Time
+/// claims are read as the verifier reads them ([`NumericDate`]), so every
+/// token the verifier accepts reads here.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct RegisteredClaims {
@@ -45,10 +49,10 @@ pub struct RegisteredClaims {
     #[serde(default)]
     pub jti: Option<String>,
     /// `exp`.
-    pub exp: i64,
+    pub exp: NumericDate,
     /// `iat`.
     #[serde(default)]
-    pub iat: Option<i64>,
+    pub iat: Option<NumericDate>,
     /// `iss`.
     #[serde(default)]
     pub iss: Option<String>,

@@ -1,123 +1,126 @@
 //! `VerifiedToken`: what a verified token established.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use shieldwall_core::Principal;
+use shieldwall_core::{Credential, Principal};
 
 use crate::Algorithm;
+use crate::date::system_time;
 
 /// A token that passed every check: signature, claims, revocation. Cheap to
 /// clone.
+///
+/// The principal that [`crate::BearerGuard`] attaches to a request carries
+/// its token: [`VerifiedToken::of`] gets it back in a handler, for example to
+/// revoke it with [`crate::Verifier::revoke`] (logout).
 #[derive(Clone, Debug)]
-pub struct VerifiedToken(Arc<Inner>);
-
-#[derive(Debug)]
-struct Inner {
+pub struct VerifiedToken {
     principal: Principal,
-    jti: Option<String>,
-    exp: i64,
-    iat: Option<i64>,
-    alg: Algorithm,
-    kid: Option<String>,
-    generation: u64,
+    facts: Arc<Facts>,
 }
 
-fn to_time(unix: i64) -> SystemTime {
-    match u64::try_from(unix) {
-        Ok(secs) => UNIX_EPOCH + Duration::from_secs(secs),
-        Err(_) => UNIX_EPOCH,
+/// What the verifier established beside the principal. Private to this
+/// crate, so a principal carries one only when this crate's verifier made it.
+#[derive(Debug)]
+pub(crate) struct Facts {
+    pub(crate) jti: Option<String>,
+    pub(crate) exp: i64,
+    pub(crate) iat: Option<i64>,
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<String>,
+    pub(crate) generation: u64,
+}
+
+impl Facts {
+    /// The principal's credential slot for these facts.
+    pub(crate) fn into_credential(self) -> (Arc<Self>, Credential) {
+        let facts = Arc::new(self);
+        let credential: Credential = Arc::clone(&facts) as Credential;
+        (facts, credential)
     }
 }
 
 impl VerifiedToken {
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "an internal constructor with named call sites"
-    )]
-    pub(crate) fn new(
-        principal: Principal,
-        jti: Option<String>,
-        exp: i64,
-        iat: Option<i64>,
-        alg: Algorithm,
-        kid: Option<String>,
-        generation: u64,
-    ) -> Self {
-        Self(Arc::new(Inner {
-            principal,
-            jti,
-            exp,
-            iat,
-            alg,
-            kid,
-            generation,
-        }))
+    /// `principal` must carry `facts` as its credential.
+    pub(crate) fn new(principal: Principal, facts: Arc<Facts>) -> Self {
+        Self { principal, facts }
+    }
+
+    /// The verified token a principal came from, when this crate's verifier
+    /// made that principal (`None` for an API key's principal, or any other).
+    #[must_use]
+    pub fn of(principal: &Principal) -> Option<Self> {
+        let facts = principal.credential::<Facts>()?;
+        Some(Self {
+            principal: principal.clone(),
+            facts,
+        })
     }
 
     /// The principal: `sub` as id, the `scope` claim as scopes, every claim as attributes.
     #[must_use]
     pub fn principal(&self) -> &Principal {
-        &self.0.principal
+        &self.principal
     }
 
     /// The `sub` claim.
     #[must_use]
     pub fn subject(&self) -> &str {
-        self.0.principal.id()
+        self.principal.id()
     }
 
     /// The `jti` claim.
     #[must_use]
     pub fn jti(&self) -> Option<&str> {
-        self.0.jti.as_deref()
+        self.facts.jti.as_deref()
     }
 
-    /// When it expires (`exp`).
+    /// When it expires (`exp`, whole seconds).
     #[must_use]
     pub fn expires_at(&self) -> SystemTime {
-        to_time(self.0.exp)
+        system_time(self.facts.exp)
     }
 
     pub(crate) fn expires_at_unix(&self) -> i64 {
-        self.0.exp
+        self.facts.exp
     }
 
     pub(crate) fn issued_at_unix(&self) -> Option<i64> {
-        self.0.iat
+        self.facts.iat
     }
 
     /// When it was issued (`iat`).
     #[must_use]
     pub fn issued_at(&self) -> Option<SystemTime> {
-        self.0.iat.map(to_time)
+        self.facts.iat.map(system_time)
     }
 
     /// The scopes of the `scope` claim.
     #[must_use]
     pub fn scopes(&self) -> &[String] {
-        self.0.principal.scopes()
+        self.principal.scopes()
     }
 
     /// Every claim, as the JSON object text of the payload.
     #[must_use]
     pub fn claims_json(&self) -> &str {
-        self.0.principal.claims_json().unwrap_or("{}")
+        self.principal.claims_json().unwrap_or("{}")
     }
 
     /// The algorithm it was signed with.
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {
-        self.0.alg
+        self.facts.alg
     }
 
     /// The `kid` of the key that verified it.
     #[must_use]
     pub fn kid(&self) -> Option<&str> {
-        self.0.kid.as_deref()
+        self.facts.kid.as_deref()
     }
 
     pub(crate) fn generation(&self) -> u64 {
-        self.0.generation
+        self.facts.generation
     }
 }

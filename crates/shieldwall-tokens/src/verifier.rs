@@ -8,10 +8,17 @@ use shieldwall_core::{Clock, LogThrottle, Principal, SystemClock};
 use crate::cache::TokenCache;
 use crate::claims::{self, Rules};
 use crate::compact::{self, DEFAULT_MAX_TOKEN_LEN};
+use crate::date::system_time;
+use crate::verified::Facts;
 use crate::{
-    Algorithm, KeySet, KeySource, MemoryRevocations, RevocationStore, TokenConfigError,
-    TokenErrorKind, TokenRejection, VerifiedToken,
+    Algorithm, KeySet, KeySource, MemoryRevocations, NumericDate, RevocationStore,
+    TokenConfigError, TokenErrorKind, TokenRejection, VerifiedToken,
 };
+
+/// How long a revocation is kept past the last second at which the verifier
+/// would accept the token: instances whose clocks disagree by up to this much
+/// still see it.
+pub const REVOCATION_MARGIN: Duration = Duration::from_secs(60);
 
 /// Verifies bearer tokens. Cheap to clone.
 ///
@@ -280,12 +287,61 @@ impl<R: RevocationStore> Verifier<R> {
             .map_err(|e| e.with_realm(self.inner.realm.clone()))
     }
 
-    /// Revokes a verified token until its expiry.
-    pub async fn revoke(&self, token: &VerifiedToken) -> Result<(), shieldwall_core::StoreError> {
+    /// Revokes a verified token for as long as this verifier could accept it.
+    ///
+    /// The revocation is kept until [`Verifier::revocation_horizon`]: past
+    /// `exp` by the leeway (a token is accepted until `exp + leeway`) and by
+    /// [`REVOCATION_MARGIN`]. A token without `jti` cannot be revoked (the
+    /// verifier requires `jti` by default): then nothing is stored and the
+    /// answer is `Ok(false)`.
+    #[must_use = "a token without `jti` was not revoked"]
+    pub async fn revoke(&self, token: &VerifiedToken) -> Result<bool, shieldwall_core::StoreError> {
         match token.jti() {
-            Some(jti) => self.inner.revocations.revoke(jti, token.expires_at()).await,
-            None => Ok(()),
+            Some(jti) => {
+                let until = self.revocation_horizon(token);
+                self.inner
+                    .revocations
+                    .revoke(jti, until)
+                    .await
+                    .map(|()| true)
+            }
+            None => Ok(false),
         }
+    }
+
+    /// Revokes the token whose `jti` and `exp` are these (a token not at
+    /// hand, say one named by an audit record), for as long as this verifier
+    /// could accept it.
+    pub async fn revoke_jti(
+        &self,
+        jti: &str,
+        expires_at: NumericDate,
+    ) -> Result<(), shieldwall_core::StoreError> {
+        let until = self.horizon(expires_at.unix_seconds(), None);
+        self.inner.revocations.revoke(jti, system_time(until)).await
+    }
+
+    /// Until when a revocation of `token` must be kept: one second after the
+    /// last second at which this verifier accepts it on time alone (`exp`
+    /// plus the leeway, or the maximum age from `iat` plus the leeway, the
+    /// earlier), plus [`REVOCATION_MARGIN`]. A store that forgets a
+    /// revocation earlier lets the token back in.
+    #[must_use]
+    pub fn revocation_horizon(&self, token: &VerifiedToken) -> std::time::SystemTime {
+        system_time(self.horizon(token.expires_at_unix(), token.issued_at_unix()))
+    }
+
+    fn horizon(&self, exp: i64, iat: Option<i64>) -> i64 {
+        let rules = &self.inner.rules;
+        let by_exp = exp.saturating_add(rules.leeway);
+        let by_age = match (iat, rules.max_age) {
+            (Some(iat), Some(max_age)) => iat.saturating_add(max_age).saturating_add(rules.leeway),
+            _ => i64::MAX,
+        };
+        by_exp
+            .min(by_age)
+            .saturating_add(1)
+            .saturating_add(seconds(REVOCATION_MARGIN))
     }
 
     async fn verify_inner(&self, token: &str) -> Result<VerifiedToken, TokenRejection> {
@@ -351,20 +407,22 @@ impl<R: RevocationStore> Verifier<R> {
         // The payload parsed as JSON, so it is UTF-8; handlers read it with `Claims<T>`.
         let claims_json = String::from_utf8(payload)
             .map_err(|_| TokenRejection::new(TokenErrorKind::Claims, "the claims are not UTF-8"))?;
+        let (facts, credential) = Facts {
+            jti: checked.jti,
+            exp: checked.exp,
+            iat: checked.iat,
+            alg: parsed.alg,
+            kid: key.kid.clone(),
+            generation,
+        }
+        .into_credential();
         let principal = Principal::from_token(
             checked.sub.unwrap_or_default(),
             checked.scopes,
             Arc::from(claims_json),
+            Some(credential),
         );
-        Ok(VerifiedToken::new(
-            principal,
-            checked.jti,
-            checked.exp,
-            checked.iat,
-            parsed.alg,
-            key.kid.clone(),
-            generation,
-        ))
+        Ok(VerifiedToken::new(principal, facts))
     }
 
     /// For a cached token: time has moved since it was verified.

@@ -1,5 +1,6 @@
 //! JWKS against a local HTTP server: first load, rotation found through an
-//! unknown `kid`, the refetch rate limit, the last good set served while the
+//! unknown `kid`, the refetch rate limit, a duplicate `kid` that does not
+//! freeze rotation, the last good set served while the
 //! endpoint fails, `Cache-Control: max-age`, and what is refused at load.
 #![cfg(feature = "jwks")]
 #![allow(
@@ -211,6 +212,31 @@ async fn a_rotated_key_is_found_by_refetching_once_and_the_refetch_is_rate_limit
     assert!(v.verify(&es2()).await.is_ok());
     assert_eq!(keys.generation(), 2);
     assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test]
+async fn a_duplicate_kid_does_not_freeze_rotation() {
+    let server = JwksServer::start(&only(&["es-1"]), "max-age=3600").await;
+    let keys = JwksKeys::load(config(&server).unknown_kid_interval(Duration::ZERO))
+        .await
+        .unwrap();
+    let v = verifier(Arc::clone(&keys));
+    // The rotated set lists es-2 and, by mistake, the Ed25519 key under es-1's kid too.
+    let mut rotated = only(&["es-1", "es-2"]);
+    let mut impostor = only(&["ed-1"])["keys"][0].clone();
+    impostor["kid"] = json!("es-1");
+    rotated["keys"].as_array_mut().unwrap().push(impostor);
+    server.set(200, &rotated);
+    assert!(
+        v.verify(&es2()).await.is_ok(),
+        "the new key is taken despite the bad entries"
+    );
+    assert_eq!(keys.generation(), 2);
+    // es-1 is ambiguous in that set: refused, never verified by either key.
+    assert_eq!(
+        v.verify(&es1()).await.unwrap_err().kind(),
+        TokenErrorKind::UnknownKey
+    );
 }
 
 #[tokio::test]

@@ -9,10 +9,112 @@
 )]
 
 use std::future::Future;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shieldwall_core::{Clock, ManualClock};
-use shieldwall_tokens::{MemoryRevocations, RevocationStore};
+use shieldwall_core::{Clock, ManualClock, Secret};
+use shieldwall_tokens::{
+    Algorithm, Issuer, KeySet, MemoryRevocations, REVOCATION_MARGIN, RevocationStore, SigningKey,
+    TokenErrorKind, Verifier, VerifyingKey,
+};
+
+const LEEWAY: i64 = 30;
+const TTL: i64 = 100;
+
+fn unix(time: SystemTime) -> i64 {
+    i64::try_from(time.duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
+}
+
+fn at(unix: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(unix).unwrap())
+}
+
+fn hs256_keys() -> KeySet {
+    KeySet::new([VerifyingKey::hmac(Algorithm::HS256, &Secret::from(vec![3_u8; 32])).unwrap()])
+        .unwrap()
+}
+
+fn issuer_at(clock: &ManualClock) -> Issuer {
+    Issuer::builder(SigningKey::hmac(Algorithm::HS256, &Secret::from(vec![3_u8; 32])).unwrap())
+        .ttl(Duration::from_secs(TTL.unsigned_abs()))
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+}
+
+/// The rule: a revoked token is refused at every instant at which the
+/// verifier would otherwise accept it, the clock leeway after `exp` included,
+/// and a logout sent inside that leeway revokes too. `clock` drives the
+/// verifier (and, for the memory store, the store). Returns the verifier and
+/// the `jti`s revoked, with the horizon the verifier chose for each.
+async fn revoked_through_the_leeway<R: RevocationStore>(
+    revocations: R,
+    clock: &ManualClock,
+) -> (Verifier<R>, Vec<(String, i64)>) {
+    let verifier = Verifier::builder(hs256_keys(), revocations)
+        .leeway(Duration::from_secs(LEEWAY.unsigned_abs()))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let start = clock.now();
+    let token = issuer_at(clock).issue("user-1", &[]).unwrap();
+    let exp = unix(token.expires_at());
+    assert_eq!(exp, unix(start) + TTL);
+    let verified = verifier.verify(token.token()).await.unwrap();
+    assert!(verifier.revoke(&verified).await.unwrap());
+    let horizon = unix(verifier.revocation_horizon(&verified));
+    let margin = i64::try_from(REVOCATION_MARGIN.as_secs()).unwrap();
+    assert_eq!(horizon, exp + LEEWAY + 1 + margin);
+    for (t, expected) in [
+        (exp - 1, TokenErrorKind::Revoked),
+        (exp, TokenErrorKind::Revoked),
+        (exp + LEEWAY - 1, TokenErrorKind::Revoked),
+        (exp + LEEWAY, TokenErrorKind::Revoked),
+        (exp + LEEWAY + 1, TokenErrorKind::Expired),
+    ] {
+        clock.set(at(t));
+        assert_eq!(
+            verifier.verify(token.token()).await.unwrap_err().kind(),
+            expected,
+            "at exp{:+}",
+            t - exp
+        );
+    }
+    // A logout inside the leeway (the token is past exp, still accepted) revokes.
+    clock.set(start);
+    let late = issuer_at(clock).issue("user-2", &[]).unwrap();
+    clock.set(at(exp + LEEWAY - 5));
+    let late_verified = verifier.verify(late.token()).await.unwrap();
+    assert!(verifier.revoke(&late_verified).await.unwrap());
+    for t in [exp + LEEWAY - 5, exp + LEEWAY] {
+        clock.set(at(t));
+        assert_eq!(
+            verifier.verify(late.token()).await.unwrap_err().kind(),
+            TokenErrorKind::Revoked,
+            "late logout, at exp{:+}",
+            t - exp
+        );
+    }
+    // The maximum age bounds the horizon too: a token accepted until
+    // iat + max_age + leeway is revoked until just after that.
+    clock.set(start);
+    let capped = Verifier::builder(hs256_keys(), MemoryRevocations::with_clock(clock.clone()))
+        .leeway(Duration::from_secs(LEEWAY.unsigned_abs()))
+        .max_age(Some(Duration::from_secs(40)))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let young = capped.verify(token.token()).await.unwrap();
+    assert_eq!(
+        unix(capped.revocation_horizon(&young)),
+        unix(start) + 40 + LEEWAY + 1 + margin
+    );
+    clock.set(start);
+    let revoked = vec![
+        (verified.jti().unwrap().to_owned(), horizon),
+        (late_verified.jti().unwrap().to_owned(), horizon),
+    ];
+    (verifier, revoked)
+}
 
 /// The behaviour every store must have. `now` reads the store's clock;
 /// `pass` moves time on by at least the given duration.
@@ -94,6 +196,21 @@ async fn memory_store_conforms() {
 }
 
 #[tokio::test]
+async fn memory_store_keeps_a_revocation_through_the_leeway() {
+    let clock = ManualClock::at_unix_seconds(1_800_000_000);
+    let (verifier, revoked) =
+        revoked_through_the_leeway(MemoryRevocations::with_clock(clock.clone()), &clock).await;
+    let store = verifier.revocations();
+    // The store forgets them at the horizon, not before.
+    for (jti, horizon) in revoked {
+        clock.set(at(horizon - 1));
+        assert!(store.is_revoked(&jti).await.unwrap(), "{jti}");
+        clock.set(at(horizon));
+        assert!(!store.is_revoked(&jti).await.unwrap(), "{jti}");
+    }
+}
+
+#[tokio::test]
 async fn memory_store_purges_expired_entries() {
     let clock = ManualClock::at_unix_seconds(1_800_000_000);
     let store = MemoryRevocations::with_clock(clock.clone());
@@ -118,12 +235,8 @@ async fn memory_store_purges_expired_entries() {
 #[cfg(feature = "redis")]
 mod on_redis {
     use super::*;
-    use shieldwall_core::Secret;
     use shieldwall_redis::{Redis, testing};
     use shieldwall_tokens::RedisRevocations;
-    use shieldwall_tokens::{
-        Algorithm, Issuer, KeySet, SigningKey, TokenErrorKind, Verifier, VerifyingKey,
-    };
 
     async fn store(name: &str) -> RedisRevocations {
         RedisRevocations::new(Redis::connect(&testing::config(name)).await.unwrap())
@@ -133,6 +246,43 @@ mod on_redis {
     async fn redis_store_conforms() {
         let store = store("revocations").await;
         conformance(&store, "redis", SystemTime::now, tokio::time::sleep).await;
+    }
+
+    #[tokio::test]
+    async fn redis_store_keeps_a_revocation_through_the_leeway() {
+        let config = testing::config("revocation-leeway");
+        let redis = Redis::connect(&config).await.unwrap();
+        // The verifier's clock starts at the real time: Redis expires keys on its own clock.
+        let clock = ManualClock::at_unix_seconds(unix(SystemTime::now()).unsigned_abs());
+        let (_, revoked) =
+            revoked_through_the_leeway(RedisRevocations::new(redis.clone()), &clock).await;
+        for (jti, horizon) in revoked {
+            let mut expiretime = shieldwall_redis::redis::cmd("EXPIRETIME");
+            expiretime.arg(redis.key(&["revoked", &jti]));
+            let expires: i64 = redis.run(&expiretime).await.unwrap();
+            assert_eq!(
+                expires, horizon,
+                "Redis drops {jti} at the horizon, not before"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_revocation_never_shortens_the_first() {
+        let redis = Redis::connect(&testing::config("revocation-longest"))
+            .await
+            .unwrap();
+        let store = RedisRevocations::new(redis.clone());
+        let now = unix(SystemTime::now());
+        store.revoke("j", at(now + 600)).await.unwrap();
+        store.revoke("j", at(now + 60)).await.unwrap();
+        let mut expiretime = shieldwall_redis::redis::cmd("EXPIRETIME");
+        expiretime.arg(redis.key(&["revoked", "j"]));
+        let expires: i64 = redis.run(&expiretime).await.unwrap();
+        assert_eq!(expires, now + 600);
+        store.revoke("j", at(now + 900)).await.unwrap();
+        let expires: i64 = redis.run(&expiretime).await.unwrap();
+        assert_eq!(expires, now + 900);
     }
 
     fn keys() -> KeySet {
@@ -165,7 +315,7 @@ mod on_redis {
         // Both instances accept it, and now hold it in their caches.
         a.verify(token.token()).await.unwrap();
         let verified = b.verify(token.token()).await.unwrap();
-        b.revoke(&verified).await.unwrap();
+        assert!(b.revoke(&verified).await.unwrap());
         assert_eq!(
             a.verify(token.token()).await.unwrap_err().kind(),
             TokenErrorKind::Revoked

@@ -118,10 +118,9 @@ fn malformed() -> ApiError {
 /// A value from a tree already screened, with the field named on error.
 fn from_tree<T: DeserializeOwned>(tree: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(tree).map_err(|err| {
-        let path = err.path().to_string();
         let message = err.inner().to_string();
         ApiError::new(ErrorCode::ValidationFailed)
             .with_detail("the request body has invalid fields")
-            .with_field_error(field_error(&path, &message))
+            .with_field_error(field_error(err.path(), &message))
     })
 }

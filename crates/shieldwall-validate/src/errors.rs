@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use serde_json::Value;
+use shieldwall_core::field_name;
 use shieldwall_errors::{ApiError, ErrorCode, FieldError};
 use validator::{ValidationError, ValidationErrors, ValidationErrorsKind};
 
@@ -42,10 +43,12 @@ fn collect(
     };
     for (rust, kind) in errors.errors() {
         let name = client_name(rust, fields, &sent_keys);
+        // Shown only when a plain identifier, as every name in a path is.
+        let shown = field_name(name);
         let path = if prefix.is_empty() {
-            name.to_owned()
+            shown.to_owned()
         } else {
-            format!("{prefix}.{name}")
+            format!("{prefix}.{shown}")
         };
         let below = sent.and_then(|v| v.get(name));
         match kind {
@@ -169,6 +172,24 @@ mod tests {
                 .with_message(format!("{value} is not a coupon").into()));
         }
         Ok(())
+    }
+
+    #[test]
+    fn a_name_that_is_not_a_plain_identifier_is_not_shown() {
+        #[derive(Debug, serde::Deserialize, Validate)]
+        struct Odd {
+            #[serde(rename = "<x>")]
+            #[validate(length(min = 2))]
+            x: String,
+        }
+        let sent = serde_json::json!({"<x>": "a"});
+        let odd: Odd = serde_json::from_value(sent.clone()).unwrap();
+        let fields = crate::names::serde_fields::<Odd>();
+        let err = validation_failed(&odd.validate().unwrap_err(), fields, Some(&sent));
+        assert_eq!(
+            err.problem().errors[0].field,
+            shieldwall_core::UNNAMED_FIELD
+        );
     }
 
     #[test]

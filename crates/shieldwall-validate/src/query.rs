@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde::de::value::MapDeserializer;
 use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde_json::{Map, Value};
+use serde_path_to_error::Path;
 use shieldwall_core::field_error;
 use shieldwall_errors::{ApiError, ErrorCode};
 use shieldwall_sanitize::Sanitize;
@@ -66,17 +67,18 @@ where
 }
 
 /// `T` from text pairs, each value parsed into the type of its field;
-/// on error, the field's path and serde's message.
+/// on error, the field's path (parameter names are the client's: shown
+/// through [`field_error`], only when plain) and serde's message.
 fn from_pairs<'a, T: DeserializeOwned>(
     pairs: impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
-) -> Result<T, (String, String)> {
+) -> Result<T, (Path, String)> {
     let deserializer =
         MapDeserializer::<_, serde::de::value::Error>::new(pairs.map(|(k, v)| (k, Coerce(v))));
     serde_path_to_error::deserialize(deserializer)
-        .map_err(|err| (err.path().to_string(), err.inner().to_string()))
+        .map_err(|err| (err.path().clone(), err.inner().to_string()))
 }
 
-fn rejected(path: &str, message: &str) -> ApiError {
+fn rejected(path: &Path, message: &str) -> ApiError {
     let mut field = field_error(path, message);
     if field.code == "duplicate_field" {
         field.code = "duplicate".into();

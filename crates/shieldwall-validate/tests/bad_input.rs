@@ -330,3 +330,58 @@ fn queries_are_coerced_and_refused_like_bodies() {
         );
     }
 }
+
+#[test]
+fn client_chosen_names_are_shown_only_when_plain_identifiers() {
+    const PLACEHOLDER: &str = shieldwall_core::UNNAMED_FIELD;
+    let strip = BodyPolicy::default().with_keys(KeyPolicy::Strip);
+    let markup = "<img src=x onerror=alert(1)>";
+    let bodies = [
+        // An unknown member, as sent and spelled with escapes.
+        (
+            format!(r#"{{"email":"a@example.com","displayName":"A","{markup}":1}}"#),
+            field(PLACEHOLDER, "unknown_field"),
+        ),
+        (
+            r#"{"email":"a@example.com","displayName":"A","\u003cimg src=x onerror=alert(1)\u003e":1}"#
+                .to_owned(),
+            field(PLACEHOLDER, "unknown_field"),
+        ),
+        // An operator key under a member named with markup: the path names the member.
+        (
+            format!(r#"{{"email":"a@example.com","displayName":"A","{markup}":{{"$gt":1}}}}"#),
+            field(PLACEHOLDER, "forbidden_key"),
+        ),
+    ];
+    for (body, expected) in &bodies {
+        let (code, fields, rendered) = refused(body);
+        assert_eq!(code, ErrorCode::ValidationFailed, "{body}");
+        assert_eq!(fields, std::slice::from_ref(expected), "{body}");
+        assert!(
+            !rendered.contains("<img") && !rendered.contains("onerror"),
+            "{body}: {rendered}"
+        );
+    }
+    // Stripping operator keys, the unknown member is still refused, unnamed.
+    let err = strip
+        .parse::<CreateUser>(bodies[0].0.as_bytes())
+        .unwrap_err();
+    assert_eq!(err.problem().errors[0].field, PLACEHOLDER);
+    // A query parameter's name is the client's too.
+    for query in [
+        "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E=1",
+        "level=1&%22%3E%3Cscript%3E=1",
+    ] {
+        let err = parse_query::<Filters>(Some(query)).unwrap_err();
+        let rendered = String::from_utf8_lossy(err.to_response(None).body()).into_owned();
+        assert_eq!(err.problem().errors[0].field, PLACEHOLDER, "{query}");
+        assert_eq!(err.problem().errors[0].code, "unknown_field", "{query}");
+        assert!(
+            !rendered.contains('<') && !rendered.contains("onerror"),
+            "{rendered}"
+        );
+    }
+    // A plain name is still named.
+    let err = parse_query::<Filters>(Some("is_admin=1")).unwrap_err();
+    assert_eq!(err.problem().errors[0].field, "is_admin");
+}

@@ -118,10 +118,12 @@ async fn main() -> ExitCode {
     let user = GuardMiddleware::new(demo.limits.user.clone());
     let demo = web::Data::new(demo);
     let data = demo.clone();
-    // Guards wrap the routes (`wrap_routes`, `wrap_last`), not the 405 answer:
-    // a wrong method is told apart before authentication. The wrap added last
-    // runs first: the public limit, then the route's limit or credentials,
-    // then the per-user limit (which needs the user).
+    // The public limit wraps the whole application under `/api`, so unknown
+    // paths (404) and wrong methods (405) are counted too. Route guards wrap
+    // the routes (`wrap_routes`, `wrap_last`), not the 405 answer: a wrong
+    // method is told apart before authentication. The wrap added last runs
+    // first: the route's limit or credentials, then the per-user limit
+    // (which needs the user).
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -129,47 +131,42 @@ async fn main() -> ExitCode {
             .service(
                 resource("/api/v1/auth/login")
                     .post(login)
-                    .wrap_routes(auth.clone())
-                    .wrap_routes(public.clone()),
+                    .wrap_routes(auth.clone()),
             )
             .service(
                 resource("/api/v1/auth/logout")
                     .post(logout)
                     .wrap_routes(bearer.clone())
-                    .wrap_routes(auth.clone())
-                    .wrap_routes(public.clone()),
+                    .wrap_routes(auth.clone()),
             )
             .service(
                 resource("/api/v1/protected/me")
                     .get(me)
                     .wrap_routes(user.clone())
-                    .wrap_routes(bearer.clone())
-                    .wrap_routes(public.clone()),
+                    .wrap_routes(bearer.clone()),
             )
             .service(
                 resource("/api/v1/protected/keys")
                     .post(create_key)
                     .get(list_keys)
                     .wrap_routes(user.clone())
-                    .wrap_routes(bearer.clone())
-                    .wrap_routes(public.clone()),
+                    .wrap_routes(bearer.clone()),
             )
             .service(
                 resource("/api/v1/protected/keys/{id}")
                     .delete(delete_key)
                     .wrap_routes(user.clone())
-                    .wrap_routes(bearer.clone())
-                    .wrap_routes(public.clone()),
+                    .wrap_routes(bearer.clone()),
             )
             .service(
                 resource("/api/v1/users")
                     .get(list_users)
                     .wrap_last(GuardMiddleware::new(read.clone()))
                     .post(create_user)
-                    .wrap_last(GuardMiddleware::new(write.clone()))
-                    .wrap_routes(public.clone()),
+                    .wrap_last(GuardMiddleware::new(write.clone())),
             )
             .default_service(web::to(unmatched))
+            .wrap(public.clone())
             .wrap(Shieldwall::with_perimeter(perimeter.clone()))
     })
     .listen(listener);

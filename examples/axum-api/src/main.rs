@@ -111,58 +111,45 @@ async fn main() -> ExitCode {
     let read = GuardLayer::new(demo.keys.users_read());
     let write = GuardLayer::new(demo.keys.users_write());
     let bearer = GuardLayer::new(demo.auth.bearer());
-    let public = GuardLayer::new(demo.limits.public.clone());
     let auth = GuardLayer::new(demo.limits.auth.clone());
     let user = GuardLayer::new(demo.limits.user.clone());
-    // Guards wrap the method routes (`route_layer`, `Handler::layer`), not the
-    // 405 answer: a wrong method is told apart before authentication. The
-    // layer added last runs first: the public limit, then the route's limit
-    // or credentials, then the per-user limit (which needs the user).
+    // The public limit wraps the whole application under `/api`, so unknown
+    // paths (404) and wrong methods (405) are counted too. Route guards wrap
+    // the method routes (`route_layer`, `Handler::layer`), not the 405
+    // answer: a wrong method is told apart before authentication. The layer
+    // added last runs first: the route's limit or credentials, then the
+    // per-user limit (which needs the user).
     let app = Router::new()
         .route("/health", get(health))
-        .route(
-            "/api/v1/auth/login",
-            post(login)
-                .route_layer(auth.clone())
-                .route_layer(public.clone()),
-        )
+        .route("/api/v1/auth/login", post(login).route_layer(auth.clone()))
         .route(
             "/api/v1/auth/logout",
-            post(logout)
-                .route_layer(bearer.clone())
-                .route_layer(auth)
-                .route_layer(public.clone()),
+            post(logout).route_layer(bearer.clone()).route_layer(auth),
         )
         .route(
             "/api/v1/protected/me",
             get(me)
                 .route_layer(user.clone())
-                .route_layer(bearer.clone())
-                .route_layer(public.clone()),
+                .route_layer(bearer.clone()),
         )
         .route(
             "/api/v1/protected/keys",
             post(create_key)
                 .get(list_keys)
                 .route_layer(user.clone())
-                .route_layer(bearer.clone())
-                .route_layer(public.clone()),
+                .route_layer(bearer.clone()),
         )
         .route(
             "/api/v1/protected/keys/{id}",
-            delete(delete_key)
-                .route_layer(user)
-                .route_layer(bearer)
-                .route_layer(public.clone()),
+            delete(delete_key).route_layer(user).route_layer(bearer),
         )
         .route(
             "/api/v1/users",
-            get(list_users.layer(read))
-                .post(create_user.layer(write))
-                .route_layer(public),
+            get(list_users.layer(read)).post(create_user.layer(write)),
         )
         .fallback(unmatched)
         .with_state(Arc::clone(&demo))
+        .layer(GuardLayer::new(demo.limits.public.clone()))
         .layer(ShieldwallLayer::with_perimeter(demo.perimeter()));
 
     let listener = match tokio::net::TcpListener::bind(demo.config.addr).await {

@@ -16,7 +16,9 @@ pub struct CreateUserRequest {
     /// An email address of at most 255 characters, nothing invisible in it.
     #[validate(email, length(max = 255), custom(function = "rules::visible"))]
     pub email: String,
-    /// 1 to 100 characters, after markup and invisible characters are removed.
+    /// 1 to 100 characters of plain text, after markup and invisible
+    /// characters are removed and character references decoded
+    /// (`<b>Tom</b> & Jerry` is `Tom & Jerry`): escape it where it is rendered.
     #[validate(length(min = 1, max = 100))]
     pub name: String,
     /// 0 to 150.
@@ -178,6 +180,19 @@ mod tests {
             (user.name.as_str(), user.bio.as_deref()),
             ("Ada", Some("<p>hi</p>"))
         );
+        // `name` is plain text: the same text with or without markup, never entity-encoded.
+        for (name, stored) in [
+            ("<b>Tom</b> & Jerry", "Tom & Jerry"),
+            ("Tom &amp; Jerry", "Tom & Jerry"),
+            ("Tom & Jerry", "Tom & Jerry"),
+            ("a < b", "a < b"),
+            ("&lt;b&gt;", "<b>"),
+            ("\" onmouseover=\"alert(1)", "\" onmouseover=\"alert(1)"),
+        ] {
+            let body = serde_json::json!({"email": "ada@example.com", "name": name}).to_string();
+            let user: CreateUserRequest = policy.parse(body.as_bytes()).unwrap();
+            assert_eq!(user.name, stored, "{name:?}");
+        }
         for bad in [
             r#"{"email":"ada@example.com","name":"<i></i>"}"#,
             r#"{"email":"ad\u200ba@example.com","name":"Ada"}"#,

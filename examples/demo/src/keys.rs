@@ -1,11 +1,13 @@
 //! `/api/v1/protected/keys`: the framework-free parts.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shieldwall_core::rfc3339;
 use shieldwall_errors::{ApiError, ErrorCode, FieldError, Rejection};
 use shieldwall_keys::{AnyKeyStore, ApiKeyGuard, ApiKeys, CreateError, KeyRecord, NewKey};
+use shieldwall_validate::rules;
 
 /// The scopes a key may hold.
 pub const ALLOWED_SCOPES: [&str; 3] = ["users:read", "users:write", "transfers:write"];
@@ -16,7 +18,8 @@ pub const DEFAULT_SCOPES: [&str; 2] = ["users:read", "users:write"];
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
-    /// A name (1 to 100 characters; default `default`).
+    /// A name (1 to 100 visible characters: no control, bidi-override or
+    /// invisible character; default `default`).
     pub name: Option<String>,
     /// Scopes (of [`ALLOWED_SCOPES`]; default [`DEFAULT_SCOPES`]).
     pub scopes: Option<Vec<String>>,
@@ -62,6 +65,31 @@ pub struct KeyView {
     pub last_used_at: Option<String>,
     /// Whether it was revoked.
     pub revoked: bool,
+}
+
+/// What is wrong with a key's name: its length (1 to 100 characters, not
+/// only spaces), and any invisible character, by the rule user emails
+/// follow (`rules::visible`: control, bidi-override, zero-width and other
+/// invisible characters). Refused rather than removed: a key's name is how
+/// its owner tells keys apart when revoking one, and `invoice\u{202e}gpj.exe`
+/// shown as `invoiceexe.jpg` is a trap; the client is told, and nothing it
+/// did not send is stored.
+fn name_errors(name: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        errors.push(FieldError::new(
+            "name",
+            "length",
+            "must have a length between 1 and 100",
+        ));
+    }
+    if let Err(error) = rules::visible(name) {
+        let message = error
+            .message
+            .unwrap_or(Cow::Borrowed("must not contain invisible characters"));
+        errors.push(FieldError::new("name", error.code, message));
+    }
+    errors
 }
 
 /// The demo's API keys and their guards.
@@ -123,16 +151,7 @@ impl Keys {
         let request = request.unwrap_or_default();
         let mut errors = Vec::new();
         let name = request.name.unwrap_or_else(|| "default".to_owned());
-        if name.trim().is_empty()
-            || name.chars().count() > 100
-            || name.chars().any(char::is_control)
-        {
-            errors.push(FieldError::new(
-                "name",
-                "length",
-                "must be 1 to 100 characters without control characters",
-            ));
-        }
+        errors.extend(name_errors(&name));
         let scopes = request
             .scopes
             .unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect());
@@ -200,5 +219,60 @@ impl Keys {
             return Err(ApiError::new(ErrorCode::NotFound).with_detail("no such key"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(name: &str) -> Vec<(String, String)> {
+        name_errors(name)
+            .into_iter()
+            .map(|e| (e.field.into_owned(), e.code.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn key_names_are_visible_text_of_1_to_100_characters() {
+        for ok in [
+            "default",
+            "CI deploy key",
+            "clé de test",
+            "報告",
+            &"n".repeat(100),
+        ] {
+            assert!(name_errors(ok).is_empty(), "{ok:?}");
+        }
+        let invisible = || vec![("name".to_owned(), "invisible_character".to_owned())];
+        for bad in [
+            "invoice\u{202e}gpj.exe",
+            "ad\u{200b}min",
+            "a\u{2066}b\u{2069}",
+            "tab\there",
+            "new\nline",
+            "nul\0",
+            "\u{feff}bom",
+            "soft\u{ad}hyphen",
+        ] {
+            assert_eq!(codes(bad), invisible(), "{bad:?}");
+        }
+        let length = || vec![("name".to_owned(), "length".to_owned())];
+        assert_eq!(codes(""), length());
+        assert_eq!(codes("   "), length());
+        assert_eq!(codes(&"n".repeat(101)), length());
+        assert_eq!(
+            codes("\t"),
+            vec![
+                ("name".to_owned(), "length".to_owned()),
+                ("name".to_owned(), "invisible_character".to_owned())
+            ]
+        );
+        // The message is the rule's own, and never the submitted name.
+        let error = name_errors("invoice\u{202e}gpj.exe").remove(0);
+        assert_eq!(
+            error.message,
+            "must not contain invisible or control characters"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The three rate limits of DEMO_API.md, built from the configuration.
 
-use shieldwall_core::IpGrouping;
+use shieldwall_core::{IpGrouping, Scoped};
 use shieldwall_ratelimit::{
     AnyRateStore, FailureMode, MemoryStore, Policy, Quota, RateLimiter, RedisStore,
 };
@@ -14,13 +14,14 @@ const MEMORY_KEYS: usize = 1_000_000;
 /// A limiter on the store the configuration chose.
 pub type Limiter = RateLimiter<AnyRateStore>;
 
-/// `public` (per client address, every `/api` route), `auth` (per client
-/// address, `/api/v1/auth/*`) and `user` (per authenticated user,
-/// `/api/v1/protected/*`, after the bearer guard).
+/// `public` (per client address, every request under `/api`: routes, unknown
+/// paths and wrong methods alike, so it goes on the whole application),
+/// `auth` (per client address, `/api/v1/auth/*`) and `user` (per
+/// authenticated user, `/api/v1/protected/*`, after the bearer guard).
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// `SHIELDWALL_LIMIT_PUBLIC`.
-    pub public: Limiter,
+    /// `SHIELDWALL_LIMIT_PUBLIC`, on every path under `/api`.
+    pub public: Scoped<Limiter>,
     /// `SHIELDWALL_LIMIT_AUTH`.
     pub auth: Limiter,
     /// `SHIELDWALL_LIMIT_USER`.
@@ -52,7 +53,8 @@ impl Limits {
             Ok(RateLimiter::new(policy, store))
         };
         Ok(Self {
-            public: limiter("public", config.limit_public, false)?,
+            public: Scoped::under("/api", limiter("public", config.limit_public, false)?)
+                .map_err(|e| format!("rate limit public: {e}"))?,
             auth: limiter("auth", config.limit_auth, false)?,
             user: limiter("user", config.limit_user, true)?,
         })

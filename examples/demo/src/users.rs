@@ -1,8 +1,9 @@
 //! The seeded users, their passwords hashed with Argon2id at start.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
-use argon2::Argon2;
+use argon2::{Argon2, Block, Params};
 use shieldwall_core::Secret;
 
 use crate::DemoUser;
@@ -27,13 +28,48 @@ pub struct Users {
     by_email: HashMap<String, User>,
     by_id: HashMap<String, String>,
     dummy: User,
+    memory: HashMemory,
 }
 
-fn argon2id(password: &[u8], salt: &[u8; 16]) -> Option<Secret> {
+/// Argon2's working memory (19 MiB a hash), allocated once per hash in
+/// flight and reused: the number of hashes in flight is bounded by the
+/// caller (`Auth`'s bulkhead), so the memory is too, whatever the allocator
+/// keeps after a free.
+struct HashMemory {
+    free: Mutex<Vec<Vec<Block>>>,
+}
+
+impl std::fmt::Debug for HashMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashMemory").finish_non_exhaustive()
+    }
+}
+
+impl HashMemory {
+    const fn new() -> Self {
+        Self {
+            free: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Hashes with a buffer of the pool (a new one when all are in use).
+    fn argon2id(&self, password: &[u8], salt: &[u8; 16]) -> Option<Secret> {
+        let taken = self.free.lock().ok().and_then(|mut free| free.pop());
+        let mut blocks =
+            taken.unwrap_or_else(|| vec![Block::new(); Params::default().block_count()]);
+        let hash = argon2id(password, salt, &mut blocks);
+        if let Ok(mut free) = self.free.lock() {
+            free.push(blocks);
+        }
+        hash
+    }
+}
+
+fn argon2id(password: &[u8], salt: &[u8; 16], blocks: &mut [Block]) -> Option<Secret> {
     // Argon2id v19 with the default (OWASP) parameters: m = 19 MiB, t = 2, p = 1.
     let mut out = vec![0_u8; 32];
     Argon2::default()
-        .hash_password_into(password, salt, &mut out)
+        .hash_password_into_with_memory(password, salt, &mut out, blocks)
         .ok()?;
     Some(Secret::new(out))
 }
@@ -50,6 +86,7 @@ fn display_name(email: &str) -> String {
 impl Users {
     /// Hashes every password (slow on purpose).
     pub fn hash(users: &[DemoUser]) -> Option<Self> {
+        let memory = HashMemory::new();
         let mut by_email = HashMap::new();
         let mut by_id = HashMap::new();
         for (index, user) in users.iter().enumerate() {
@@ -59,7 +96,7 @@ impl Users {
                 email: user.email.clone(),
                 name: display_name(&user.email),
                 salt,
-                hash: argon2id(user.password.expose(), &salt)?,
+                hash: memory.argon2id(user.password.expose(), &salt)?,
             };
             by_id.insert(entry.id.clone(), entry.email.clone());
             by_email.insert(entry.email.clone(), entry);
@@ -70,12 +107,13 @@ impl Users {
             email: String::new(),
             name: String::new(),
             salt,
-            hash: argon2id(&rand::random::<[u8; 32]>(), &salt)?,
+            hash: memory.argon2id(&rand::random::<[u8; 32]>(), &salt)?,
         };
         Some(Self {
             by_email,
             by_id,
             dummy,
+            memory,
         })
     }
 
@@ -87,7 +125,10 @@ impl Users {
             Some(user) => (user, true),
             None => (&self.dummy, false),
         };
-        let matches = argon2id(password, &user.salt).is_some_and(|hash| hash == user.hash);
+        let matches = self
+            .memory
+            .argon2id(password, &user.salt)
+            .is_some_and(|hash| hash == user.hash);
         (known && matches).then_some(user)
     }
 

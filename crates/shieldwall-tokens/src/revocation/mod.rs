@@ -1,4 +1,5 @@
-//! Revocation: a store of revoked `jti`s, each until the token's expiry.
+//! Revocation: a store of revoked `jti`s, each until the verifier would
+//! refuse the token anyway.
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -13,15 +14,20 @@ pub use memory::MemoryRevocations;
 #[cfg(feature = "redis")]
 pub use redis::RedisRevocations;
 
-/// Where revoked token ids live. A revocation lasts until `until` (the
-/// token's `exp`): after that the token is refused for its expiry anyway.
+/// Where revoked token ids live. A revocation lasts until `until`, which the
+/// caller chooses; the store knows nothing of leeways. Revoke through
+/// [`crate::Verifier::revoke`], which passes
+/// [`crate::Verifier::revocation_horizon`]: past `exp` by the verifier's
+/// leeway and a margin. Passing `exp` itself would let the token back in for
+/// the whole leeway.
 ///
 /// Implementations: [`MemoryRevocations`] (one process) and, with the
 /// `redis` feature, `RedisRevocations` (every instance sees a revocation at
 /// once). One conformance suite runs against both.
 pub trait RevocationStore: Send + Sync + 'static {
-    /// Revokes `jti` until `until`. Revoking twice is harmless; a `until` in
-    /// the past is nothing to store.
+    /// Revokes `jti` until `until` (refused while the store's clock is before
+    /// it). Revoking twice keeps the later `until`; a `until` in the past is
+    /// nothing to store.
     fn revoke(
         &self,
         jti: &str,

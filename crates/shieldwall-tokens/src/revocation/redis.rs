@@ -1,14 +1,17 @@
 //! Revocations on Redis: every instance sees them at once.
 
+use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use shieldwall_core::StoreError;
-use shieldwall_redis::Redis;
+use shieldwall_redis::{Redis, Script};
 
 use super::RevocationStore;
 
-/// Revoked `jti`s on Redis: `SET prefix:revoked:<jti> 1 EXAT <exp>`, so that
-/// Redis drops each entry when its token expires; a check is one `EXISTS`.
+/// Revoked `jti`s on Redis: `prefix:revoked:<jti>` set to expire at `until`
+/// (`EXAT`, one script that never shortens an expiry already there), so that
+/// Redis drops each entry once the verifier would refuse its token anyway; a
+/// check is one `EXISTS`.
 #[derive(Clone, Debug)]
 pub struct RedisRevocations {
     redis: Redis,
@@ -26,6 +29,20 @@ impl RedisRevocations {
     }
 }
 
+/// Sets the revocation to expire at `ARGV[1]` unless it already lasts longer.
+static REVOKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local current = redis.call('EXPIRETIME', KEYS[1])
+if current == -1 or current >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])
+return 1
+",
+    )
+});
+
 fn failed(err: shieldwall_redis::StoreError) -> StoreError {
     StoreError::new("revocation store", err)
 }
@@ -39,9 +56,11 @@ impl RevocationStore for RedisRevocations {
         if until <= now {
             return Ok(());
         }
-        let mut set = shieldwall_redis::redis::cmd("SET");
-        set.arg(self.key(jti)).arg(1).arg("EXAT").arg(until);
-        self.redis.run::<()>(&set).await.map_err(failed)
+        self.redis
+            .run_script::<i64, _, _>(&REVOKE, &[self.key(jti)], &[until])
+            .await
+            .map(drop)
+            .map_err(failed)
     }
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
