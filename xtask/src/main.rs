@@ -8,12 +8,19 @@
 //!   `SHIELDWALL_TEST_REDIS_URL`, stops the server. `ARGS` go to `cargo test`.
 //! - `lint`, `doc`, `deny`: one step of `ci` each.
 //! - `redis`: starts a `redis-server` for development and prints its URL.
+//! - `dev-cert`: writes a self-signed certificate and key for `localhost` to
+//!   `target/dev-cert/` (with `openssl`) and prints the `SHIELDWALL_TLS_CERT` /
+//!   `SHIELDWALL_TLS_KEY` exports that make the demo servers speak HTTPS.
+//! - `load`: builds the bench server in release and measures it with `wrk` on
+//!   loopback: each stack beside the bare route of the same framework.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "a command-line tool"
 )]
 
+mod dev_cert;
+mod load;
 mod redis;
 
 use std::env;
@@ -23,7 +30,7 @@ use std::time::Instant;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | redis>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | redis | dev-cert | load>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -34,6 +41,8 @@ fn main() -> ExitCode {
         Some("doc") => doc(),
         Some("deny") => deny(),
         Some("redis") => redis::serve_for_development(),
+        Some("dev-cert") => dev_cert::generate(&root()),
+        Some("load") => load::run(),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {

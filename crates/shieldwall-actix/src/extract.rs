@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, api_key_principal_of, claims_of,
+    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of, claims_of,
     path_not_found, principal_of,
 };
 use shieldwall_errors::{ApiError, ErrorCode};
@@ -207,5 +207,21 @@ impl FromRequest for ApiKey {
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(api_key_principal_of(ActixView(request).principal()).map(Self))
+    }
+}
+
+/// The API version the route's versioning guard resolved
+/// (`shieldwall-versioning`); 500 if no versioning guard covers the route.
+// Exhaustive on purpose: handlers destructure extractors (`ApiVersion(v)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiVersion(pub Version);
+
+impl FromRequest for ApiVersion {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(Version::attached_to(&ActixView(request)).map(Self))
     }
 }

@@ -9,8 +9,8 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
-use shieldwall_core::{Decision, Guard, Step};
-use shieldwall_errors::actix::{append_headers, response_to_actix};
+use shieldwall_core::{Attachments, Decision, Guard, Step};
+use shieldwall_errors::actix::{append_headers, fill_missing_headers, response_to_actix};
 
 use crate::ActixView;
 
@@ -107,9 +107,19 @@ where
                     if let Some(principal) = grant.principal {
                         request.extensions_mut().insert(principal);
                     }
+                    if !grant.attachments.is_empty() {
+                        let mut extensions = request.extensions_mut();
+                        match extensions.get_mut::<Attachments>() {
+                            Some(held) => held.extend(grant.attachments),
+                            None => {
+                                extensions.insert(grant.attachments);
+                            }
+                        }
+                    }
                     match service.call(request).await {
                         Ok(mut response) => {
                             append_headers(&grant.headers, response.headers_mut());
+                            fill_missing_headers(&grant.defaults, response.headers_mut());
                             if let Some(completion) = grant.completion {
                                 completion.complete(response.status().as_u16()).await;
                             }
@@ -119,6 +129,7 @@ where
                         Err(error) => {
                             let mut response = error.error_response();
                             append_headers(&grant.headers, response.headers_mut());
+                            fill_missing_headers(&grant.defaults, response.headers_mut());
                             if let Some(completion) = grant.completion {
                                 completion.complete(response.status().as_u16()).await;
                             }

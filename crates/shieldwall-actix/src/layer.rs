@@ -14,7 +14,7 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 use shieldwall_core::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
-use shieldwall_errors::actix::{response_to_actix, status_to_actix};
+use shieldwall_errors::actix::{fill_missing_headers, response_to_actix, status_to_actix};
 use shieldwall_errors::{PROBLEM_JSON, Problem};
 use tracing::Instrument;
 
@@ -94,7 +94,10 @@ where
         let context = self
             .perimeter
             .begin(&ActixView(request.request()), request.peer_addr());
-        if let Err(error) = self.perimeter.screen(&ActixView(request.request())) {
+        if let Err(error) = self
+            .perimeter
+            .screen(&ActixView(request.request()), &context)
+        {
             let rendered = response_to_actix(error.to_response(Some(context.request_id.as_str())));
             let response = finish(&self.perimeter, &context, rendered);
             return Box::pin(ready(Ok(request.into_response(response))));
@@ -174,6 +177,9 @@ fn finish(
         response
             .headers_mut()
             .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    if let Some(headers) = &context.response_headers {
+        fill_missing_headers(headers, response.headers_mut());
     }
     response
 }

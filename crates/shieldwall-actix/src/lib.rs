@@ -8,7 +8,9 @@ mod resource;
 mod valid;
 mod view;
 
-pub use extract::{ApiKey, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
+pub use extract::{
+    ApiKey, ApiVersion, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId,
+};
 pub use guard::{GuardMiddleware, GuardService};
 pub use layer::{Shieldwall, ShieldwallService};
 pub use resource::{Resource, resource};

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use actix_web::HttpMessage;
 use actix_web::HttpRequest;
-use shieldwall_core::{Principal, RequestContext, RequestView};
+use shieldwall_core::{Attachments, Principal, RequestContext, RequestView, TlsConnection};
 
 /// An actix-web request seen through shieldwall's [`RequestView`].
 // Exhaustive on purpose: a newtype users build around a request.
@@ -45,5 +45,15 @@ impl<'v> RequestView for ActixView<'v> {
 
     fn principal(&self) -> Option<Principal> {
         self.0.extensions().get::<Principal>().cloned()
+    }
+
+    /// TLS on actix-web's own listener (`HttpServer::listen_rustls*`), or a
+    /// [`TlsConnection`] a connection hook inserted.
+    fn arrived_over_tls(&self) -> bool {
+        self.0.app_config().secure() || self.0.conn_data::<TlsConnection>().is_some()
+    }
+
+    fn attachments(&self) -> Option<Attachments> {
+        self.0.extensions().get::<Attachments>().cloned()
     }
 }

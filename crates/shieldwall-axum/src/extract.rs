@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, api_key_principal_of, claims_of,
+    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of, claims_of,
     path_not_found, principal_of,
 };
 use shieldwall_errors::{ApiError, ErrorCode};
@@ -204,5 +204,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiKey {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         api_key_principal_of(parts.principal()).map(Self)
+    }
+}
+
+/// The API version the route's versioning guard resolved
+/// (`shieldwall-versioning`); 500 if no versioning guard covers the route.
+// Exhaustive on purpose: handlers destructure extractors (`ApiVersion(v)`).
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiVersion(pub Version);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiVersion {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Version::attached_to(parts).map(Self)
     }
 }

@@ -17,8 +17,8 @@ use futures_util::FutureExt;
 use http::Request;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use shieldwall_core::{
-    PeerAddr, Perimeter, REQUEST_ID_HEADER, RequestContext, ResponsePlan, is_body_header,
-    panic_error,
+    PeerAddr, Perimeter, REQUEST_ID_HEADER, RequestContext, ResponsePlan, fill_missing_from,
+    is_body_header, panic_error,
 };
 use shieldwall_errors::{PROBLEM_JSON, Problem};
 use tower_layer::Layer;
@@ -95,7 +95,7 @@ where
             .map(|info| info.0)
             .or_else(|| request.extensions().get::<PeerAddr>().map(|p| p.0));
         let context = self.perimeter.begin(&request, peer);
-        if let Err(error) = self.perimeter.screen(&request) {
+        if let Err(error) = self.perimeter.screen(&request, &context) {
             let rendered = error.to_response(Some(context.request_id.as_str()));
             let response = stamp(rendered.map(Body::from), &context);
             return Box::pin(std::future::ready(Ok(response)));
@@ -161,6 +161,9 @@ fn stamp(mut response: Response, context: &RequestContext) -> Response {
     response
         .headers_mut()
         .insert(REQUEST_ID_HEADER, context.request_id.to_header_value());
+    if let Some(headers) = &context.response_headers {
+        fill_missing_from(headers, response.headers_mut());
+    }
     response
 }
 

@@ -3,12 +3,18 @@
 mod extract;
 mod guard;
 mod layer;
+#[cfg(feature = "tls")]
+mod tls;
 #[cfg(feature = "validate")]
 mod valid;
 
-pub use extract::{ApiKey, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId};
+pub use extract::{
+    ApiKey, ApiVersion, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId,
+};
 pub use guard::{GuardLayer, GuardService};
 pub use layer::{Shieldwall, ShieldwallLayer};
+#[cfg(feature = "tls")]
+pub use tls::{TLS_HANDSHAKE_TIMEOUT, serve_tls};
 
 #[cfg(feature = "validate")]
 pub use shieldwall_validate::{

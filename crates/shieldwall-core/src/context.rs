@@ -3,6 +3,9 @@
 
 use std::any::Any;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use http::HeaderMap;
 
 use shieldwall_errors::{ApiError, ErrorCode, PROBLEM_JSON, Problem};
 
@@ -19,6 +22,28 @@ pub struct RequestContext {
     pub peer: Option<SocketAddr>,
     /// The client address after trusted-proxy resolution, when the peer is known.
     pub client_ip: Option<IpAddr>,
+    /// Whether the request came over HTTPS: TLS on this server's listener,
+    /// or a trusted proxy's `X-Forwarded-Proto: https` (never believed from
+    /// another peer).
+    pub https: bool,
+    /// The headers every answer to this request gets where it lacks them
+    /// (chosen by the perimeter's [`ResponseHeaderPolicy`]).
+    pub response_headers: Option<Arc<HeaderMap>>,
+}
+
+/// Headers the perimeter puts on **every** answer (the handler's, a guard's
+/// refusal, a framework's error, the answer to a panic), and whether plain
+/// HTTP is refused. `shieldwall-headers` implements it; the perimeter owns
+/// it, so that no answer leaves without it.
+pub trait ResponseHeaderPolicy: Send + Sync + std::fmt::Debug + 'static {
+    /// The headers for answers to a request for `path`, over HTTPS or not,
+    /// set where the answer has no field of the same name. Made when the
+    /// policy is built; the perimeter only picks one.
+    fn headers_for(&self, path: &str, https: bool) -> Option<Arc<HeaderMap>>;
+
+    /// Whether a request that did not come over HTTPS is refused with 403
+    /// `HTTPS_REQUIRED` before anything else runs.
+    fn requires_https(&self) -> bool;
 }
 
 impl RequestContext {
@@ -26,6 +51,12 @@ impl RequestContext {
     #[must_use]
     pub fn peer(&self) -> Option<SocketAddr> {
         self.peer
+    }
+
+    /// Whether the request came over HTTPS (see the field).
+    #[must_use]
+    pub fn is_https(&self) -> bool {
+        self.https
     }
 
     /// The client address of `request`, as the outermost layer resolved it.
@@ -108,6 +139,7 @@ pub enum ResponsePlan {
 pub struct Perimeter {
     resolver: ClientIpResolver,
     keep_error_bodies: bool,
+    headers: Option<Arc<dyn ResponseHeaderPolicy>>,
 }
 
 impl Perimeter {
@@ -133,13 +165,21 @@ impl Perimeter {
         self
     }
 
+    /// Headers for every answer, and HTTPS enforcement (`shieldwall-headers`).
+    #[must_use]
+    pub fn response_headers(mut self, policy: impl ResponseHeaderPolicy) -> Self {
+        self.headers = Some(Arc::new(policy));
+        self
+    }
+
     /// The resolver.
     #[must_use]
     pub fn resolver(&self) -> &ClientIpResolver {
         &self.resolver
     }
 
-    /// Establishes the request id and client address.
+    /// Establishes the request id, the client address and whether the
+    /// request came over HTTPS.
     #[must_use]
     pub fn begin<R: RequestView + ?Sized>(
         &self,
@@ -147,10 +187,17 @@ impl Perimeter {
         peer: Option<SocketAddr>,
     ) -> RequestContext {
         let incoming = request.header_values(REQUEST_ID_HEADER.as_str()).next();
+        let https = request.arrived_over_tls()
+            || peer.is_some_and(|p| self.resolver.forwarded_https(request, p.ip()));
         RequestContext {
             request_id: RequestId::from_incoming(incoming),
             peer,
             client_ip: peer.map(|p| self.resolver.resolve(request, p.ip())),
+            https,
+            response_headers: self
+                .headers
+                .as_ref()
+                .and_then(|policy| policy.headers_for(request.path(), https)),
         }
     }
 
@@ -159,7 +206,25 @@ impl Perimeter {
     /// `NOT_FOUND`: such a path has a plain spelling, frameworks disagree on
     /// whether to decode it before routing (actix-web does, axum does not),
     /// and a policy written for `/api` must not be walked around with `/%61pi`.
-    pub fn screen<R: RequestView + ?Sized>(&self, request: &R) -> Result<(), ApiError> {
+    ///
+    /// With a [`ResponseHeaderPolicy`] that requires HTTPS, a request that
+    /// did not come over HTTPS (per `context`) is 403 `HTTPS_REQUIRED`: not
+    /// a redirect, since its credentials already crossed the network in the
+    /// clear.
+    pub fn screen<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        context: &RequestContext,
+    ) -> Result<(), ApiError> {
+        if self
+            .headers
+            .as_ref()
+            .is_some_and(|policy| policy.requires_https())
+            && !context.https
+        {
+            return Err(ApiError::new(ErrorCode::HttpsRequired)
+                .with_detail("this API is served over HTTPS only; credentials sent over plain HTTP should be replaced"));
+        }
         if has_encoded_unreserved(request.path().as_bytes()) {
             return Err(ApiError::new(ErrorCode::NotFound)
                 .with_source("path with a percent-encoded unreserved character"));
@@ -286,7 +351,8 @@ mod tests {
         let p = Perimeter::new();
         let screen = |path: &str| {
             let req = http::Request::builder().uri(path).body(()).unwrap();
-            p.screen(&req).err().map(|e| e.code())
+            let context = p.begin(&req, None);
+            p.screen(&req, &context).err().map(|e| e.code())
         };
         for bad in [
             "/heal%74h",

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use shieldwall_errors::ApiError;
 
-use crate::{Principal, RequestView};
+use crate::{Attachments, Principal, RequestView};
 
 /// One security concern, split so that both actix-web (whose request is
 /// `!Send`) and tower (which wants `Send` futures) can run it.
@@ -60,6 +60,10 @@ pub trait Guard: Send + Sync + 'static {
 // Exhaustive by decision: every adapter must handle every variant, so a new
 // one is a breaking change on purpose, not a silent wildcard arm.
 #[allow(clippy::exhaustive_enums)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "`Done(Decision::Continue)` is the common case: boxing it would allocate on every request"
+)]
 #[derive(Debug)]
 pub enum Step<I> {
     /// Go on to [`Guard::decide`] with this input.
@@ -72,6 +76,10 @@ pub enum Step<I> {
 /// What a guard decided.
 // Exhaustive by decision, like `Step`: adapters match on it.
 #[allow(clippy::exhaustive_enums)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "`Continue` is the common case: boxing it would allocate on every request"
+)]
 #[derive(Debug)]
 pub enum Decision {
     /// Let the request through, attaching a principal and adding response headers.
@@ -111,12 +119,15 @@ pub trait Completion: Send + 'static {
     -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 }
 
-/// What a request that may continue carries on: the principal to attach and
-/// the headers to add to the response.
+/// What a request that may continue carries on: the principal to attach,
+/// values for later layers and handlers, and the headers to add to the
+/// response.
 ///
-/// The headers are **appended** to the response, on both adapters and
-/// whatever the inner service answered (errors included): a guard never
-/// replaces a header that the handler or another guard set.
+/// `headers` are **appended** to the response, on both adapters and whatever
+/// the inner service answered (errors included): a guard never replaces a
+/// header that the handler or another guard set. `defaults` are set only
+/// where the response has no field of that name (security headers a handler
+/// may choose for itself).
 #[non_exhaustive]
 #[derive(Default)]
 pub struct Grant {
@@ -124,6 +135,11 @@ pub struct Grant {
     pub principal: Option<Principal>,
     /// Headers to add to the response (for example rate-limit headers).
     pub headers: HeaderMap,
+    /// Headers to set when the response lacks them.
+    pub defaults: HeaderMap,
+    /// Values to attach to the request, read back with
+    /// [`RequestView::attachment`] (for example the API version).
+    pub attachments: Attachments,
     /// Called with the response status once it is known.
     pub completion: Option<Box<dyn Completion>>,
 }
@@ -133,6 +149,8 @@ impl std::fmt::Debug for Grant {
         f.debug_struct("Grant")
             .field("principal", &self.principal)
             .field("headers", &self.headers)
+            .field("defaults", &self.defaults)
+            .field("attachments", &self.attachments)
             .field("completion", &self.completion.as_ref().map(|_| "..."))
             .finish()
     }
@@ -159,6 +177,20 @@ impl Grant {
         self
     }
 
+    /// Sets a response header unless the response has one of that name.
+    #[must_use]
+    pub fn with_default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.defaults.append(name, value);
+        self
+    }
+
+    /// Attaches a value to the request for later layers and handlers.
+    #[must_use]
+    pub fn with_attachment<T: std::any::Any + Send + Sync>(mut self, value: T) -> Self {
+        self.attachments.insert(value);
+        self
+    }
+
     /// Runs `completion` with the response status once it is known.
     #[must_use]
     pub fn with_completion(mut self, completion: impl Completion) -> Self {
@@ -176,6 +208,34 @@ pub fn append_headers(from: HeaderMap, to: &mut HeaderMap) {
         }
         if let Some(name) = &last {
             to.append(name.clone(), value);
+        }
+    }
+}
+
+/// Sets each header of `from` whose name `to` does not hold (every value of
+/// that name in `from`); names `to` already holds are left as they are.
+pub fn fill_missing_headers(from: HeaderMap, to: &mut HeaderMap) {
+    let mut last: Option<(HeaderName, bool)> = None;
+    for (name, value) in from {
+        if let Some(name) = name {
+            let missing = !to.contains_key(&name);
+            last = Some((name, missing));
+        }
+        if let Some((name, true)) = &last {
+            to.append(name.clone(), value);
+        }
+    }
+}
+
+/// Sets each header of `from` whose name `to` does not hold, leaving `from`
+/// as it is (for header sets made once and shared).
+pub fn fill_missing_from(from: &HeaderMap, to: &mut HeaderMap) {
+    for name in from.keys() {
+        if to.contains_key(name) {
+            continue;
+        }
+        for value in from.get_all(name) {
+            to.append(name.clone(), value.clone());
         }
     }
 }
@@ -273,6 +333,24 @@ mod tests {
         let values: Vec<_> = response.get_all("ratelimit").iter().collect();
         assert_eq!(values, ["\"public\";r=9", "\"user\";r=59", "\"burst\";r=1"]);
         assert_eq!(response["x-other"], "1");
+    }
+
+    #[test]
+    fn defaults_fill_only_missing_names() {
+        let mut response = HeaderMap::new();
+        response.insert("cache-control", HeaderValue::from_static("max-age=60"));
+        let mut defaults = HeaderMap::new();
+        defaults.insert("cache-control", HeaderValue::from_static("no-store"));
+        defaults.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        defaults.append("x-two", HeaderValue::from_static("a"));
+        defaults.append("x-two", HeaderValue::from_static("b"));
+        fill_missing_headers(defaults, &mut response);
+        assert_eq!(response["cache-control"], "max-age=60");
+        assert_eq!(response["x-content-type-options"], "nosniff");
+        assert_eq!(response.get_all("x-two").iter().count(), 2);
     }
 
     #[test]

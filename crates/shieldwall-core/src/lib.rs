@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod attachments;
 mod body;
 mod bulkhead;
 mod client_ip;
@@ -9,6 +10,7 @@ mod field;
 mod guard;
 mod json_scan;
 mod params;
+mod preflight;
 mod principal;
 mod request_id;
 mod scope;
@@ -16,8 +18,10 @@ mod secret;
 mod store;
 mod throttle;
 mod time;
+mod version;
 mod view;
 
+pub use attachments::Attachments;
 pub use body::{DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, JsonBody};
 pub use bulkhead::Bulkhead;
 pub use client_ip::{
@@ -25,18 +29,25 @@ pub use client_ip::{
     TrustedProxies, normalize as normalize_ip,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use context::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
+pub use context::{
+    Perimeter, RequestContext, ResponseHeaderPolicy, ResponsePlan, is_body_header, panic_error,
+};
 pub use field::{MAX_FIELD_NAME, UNNAMED_FIELD, field_error, field_name, field_path};
-pub use guard::{Completion, Decision, Grant, Guard, Step, append_headers, run_guard};
+pub use guard::{
+    Completion, Decision, Grant, Guard, Step, append_headers, fill_missing_from,
+    fill_missing_headers, run_guard,
+};
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
+pub use preflight::is_cors_preflight;
 pub use principal::{Credential, Principal, PrincipalKind, is_scope_token};
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
-pub use scope::{ScopeConfigError, Scoped};
+pub use scope::{PathPrefix, ScopeConfigError, Scoped};
 pub use secret::Secret;
 pub use store::StoreError;
 pub use throttle::LogThrottle;
 pub use time::rfc3339;
-pub use view::{Ambiguous, PeerAddr, RequestView};
+pub use version::Version;
+pub use view::{Ambiguous, PeerAddr, RequestView, TlsConnection};
 
 /// The error vocabulary, re-exported.
 pub use shieldwall_errors as errors;

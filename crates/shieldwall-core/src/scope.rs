@@ -42,27 +42,15 @@ pub enum ScopeConfigError {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Scoped<G> {
-    prefix: Box<str>,
+    prefix: PathPrefix,
     guard: G,
 }
 
 impl<G> Scoped<G> {
     /// `guard` under `prefix` (`/` covers every path).
     pub fn under(prefix: &str, guard: G) -> Result<Self, ScopeConfigError> {
-        let valid = prefix == "/"
-            || prefix.strip_prefix('/').is_some_and(|rest| {
-                rest.split('/').all(|segment| {
-                    !segment.is_empty()
-                        && segment != "."
-                        && segment != ".."
-                        && segment.bytes().all(is_unreserved)
-                })
-            });
-        if !valid {
-            return Err(ScopeConfigError::InvalidPrefix(prefix.to_owned()));
-        }
         Ok(Self {
-            prefix: prefix.trim_end_matches('/').into(),
+            prefix: PathPrefix::new(prefix)?,
             guard,
         })
     }
@@ -75,7 +63,45 @@ impl<G> Scoped<G> {
     /// Whether `path` is the prefix or lies under it.
     #[must_use]
     pub fn covers(&self, path: &str) -> bool {
-        match path.strip_prefix(&*self.prefix) {
+        self.prefix.covers(path)
+    }
+}
+
+/// A path prefix that ends at a segment boundary, checked when made: `/api`
+/// covers `/api`, `/api/...` and `/api%2F...`, not `/apis`. Used by
+/// [`Scoped`] and by every policy that applies under a prefix.
+///
+/// ```
+/// let api = shieldwall_core::PathPrefix::new("/api")?;
+/// assert!(api.covers("/api/v1/users") && api.covers("/api") && !api.covers("/api-docs"));
+/// assert!(shieldwall_core::PathPrefix::new("/api/").is_err());
+/// # Ok::<(), shieldwall_core::ScopeConfigError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathPrefix(Box<str>);
+
+impl PathPrefix {
+    /// `/seg[/seg...]` of unreserved characters, or `/` for every path.
+    pub fn new(prefix: &str) -> Result<Self, ScopeConfigError> {
+        let valid = prefix == "/"
+            || prefix.strip_prefix('/').is_some_and(|rest| {
+                rest.split('/').all(|segment| {
+                    !segment.is_empty()
+                        && segment != "."
+                        && segment != ".."
+                        && segment.bytes().all(is_unreserved)
+                })
+            });
+        if !valid {
+            return Err(ScopeConfigError::InvalidPrefix(prefix.to_owned()));
+        }
+        Ok(Self(prefix.trim_end_matches('/').into()))
+    }
+
+    /// Whether `path` is the prefix or lies under it.
+    #[must_use]
+    pub fn covers(&self, path: &str) -> bool {
+        match path.strip_prefix(&*self.0) {
             Some(rest) => rest.bytes().next().is_none_or(|b| !is_unreserved(b)),
             None => false,
         }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use crate::{Principal, RequestContext};
+use crate::{Attachments, Principal, RequestContext};
 
 /// The socket peer of a connection, as a request extension.
 ///
@@ -19,6 +19,15 @@ impl PeerAddr {
         Self(addr)
     }
 }
+
+/// Marks a request that arrived over TLS on this server's own listener, as a
+/// request extension. A server that terminates TLS itself inserts it (the
+/// demo servers do); behind a TLS-terminating proxy, the perimeter reads the
+/// trusted proxy's `X-Forwarded-Proto` instead.
+// A marker that servers construct: exhaustive on purpose.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TlsConnection;
 
 /// A read-only, framework-free view of a request.
 ///
@@ -47,6 +56,18 @@ pub trait RequestView {
 
     /// The principal an earlier guard attached, if any.
     fn principal(&self) -> Option<Principal>;
+
+    /// Whether the request arrived over TLS on this server's own listener
+    /// (not what a header claims).
+    fn arrived_over_tls(&self) -> bool;
+
+    /// What earlier guards attached, if anything.
+    fn attachments(&self) -> Option<Attachments>;
+
+    /// The value of type `T` an earlier guard attached.
+    fn attachment<T: std::any::Any + Send + Sync>(&self) -> Option<std::sync::Arc<T>> {
+        self.attachments()?.get::<T>()
+    }
 
     /// The one value of header `name`: `Ok(None)` when absent,
     /// `Err(Ambiguous)` when it was sent more than once.
@@ -116,6 +137,14 @@ impl<B> RequestView for http::Request<B> {
     fn principal(&self) -> Option<Principal> {
         self.extensions().get::<Principal>().cloned()
     }
+
+    fn arrived_over_tls(&self) -> bool {
+        self.extensions().get::<TlsConnection>().is_some()
+    }
+
+    fn attachments(&self) -> Option<Attachments> {
+        self.extensions().get::<Attachments>().cloned()
+    }
 }
 
 impl RequestView for http::request::Parts {
@@ -145,6 +174,14 @@ impl RequestView for http::request::Parts {
 
     fn principal(&self) -> Option<Principal> {
         self.extensions.get::<Principal>().cloned()
+    }
+
+    fn arrived_over_tls(&self) -> bool {
+        self.extensions.get::<TlsConnection>().is_some()
+    }
+
+    fn attachments(&self) -> Option<Attachments> {
+        self.extensions.get::<Attachments>().cloned()
     }
 }
 

@@ -135,11 +135,16 @@ impl ApiError {
     }
 
     /// Logs the error once: 5xx at `error` level with the internal cause, 4xx
-    /// at `debug`. The adapters run every request in a span that carries its
-    /// request id, so the line can be matched to the response.
+    /// and 503 `SERVICE_UNAVAILABLE` at `debug` (a store that is down or a
+    /// server shedding load fails every request: the store logs its own line
+    /// once per interval, and a flood must not become a flood of log lines).
+    /// The adapters run every request in a span that carries its request id,
+    /// so the line can be matched to the response.
     pub fn report(&self) {
         let code = self.0.problem.code.as_str();
-        match (&self.0.source, self.status().is_server_error()) {
+        let loud =
+            self.status().is_server_error() && self.0.problem.code != ErrorCode::ServiceUnavailable;
+        match (&self.0.source, loud) {
             (Some(source), true) => {
                 tracing::error!(code, error = %DisplayChain(source.as_ref()), "request failed");
             }

@@ -51,8 +51,9 @@ impl Breaker {
 
 /// A policy over a store: `check` decides, and as a [`Guard`] it answers 429
 /// `RATE_LIMITED` with `Retry-After`, and adds `RateLimit-Policy` and
-/// `RateLimit` to every response of the route it guards. CORS preflights are
-/// never counted. Cheap to clone.
+/// `RateLimit` to every response of the route it guards. It counts every
+/// request it sees: CORS preflights are answered by the CORS layer in front
+/// of it (`shieldwall-cors`) and never reach it. Cheap to clone.
 pub struct RateLimiter<S> {
     inner: Arc<Inner<S>>,
 }
@@ -212,23 +213,10 @@ impl<S: RateStore> RateLimiter<S> {
     }
 }
 
-/// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
-fn is_preflight<R: RequestView + ?Sized>(request: &R) -> bool {
-    request.method() == "OPTIONS"
-        && request.header_values("origin").next().is_some()
-        && request
-            .header_values("access-control-request-method")
-            .next()
-            .is_some()
-}
-
 impl<S: RateStore> Guard for RateLimiter<S> {
     type Input = KeyBytes;
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<KeyBytes> {
-        if is_preflight(request) {
-            return Step::Done(Decision::pass());
-        }
         match self.inner.policy.key.key_of(request) {
             Some(key) => Step::Decide(key),
             None => Step::Done(Decision::Reject(ApiError::internal(

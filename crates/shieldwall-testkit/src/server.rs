@@ -22,6 +22,7 @@ pub struct ServerProcess {
     name: String,
     child: Child,
     addr: SocketAddr,
+    scheme: &'static str,
     output: Arc<Mutex<Vec<String>>>,
 }
 
@@ -50,7 +51,8 @@ pub fn binary(binary: &str) -> PathBuf {
 
 impl ServerProcess {
     /// Starts `binary` with `SHIELDWALL_ADDR=127.0.0.1:0` and `env`, and waits for
-    /// its `listening on http://ADDR` line.
+    /// its `listening on http://ADDR` line (`https://ADDR` when the server
+    /// speaks TLS; [`scheme`](Self::scheme) tells which).
     ///
     /// Every test talks from 127.0.0.1, so the rate limits default to
     /// [`GENEROUS_LIMIT`] here; a test of the limits sets its own in `env`.
@@ -105,9 +107,7 @@ impl ServerProcess {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let addr = line
-                        .strip_prefix("listening on http://")
-                        .map(|a| a.trim().to_owned());
+                    let addr = listening_on(&line);
                     // Keep the line before signalling, so a reader woken by the
                     // address finds everything printed up to it.
                     if let Ok(mut lines) = output.lock() {
@@ -119,10 +119,12 @@ impl ServerProcess {
                 }
             });
         }
-        let addr = match rx.recv_timeout(START_TIMEOUT) {
-            Ok(addr) => addr
-                .parse()
-                .map_err(|_| format!("{name} printed a bad address {addr:?}"))?,
+        let (scheme, addr) = match rx.recv_timeout(START_TIMEOUT) {
+            Ok((scheme, addr)) => (
+                scheme,
+                addr.parse()
+                    .map_err(|_| format!("{name} printed a bad address {addr:?}"))?,
+            ),
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait().ok();
@@ -136,6 +138,7 @@ impl ServerProcess {
             name,
             child,
             addr,
+            scheme,
             output,
         })
     }
@@ -143,6 +146,16 @@ impl ServerProcess {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `http` or `https`, as its `listening on` line said.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+
+    /// `SCHEME://ADDR` followed by `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}://{}{path}", self.scheme, self.addr)
     }
 
     /// The process id.
@@ -165,8 +178,16 @@ impl ServerProcess {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Sends a request over HTTP.
+    /// Sends a request over plain HTTP; an error for a server that speaks
+    /// HTTPS (the raw client has no TLS: send with [`client::send`] to see a
+    /// TLS port refuse plain HTTP).
     pub fn send(&self, request: &TestRequest) -> Result<Observed, String> {
+        if self.scheme != "http" {
+            return Err(format!(
+                "{} speaks {}; the raw client speaks plain HTTP only",
+                self.name, self.scheme
+            ));
+        }
         client::send(self.addr, request)
             .map_err(|e| format!("{}: {} {}: {e}", self.name, request.method, request.target))
     }
@@ -198,6 +219,16 @@ impl Drop for ServerProcess {
     }
 }
 
+/// The scheme and address of a `listening on SCHEME://ADDR` line.
+fn listening_on(line: &str) -> Option<(&'static str, String)> {
+    let rest = line.strip_prefix("listening on ")?;
+    ["https", "http"].into_iter().find_map(|scheme| {
+        rest.strip_prefix(scheme)
+            .and_then(|r| r.strip_prefix("://"))
+            .map(|addr| (scheme, addr.trim().to_owned()))
+    })
+}
+
 /// Removes the demo's variables that the developer's shell may hold, so that
 /// only what a test sets reaches the server.
 fn clean_env(command: &mut Command) {
@@ -219,10 +250,47 @@ pub fn run_to_exit(binary: &Path, env: &[(&str, &str)]) -> Result<(Option<i32>, 
     for (key, value) in env {
         command.env(key, value);
     }
-    let out = command
-        .output()
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    // A server that starts instead of refusing would never exit: stop it.
+    let deadline = std::time::Instant::now() + START_TIMEOUT;
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "{} was expected to exit but still ran after {START_TIMEOUT:?}",
+                binary.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("cannot read {}: {e}", binary.display()))?;
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     Ok((out.status.code(), text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listening_on;
+
+    #[test]
+    fn the_listening_line_gives_scheme_and_address() {
+        assert_eq!(
+            listening_on("listening on http://127.0.0.1:8080"),
+            Some(("http", "127.0.0.1:8080".to_owned()))
+        );
+        assert_eq!(
+            listening_on("listening on https://[::1]:8443 "),
+            Some(("https", "[::1]:8443".to_owned()))
+        );
+        assert_eq!(listening_on("listening on ftp://127.0.0.1:21"), None);
+        assert_eq!(listening_on("metrics on http://127.0.0.1:9000"), None);
+    }
 }

@@ -90,6 +90,26 @@ fn cases() -> Vec<Case> {
             Expect::problem(404, "UNSUPPORTED_VERSION"),
         ),
         Case::new(
+            "an unknown version, many digits",
+            TestRequest::get("/api/v12/x"),
+            Expect::problem(404, "UNSUPPORTED_VERSION").never("v12"),
+        ),
+        Case::new(
+            "not spelled as a version: the router's 404",
+            TestRequest::get("/api/v01/users"),
+            Expect::problem(404, "NOT_FOUND"),
+        ),
+        Case::new(
+            "a letter for a version: the router's 404",
+            TestRequest::get("/api/vx/users"),
+            Expect::problem(404, "NOT_FOUND"),
+        ),
+        Case::new(
+            "more digits than any version: the router's 404",
+            TestRequest::get("/api/v99999999999/x"),
+            Expect::problem(404, "NOT_FOUND"),
+        ),
+        Case::new(
             "not a version",
             TestRequest::get("/api/vX/users"),
             Expect::problem(404, "NOT_FOUND"),
@@ -177,7 +197,6 @@ fn a_bad_value_stops_start_up_with_one_line_naming_the_variable() {
         ("SHIELDWALL_TRUSTED_PROXIES", "10.0.0.0/33"),
         ("SHIELDWALL_CORS_ORIGINS", "*"),
         ("SHIELDWALL_REQUIRE_HTTPS", "maybe"),
-        ("SHIELDWALL_REQUIRE_HTTPS", "true"),
         ("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR", "later"),
         ("SHIELDWALL_JWT_TTL_SECS", "-5"),
         ("REDIS_URL", "mysql://localhost"),

@@ -40,8 +40,8 @@ impl NumericDate {
         self.0
     }
 
-    /// As a `SystemTime`; before the epoch reads as the epoch, and a date a
-    /// `SystemTime` cannot hold as the furthest one it can.
+    /// As a `SystemTime`; before the epoch reads as the epoch, after the year
+    /// 9999 as the last second of 9999.
     #[must_use]
     pub fn to_system_time(self) -> SystemTime {
         system_time(self.0)
@@ -68,14 +68,14 @@ impl NumericDate {
     }
 }
 
-/// `unix` seconds as a `SystemTime`, saturating at both ends.
+/// 9999-12-31T23:59:59Z: the latest time used, far enough for any token, held
+/// by every platform's `SystemTime` and accepted by Redis as an expiry.
+pub(crate) const LAST_UNIX_SECOND: i64 = 253_402_300_799;
+
+/// `unix` seconds as a `SystemTime`, clamped to the epoch ..= year 9999.
 pub(crate) fn system_time(unix: i64) -> SystemTime {
-    /// 9999-12-31T23:59:59Z: far enough for any token, held by every platform's `SystemTime`.
-    const LAST: u64 = 253_402_300_799;
-    let secs = u64::try_from(unix).unwrap_or(0);
-    UNIX_EPOCH
-        .checked_add(Duration::from_secs(secs))
-        .unwrap_or_else(|| UNIX_EPOCH + Duration::from_secs(LAST))
+    let secs = u64::try_from(unix.clamp(0, LAST_UNIX_SECOND)).unwrap_or(0);
+    UNIX_EPOCH + Duration::from_secs(secs)
 }
 
 impl<'de> Deserialize<'de> for NumericDate {
@@ -122,6 +122,9 @@ mod tests {
             NumericDate(10).to_system_time(),
             UNIX_EPOCH + Duration::from_secs(10)
         );
-        assert!(NumericDate(i64::MAX).to_system_time() > UNIX_EPOCH);
+        assert_eq!(
+            NumericDate(i64::MAX).to_system_time(),
+            UNIX_EPOCH + Duration::from_secs(253_402_300_799)
+        );
     }
 }

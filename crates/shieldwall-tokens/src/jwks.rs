@@ -336,7 +336,8 @@ fn without_ambiguous_kids(keys: Vec<(&Value, VerifyingKey)>) -> Vec<Arc<Verifyin
             Some(at) if kept.get(at).is_some_and(|(seen, _)| *seen == item) => {}
             Some(at) => {
                 kept.remove(at);
-                tracing::warn!(kid = %kid, "JWKS lists different keys under one kid; skipping them");
+                // `?`: the kid comes from the JWKS document; Debug escapes control characters.
+                tracing::warn!(kid = ?kid, "JWKS lists different keys under one kid; skipping them");
                 ambiguous.push(kid);
             }
             None => kept.push((item, Arc::new(key))),

@@ -20,6 +20,11 @@ use crate::{
 /// still see it.
 pub const REVOCATION_MARGIN: Duration = Duration::from_secs(60);
 
+/// The largest clock leeway a verifier accepts (300 s); revocations are kept
+/// past it whatever this verifier's own leeway, so that every verifier
+/// sharing the store refuses the token for as long as it would accept it.
+const MAX_LEEWAY_SECS: i64 = 300;
+
 /// Verifies bearer tokens. Cheap to clone.
 ///
 /// In order: length (8 KiB by default) before any decoding; compact JWS in
@@ -230,7 +235,7 @@ impl<R: RevocationStore> VerifierBuilder<R> {
                 "maximum token length (at least 64 bytes)",
             ));
         }
-        if self.rules.leeway > 300 {
+        if self.rules.leeway > MAX_LEEWAY_SECS {
             return Err(TokenConfigError::InvalidValue("leeway (at most 300 s)"));
         }
         Ok(Verifier {
@@ -287,11 +292,11 @@ impl<R: RevocationStore> Verifier<R> {
             .map_err(|e| e.with_realm(self.inner.realm.clone()))
     }
 
-    /// Revokes a verified token for as long as this verifier could accept it.
+    /// Revokes a verified token for as long as any verifier could accept it.
     ///
     /// The revocation is kept until [`Verifier::revocation_horizon`]: past
-    /// `exp` by the leeway (a token is accepted until `exp + leeway`) and by
-    /// [`REVOCATION_MARGIN`]. A token without `jti` cannot be revoked (the
+    /// `exp` by the largest leeway a verifier accepts (300 s; a token is
+    /// accepted until `exp + leeway`) and by [`REVOCATION_MARGIN`]. A token without `jti` cannot be revoked (the
     /// verifier requires `jti` by default): then nothing is stored and the
     /// answer is `Ok(false)`.
     #[must_use = "a token without `jti` was not revoked"]
@@ -322,20 +327,25 @@ impl<R: RevocationStore> Verifier<R> {
     }
 
     /// Until when a revocation of `token` must be kept: one second after the
-    /// last second at which this verifier accepts it on time alone (`exp`
-    /// plus the leeway, or the maximum age from `iat` plus the leeway, the
-    /// earlier), plus [`REVOCATION_MARGIN`]. A store that forgets a
-    /// revocation earlier lets the token back in.
+    /// last second at which a verifier accepts it on time alone (`exp` plus
+    /// the largest leeway, 300 s, or this verifier's maximum age from `iat`
+    /// plus that leeway, the earlier), plus [`REVOCATION_MARGIN`]. A store
+    /// that forgets a revocation earlier lets the token back in; the largest
+    /// leeway rather than this verifier's covers every verifier sharing the
+    /// store, whatever its own leeway.
     #[must_use]
     pub fn revocation_horizon(&self, token: &VerifiedToken) -> std::time::SystemTime {
         system_time(self.horizon(token.expires_at_unix(), token.issued_at_unix()))
     }
 
     fn horizon(&self, exp: i64, iat: Option<i64>) -> i64 {
-        let rules = &self.inner.rules;
-        let by_exp = exp.saturating_add(rules.leeway);
-        let by_age = match (iat, rules.max_age) {
-            (Some(iat), Some(max_age)) => iat.saturating_add(max_age).saturating_add(rules.leeway),
+        // The largest leeway any verifier accepts, not this one's: another
+        // verifier on the same store (another instance, an identity
+        // provider's verifier beside the app's own) may allow more.
+        let leeway = MAX_LEEWAY_SECS;
+        let by_exp = exp.saturating_add(leeway);
+        let by_age = match (iat, self.inner.rules.max_age) {
+            (Some(iat), Some(max_age)) => iat.saturating_add(max_age).saturating_add(leeway),
             _ => i64::MAX,
         };
         by_exp

@@ -19,6 +19,8 @@ use shieldwall_tokens::{
 
 const LEEWAY: i64 = 30;
 const TTL: i64 = 100;
+/// The largest leeway a verifier accepts: revocations are kept past it.
+const MAX_LEEWAY: i64 = 300;
 
 fn unix(time: SystemTime) -> i64 {
     i64::try_from(time.duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
@@ -63,7 +65,7 @@ async fn revoked_through_the_leeway<R: RevocationStore>(
     assert!(verifier.revoke(&verified).await.unwrap());
     let horizon = unix(verifier.revocation_horizon(&verified));
     let margin = i64::try_from(REVOCATION_MARGIN.as_secs()).unwrap();
-    assert_eq!(horizon, exp + LEEWAY + 1 + margin);
+    assert_eq!(horizon, exp + MAX_LEEWAY + 1 + margin);
     for (t, expected) in [
         (exp - 1, TokenErrorKind::Revoked),
         (exp, TokenErrorKind::Revoked),
@@ -106,7 +108,7 @@ async fn revoked_through_the_leeway<R: RevocationStore>(
     let young = capped.verify(token.token()).await.unwrap();
     assert_eq!(
         unix(capped.revocation_horizon(&young)),
-        unix(start) + 40 + LEEWAY + 1 + margin
+        unix(start) + 40 + MAX_LEEWAY + 1 + margin
     );
     clock.set(start);
     let revoked = vec![
@@ -211,6 +213,36 @@ async fn memory_store_keeps_a_revocation_through_the_leeway() {
 }
 
 #[tokio::test]
+async fn a_revocation_by_a_strict_verifier_holds_for_a_lenient_one() {
+    // Two verifiers on one store (two instances, or an app's own verifier
+    // beside an identity provider's): the one that revokes has no leeway,
+    // the other the most there is.
+    let clock = ManualClock::at_unix_seconds(1_800_000_000);
+    let store = std::sync::Arc::new(MemoryRevocations::with_clock(clock.clone()));
+    let verifier = |leeway: u64| {
+        Verifier::builder(hs256_keys(), std::sync::Arc::clone(&store))
+            .leeway(Duration::from_secs(leeway))
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    };
+    let (strict, lenient) = (verifier(0), verifier(300));
+    let token = issuer_at(&clock).issue("user-1", &[]).unwrap();
+    let exp = unix(token.expires_at());
+    let verified = strict.verify(token.token()).await.unwrap();
+    assert!(strict.revoke(&verified).await.unwrap());
+    for t in [exp + 1, exp + 299, exp + 300] {
+        clock.set(at(t));
+        assert_eq!(
+            lenient.verify(token.token()).await.unwrap_err().kind(),
+            TokenErrorKind::Revoked,
+            "at exp{:+}",
+            t - exp
+        );
+    }
+}
+
+#[tokio::test]
 async fn memory_store_purges_expired_entries() {
     let clock = ManualClock::at_unix_seconds(1_800_000_000);
     let store = MemoryRevocations::with_clock(clock.clone());
@@ -265,6 +297,25 @@ mod on_redis {
                 "Redis drops {jti} at the horizon, not before"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_far_future_revocation_is_stored() {
+        let redis = Redis::connect(&testing::config("revocation-far"))
+            .await
+            .unwrap();
+        let verifier = Verifier::builder(hs256_keys(), RedisRevocations::new(redis.clone()))
+            .max_age(None)
+            .build()
+            .unwrap();
+        let far = shieldwall_tokens::NumericDate::from_unix_seconds(i64::MAX);
+        verifier.revoke_jti("far", far).await.unwrap();
+        assert!(verifier.revocations().is_revoked("far").await.unwrap());
+        // A time past what Redis accepts, given to the store directly.
+        let store = RedisRevocations::new(redis);
+        let beyond = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+        store.revoke("beyond", beyond).await.unwrap();
+        assert!(store.is_revoked("beyond").await.unwrap());
     }
 
     #[tokio::test]

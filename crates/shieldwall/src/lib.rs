@@ -50,6 +50,24 @@ pub mod ratelimit {
     pub use shieldwall_ratelimit::*;
 }
 
+/// API versioning (`shieldwall-versioning`, feature `versioning`).
+#[cfg(feature = "versioning")]
+pub mod versioning {
+    pub use shieldwall_versioning::*;
+}
+
+/// CORS (`shieldwall-cors`, feature `cors`).
+#[cfg(feature = "cors")]
+pub mod cors {
+    pub use shieldwall_cors::*;
+}
+
+/// Security headers and HTTPS enforcement (`shieldwall-headers`, feature `headers`).
+#[cfg(feature = "headers")]
+pub mod headers {
+    pub use shieldwall_headers::*;
+}
+
 /// JWT bearer tokens (`shieldwall-tokens`, feature `tokens`).
 #[cfg(feature = "tokens")]
 pub mod tokens {

@@ -114,12 +114,17 @@ async fn main() -> ExitCode {
     let perimeter = demo.perimeter();
     let bearer = GuardMiddleware::new(demo.auth.bearer());
     let public = GuardMiddleware::new(demo.limits.public.clone());
+    let cors = GuardMiddleware::new(demo.cors.clone());
+    let versions = GuardMiddleware::new(demo.versions.clone());
     let auth = GuardMiddleware::new(demo.limits.auth.clone());
     let user = GuardMiddleware::new(demo.limits.user.clone());
     let demo = web::Data::new(demo);
     let data = demo.clone();
-    // The public limit wraps the whole application under `/api`, so unknown
-    // paths (404) and wrong methods (405) are counted too. Route guards wrap
+    // Outermost the perimeter (request id, security headers, HTTPS), then
+    // CORS (preflights answered before anything counts or authenticates
+    // them), then the public limit, on the whole application under `/api`,
+    // so unknown paths (404) and wrong methods (405) are counted too, then
+    // the API version (`/api/vN/`: 404 UNSUPPORTED_VERSION). Route guards wrap
     // the routes (`wrap_routes`, `wrap_last`), not the 405 answer: a wrong
     // method is told apart before authentication. The wrap added last runs
     // first: the route's limit or credentials, then the per-user limit
@@ -166,10 +171,20 @@ async fn main() -> ExitCode {
                     .wrap_last(GuardMiddleware::new(write.clone())),
             )
             .default_service(web::to(unmatched))
+            .wrap(versions.clone())
             .wrap(public.clone())
+            .wrap(cors.clone())
             .wrap(Shieldwall::with_perimeter(perimeter.clone()))
-    })
-    .listen(listener);
+    });
+    let server = match &demo.config.tls {
+        Some(tls) => {
+            let mut tls = (**tls).clone();
+            // actix-web offers h2 and http/1.1 by ALPN itself, ahead of these.
+            tls.alpn_protocols.clear();
+            server.listen_rustls_0_23(listener, tls)
+        }
+        None => server.listen(listener),
+    };
     let server = match server {
         Ok(server) => server,
         Err(err) => return example_demo::cannot_listen(addr, &err),

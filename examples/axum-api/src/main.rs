@@ -16,6 +16,7 @@ use shieldwall_axum::{
     ApiError, Authenticated, GuardLayer, Json, OptionalJson, Path, ShieldwallLayer, Valid,
     ValidQuery,
 };
+use tower_layer::Layer;
 
 type App = State<Arc<Demo>>;
 
@@ -113,8 +114,11 @@ async fn main() -> ExitCode {
     let bearer = GuardLayer::new(demo.auth.bearer());
     let auth = GuardLayer::new(demo.limits.auth.clone());
     let user = GuardLayer::new(demo.limits.user.clone());
-    // The public limit wraps the whole application under `/api`, so unknown
-    // paths (404) and wrong methods (405) are counted too. Route guards wrap
+    // Outermost the perimeter (request id, security headers, HTTPS), then
+    // CORS (preflights answered before anything counts or authenticates
+    // them), then the public limit, on the whole application under `/api`,
+    // so unknown paths (404) and wrong methods (405) are counted too, then
+    // the API version (`/api/vN/`: 404 UNSUPPORTED_VERSION). Route guards wrap
     // the method routes (`route_layer`, `Handler::layer`), not the 405
     // answer: a wrong method is told apart before authentication. The layer
     // added last runs first: the route's limit or credentials, then the
@@ -148,9 +152,18 @@ async fn main() -> ExitCode {
             get(list_users.layer(read)).post(create_user.layer(write)),
         )
         .fallback(unmatched)
-        .with_state(Arc::clone(&demo))
-        .layer(GuardLayer::new(demo.limits.public.clone()))
-        .layer(ShieldwallLayer::with_perimeter(demo.perimeter()));
+        .with_state(Arc::clone(&demo));
+    // `Router::layer` would run these after routing, per method route; they
+    // must see every request first, as on actix-web: a router whose only
+    // service is the layered routes.
+    let app = Router::new().fallback_service(
+        ShieldwallLayer::with_perimeter(demo.perimeter()).layer(
+            GuardLayer::new(demo.cors.clone()).layer(
+                GuardLayer::new(demo.limits.public.clone())
+                    .layer(GuardLayer::new(demo.versions.clone()).layer(app)),
+            ),
+        ),
+    );
 
     let listener = match tokio::net::TcpListener::bind(demo.config.addr).await {
         Ok(listener) => listener,
@@ -158,14 +171,20 @@ async fn main() -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(demo.config.addr);
     example_demo::announce(&demo, "axum", addr);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
-    })
-    .await;
+    };
+    let served = match demo.config.tls.clone() {
+        Some(tls) => shieldwall_axum::serve_tls(listener, tls, app, shutdown).await,
+        None => {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+    };
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,

@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -117,6 +118,9 @@ pub struct DemoConfig {
     pub cors_origins: Vec<String>,
     /// `SHIELDWALL_REQUIRE_HTTPS`.
     pub require_https: bool,
+    /// `SHIELDWALL_TLS_CERT` and `SHIELDWALL_TLS_KEY`, loaded: when set, the
+    /// servers speak TLS themselves (ALPN `h2` and `http/1.1`).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// `SHIELDWALL_AUDIT`.
     pub audit: AuditTarget,
     /// `SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR`.
@@ -206,20 +210,14 @@ impl DemoConfig {
             .as_deref()
         {
             None | Some("false") => false,
-            // Accepting `true` without enforcing it would be a silent hole.
-            Some("true") => {
-                return Err(bad(
-                    "SHIELDWALL_REQUIRE_HTTPS",
-                    "HTTPS enforcement is not available in this version of the demo; enforce it at your TLS proxy",
-                ));
-            }
+            Some("true") => true,
             Some(_) => return Err(bad("SHIELDWALL_REQUIRE_HTTPS", "must be true or false")),
         };
-        match (
+        let tls = match (
             env.get("SHIELDWALL_TLS_CERT")?,
             env.get("SHIELDWALL_TLS_KEY")?,
         ) {
-            (None, None) => {}
+            (None, None) => None,
             (Some(_), None) => {
                 return Err(bad(
                     "SHIELDWALL_TLS_KEY",
@@ -232,13 +230,11 @@ impl DemoConfig {
                     "must be set with SHIELDWALL_TLS_KEY",
                 ));
             }
-            (Some(_), Some(_)) => {
-                return Err(bad(
-                    "SHIELDWALL_TLS_CERT",
-                    "serving TLS is not available in this version of the demo; terminate TLS at a proxy",
-                ));
-            }
-        }
+            (Some(cert), Some(key)) => Some(crate::tls::server_config(
+                Path::new(&cert),
+                Path::new(&key),
+            )?),
+        };
         let audit = match env.get("SHIELDWALL_AUDIT")? {
             None => AuditTarget::Stdout,
             Some(value) => match value.to_ascii_lowercase().as_str() {
@@ -282,6 +278,7 @@ impl DemoConfig {
             trusted_proxies,
             cors_origins,
             require_https,
+            tls,
             audit,
             on_store_error,
         })
@@ -421,56 +418,24 @@ fn parse_origins(text: &str) -> Result<Vec<String>, EnvError> {
     const VAR: &str = "SHIELDWALL_CORS_ORIGINS";
     let mut origins = Vec::new();
     for origin in text.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        if !is_origin(origin) {
+        // Exactly as a browser sends it: the CORS crate's serialization.
+        let serialized =
+            shieldwall_cors::serialize_origin(origin).map_err(|e| bad(VAR, e.to_string()))?;
+        if serialized != origin {
             return Err(bad(
                 VAR,
                 format!(
-                    "`{origin}` is not an origin as a browser sends it \
-                     (lowercase scheme://host[:port], no path, no `*`, no default port)"
+                    "`{origin}` is not written as a browser sends it (`{serialized}`: lowercase, \
+                     no default port)"
                 ),
             ));
         }
-        origins.push(origin.to_owned());
+        origins.push(serialized);
+    }
+    if origins.is_empty() {
+        return Err(bad(VAR, "at least one origin"));
     }
     Ok(origins)
-}
-
-/// `http(s)://host[:port]` exactly as a browser serializes an origin.
-fn is_origin(origin: &str) -> bool {
-    let (rest, default_port) = if let Some(rest) = origin.strip_prefix("https://") {
-        (rest, "443")
-    } else if let Some(rest) = origin.strip_prefix("http://") {
-        (rest, "80")
-    } else {
-        return false;
-    };
-    let (host_ok, port) = if let Some(bracketed) = rest.strip_prefix('[') {
-        match bracketed.split_once(']') {
-            Some((ip, after)) => (
-                ip.parse::<std::net::Ipv6Addr>().is_ok() && ip == ip.to_ascii_lowercase(),
-                match after.strip_prefix(':') {
-                    Some(port) => Some(port),
-                    None if after.is_empty() => None,
-                    None => return false,
-                },
-            ),
-            None => return false,
-        }
-    } else {
-        let (host, port) = match rest.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        };
-        let ok = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'));
-        (ok, port)
-    };
-    let port_ok = port.is_none_or(|p| {
-        p != default_port && !p.starts_with('0') && p.parse::<u16>().is_ok_and(|p| p > 0)
-    });
-    host_ok && port_ok
 }
 
 #[cfg(test)]
@@ -561,7 +526,6 @@ mod tests {
             ("SHIELDWALL_CORS_ORIGINS", "http://myapp.com:80"),
             ("SHIELDWALL_CORS_ORIGINS", "https://user@myapp.com"),
             ("SHIELDWALL_CORS_ORIGINS", "https://[::1"),
-            ("SHIELDWALL_REQUIRE_HTTPS", "true"),
             ("SHIELDWALL_REQUIRE_HTTPS", "yes"),
             ("SHIELDWALL_TLS_CERT", "/tmp/cert.pem"),
             ("SHIELDWALL_AUDIT", "redis"),
@@ -622,5 +586,20 @@ mod tests {
         );
         let stdout = parse(&[("SHIELDWALL_AUDIT", "STDOUT")]).unwrap();
         assert_eq!(stdout.audit, AuditTarget::Stdout);
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs_and_a_bad_file_names_its_variable() {
+        assert!(parse(&[]).unwrap().tls.is_none());
+        let key_alone = parse(&[("SHIELDWALL_TLS_KEY", "/tmp/key.pem")]).unwrap_err();
+        assert_eq!(key_alone.var, "SHIELDWALL_TLS_CERT", "{key_alone}");
+        let missing = "/nonexistent/shieldwall/cert.pem";
+        let unreadable = parse(&[
+            ("SHIELDWALL_TLS_CERT", missing),
+            ("SHIELDWALL_TLS_KEY", "/nonexistent/shieldwall/key.pem"),
+        ])
+        .unwrap_err();
+        assert_eq!(unreadable.var, "SHIELDWALL_TLS_CERT", "{unreadable}");
+        assert!(unreadable.to_string().contains(missing), "{unreadable}");
     }
 }

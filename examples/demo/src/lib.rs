@@ -20,7 +20,9 @@ mod env;
 mod keys;
 mod limits;
 mod routes;
+mod tls;
 mod users;
+mod web;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -63,16 +65,26 @@ pub struct Demo {
     pub directory: Arc<Directory>,
     /// The rate limits.
     pub limits: Limits,
+    /// CORS for the configured origins: outside every other guard.
+    pub cors: shieldwall_cors::CorsPolicy,
+    /// The security headers, handed to the perimeter.
+    pub headers: shieldwall_headers::SecurityHeaders,
+    /// The API versions (path `/api/vN/`), inside the public limit.
+    pub versions: shieldwall_versioning::VersionPolicy,
 }
 
 impl Demo {
-    /// The outermost layer's policy: trusted proxies from the environment.
+    /// The outermost layer's policy: trusted proxies from the environment
+    /// (whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed), the
+    /// security headers on every answer, HTTPS enforcement when asked for.
     pub fn perimeter(&self) -> Perimeter {
-        Perimeter::new().client_ip_resolver(
-            ClientIpResolver::builder()
-                .trusted_proxies(self.config.trusted_proxies.clone())
-                .build(),
-        )
+        Perimeter::new()
+            .client_ip_resolver(
+                ClientIpResolver::builder()
+                    .trusted_proxies(self.config.trusted_proxies.clone())
+                    .build(),
+            )
+            .response_headers(self.headers.clone())
     }
 }
 
@@ -110,6 +122,18 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         eprintln!("{message}");
         ExitCode::from(2)
     })?;
+    let cors = web::cors(&config).map_err(|e| {
+        eprintln!("SHIELDWALL_CORS_ORIGINS: {e}");
+        ExitCode::from(2)
+    })?;
+    let headers = web::security_headers(&config).map_err(|e| {
+        eprintln!("SHIELDWALL_REQUIRE_HTTPS: {e}");
+        ExitCode::from(2)
+    })?;
+    let versions = web::versions().map_err(|e| {
+        eprintln!("API versions: {e}");
+        ExitCode::from(2)
+    })?;
     let seeded: Vec<(String, String, String)> = config
         .users
         .iter()
@@ -124,6 +148,9 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         keys: Arc::new(keys),
         directory: Arc::new(directory),
         limits,
+        cors,
+        headers,
+        versions,
     })
 }
 
@@ -184,8 +211,9 @@ pub fn cannot_listen(addr: SocketAddr, err: &std::io::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Prints what the server uses, then `listening on http://ADDR` (last, so
-/// that a program waiting for that line has everything before it).
+/// Prints what the server uses, then `listening on http://ADDR` (or
+/// `https://` when TLS is configured; last, so that a program waiting for that
+/// line has everything before it).
 pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
     let c = &demo.config;
     let stores = if demo.redis.is_some() {
@@ -220,11 +248,13 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
          user {} per user on /api/v1/protected; on store error: {on_store_error}",
         c.limit_public, c.limit_auth, c.limit_user
     );
-    // Say plainly what the variables configure but this version does not enforce yet.
+    println!("cors origins: {}", c.cors_origins.join(", "));
     println!(
-        "not enforced yet: CORS (SHIELDWALL_CORS_ORIGINS), audit events (SHIELDWALL_AUDIT), \
-         security headers; their crates are not in this version"
+        "security headers: on every answer; https required: {}",
+        c.require_https
     );
+    // Say plainly what the variables configure but this version does not enforce yet.
+    println!("not enforced yet: audit events (SHIELDWALL_AUDIT); its crate is not in this version");
     if !c.trusted_proxies.is_empty() {
         let proxies: Vec<String> = c
             .trusted_proxies
@@ -234,5 +264,11 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
             .collect();
         println!("trusted proxies: {}", proxies.join(", "));
     }
-    println!("listening on http://{addr}");
+    let scheme = if c.tls.is_some() {
+        println!("tls: on (SHIELDWALL_TLS_CERT, SHIELDWALL_TLS_KEY), HTTP/2 and HTTP/1.1 by ALPN");
+        "https"
+    } else {
+        "http"
+    };
+    println!("listening on {scheme}://{addr}");
 }

@@ -9,6 +9,7 @@
 
 mod grouping;
 mod parse;
+mod proto;
 
 use std::net::IpAddr;
 use std::num::NonZeroUsize;

@@ -38,6 +38,22 @@ pub trait RevocationStore: Send + Sync + 'static {
     fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// One store shared by several verifiers (an app's own tokens and an
+/// identity provider's, say).
+impl<S: RevocationStore> RevocationStore for std::sync::Arc<S> {
+    fn revoke(
+        &self,
+        jti: &str,
+        until: SystemTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).revoke(jti, until)
+    }
+
+    fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).is_revoked(jti)
+    }
+}
+
 /// A revocation store chosen at run time (memory or Redis).
 #[non_exhaustive]
 #[derive(Debug)]

@@ -7,11 +7,12 @@ use shieldwall_core::StoreError;
 use shieldwall_redis::{Redis, Script};
 
 use super::RevocationStore;
+use crate::date::LAST_UNIX_SECOND;
 
 /// Revoked `jti`s on Redis: `prefix:revoked:<jti>` set to expire at `until`
 /// (`EXAT`, one script that never shortens an expiry already there), so that
 /// Redis drops each entry once the verifier would refuse its token anyway; a
-/// check is one `EXISTS`.
+/// check is one `EXISTS`. Needs Redis 7.0 or later (`EXPIRETIME`).
 #[derive(Clone, Debug)]
 pub struct RedisRevocations {
     redis: Redis,
@@ -49,7 +50,11 @@ fn failed(err: shieldwall_redis::StoreError) -> StoreError {
 
 impl RevocationStore for RedisRevocations {
     async fn revoke(&self, jti: &str, until: SystemTime) -> Result<(), StoreError> {
-        let until = until.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        // Redis refuses expiries past about 2^63 ms; no token needs more than the year 9999.
+        let until = until
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .min(LAST_UNIX_SECOND.unsigned_abs());
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

@@ -1,0 +1,323 @@
+//! End to end over TLS: both example servers started with
+//! `SHIELDWALL_TLS_CERT` / `SHIELDWALL_TLS_KEY` (a throwaway certificate made
+//! with `openssl` for 127.0.0.1), driven with `curl --cacert` over HTTP/1.1
+//! and HTTP/2; plain HTTP on the TLS port, a client that never completes its
+//! handshake, and the start-up refusals of bad TLS settings.
+//!
+//! Needs `openssl` (the tests that need a certificate are skipped, saying so,
+//! without it) and `curl` with HTTP/2 (`.ci/run` installs both).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use shieldwall_testkit::TestRequest;
+use shieldwall_testkit::client;
+use shieldwall_testkit::server::{ServerProcess, binary, run_to_exit};
+
+const SERVERS: [&str; 2] = ["example-axum-api", "example-actix-api"];
+const CERT: &str = "SHIELDWALL_TLS_CERT";
+const KEY: &str = "SHIELDWALL_TLS_KEY";
+
+/// A directory under the system's temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "shieldwall-e2e-tls-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A self-signed EC P-256 certificate for 127.0.0.1 and its key, as
+/// `(cert.pem, key.pem)` in `dir`; `None` (after saying why) when `openssl`
+/// is not installed.
+fn certificate(dir: &TempDir, prefix: &str) -> Option<(PathBuf, PathBuf)> {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipped: `openssl` is not installed (it makes the test certificate)");
+        return None;
+    }
+    let cert = dir.path(&format!("{prefix}cert.pem"));
+    let key = dir.path(&format!("{prefix}key.pem"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .arg("ec_paramgen_curve:P-256")
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl req failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((cert, key))
+}
+
+fn tls_env<'a>(cert: &'a Path, key: &'a Path) -> [(&'static str, &'a str); 2] {
+    [(CERT, cert.to_str().unwrap()), (KEY, key.to_str().unwrap())]
+}
+
+/// What curl saw.
+#[derive(Debug)]
+struct CurlAnswer {
+    /// 0 when no HTTP answer came.
+    status: u16,
+    /// `1.1` or `2`.
+    version: String,
+    /// The response head as received (lowercase names on HTTP/2).
+    headers: String,
+    body: String,
+    /// curl's error message, if any.
+    #[allow(dead_code, reason = "shown by the assertions' Debug output")]
+    error: String,
+}
+
+/// `curl --cacert CA [ARGS] URL`, which must run; its answer.
+fn curl(dir: &TempDir, ca: &Path, args: &[&str], url: &str) -> CurlAnswer {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let (head, body) = (
+        dir.path(&format!("head-{n}")),
+        dir.path(&format!("body-{n}")),
+    );
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "30", "--cacert"])
+        .arg(ca)
+        .arg("--dump-header")
+        .arg(&head)
+        .arg("--output")
+        .arg(&body)
+        .args(["--write-out", "%{http_code} %{http_version}"])
+        .args(args)
+        .arg(url)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run curl ({e}): install curl (`.ci/run` does)"));
+    let written = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (status, version) = written.split_once(' ').unwrap_or((written.as_str(), ""));
+    let answer = CurlAnswer {
+        status: status.trim().parse().unwrap_or(0),
+        version: version.trim().to_owned(),
+        headers: std::fs::read_to_string(&head).unwrap_or_default(),
+        body: std::fs::read_to_string(&body).unwrap_or_default(),
+        error: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    };
+    // curl fails exactly when no HTTP answer came.
+    assert_eq!(
+        out.status.success(),
+        answer.status != 0,
+        "curl {args:?} {url}: {answer:?}"
+    );
+    answer
+}
+
+fn start(name: &str, env: &[(&str, &str)]) -> ServerProcess {
+    ServerProcess::start(&binary(name), env).unwrap()
+}
+
+#[test]
+fn both_servers_answer_health_over_https_with_http1_and_http2() {
+    let dir = TempDir::new("health");
+    let Some((cert, key)) = certificate(&dir, "") else {
+        return;
+    };
+    for name in SERVERS {
+        // HTTPS required: TLS on the server's own listener counts as HTTPS on both frameworks.
+        let mut env = tls_env(&cert, &key).to_vec();
+        env.push(("SHIELDWALL_REQUIRE_HTTPS", "true"));
+        let server = start(name, &env);
+        assert_eq!(server.scheme(), "https", "{name}: {:?}", server.output());
+        assert!(
+            server.output().iter().any(|l| l.starts_with("tls: on")),
+            "{name}: {:?}",
+            server.output()
+        );
+        let url = server.url("/health");
+        for (flag, version) in [("--http1.1", "1.1"), ("--http2", "2")] {
+            let answer = curl(&dir, &cert, &[flag], &url);
+            assert_eq!(answer.status, 200, "{name} {flag}: {answer:?}");
+            assert_eq!(answer.version, version, "{name} {flag}: {answer:?}");
+            let json: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+            assert_eq!(json, serde_json::json!({"status": "ok"}), "{name} {flag}");
+            // Over TLS on the server's own listener: HSTS, with the other security headers.
+            let head = answer.headers.to_ascii_lowercase();
+            assert!(
+                head.contains("strict-transport-security: max-age=31536000; includesubdomains"),
+                "{name} {flag}: {answer:?}"
+            );
+            assert!(
+                head.contains("x-content-type-options: nosniff"),
+                "{name} {flag}"
+            );
+        }
+        // An API route goes through the whole stack over TLS too.
+        let answer = curl(&dir, &cert, &["--http2"], &server.url("/api/v2/users"));
+        assert_eq!(answer.status, 404, "{name}: {answer:?}");
+        assert!(
+            answer
+                .headers
+                .to_ascii_lowercase()
+                .contains("strict-transport-security: max-age=31536000"),
+            "{name}: HSTS on an error over TLS too: {answer:?}"
+        );
+        assert!(
+            answer.body.contains("UNSUPPORTED_VERSION"),
+            "{name}: {answer:?}"
+        );
+    }
+}
+
+#[test]
+fn plain_http_on_the_tls_port_gets_no_successful_answer() {
+    let dir = TempDir::new("plain");
+    let Some((cert, key)) = certificate(&dir, "") else {
+        return;
+    };
+    for name in SERVERS {
+        let mut server = start(name, &tls_env(&cert, &key));
+        // The raw client refuses to talk plain HTTP to an HTTPS server...
+        assert!(server.send(&TestRequest::get("/health")).is_err(), "{name}");
+        // ...so send the bytes directly: the TLS handshake fails.
+        match client::send(server.addr(), &TestRequest::get("/health")) {
+            Err(_) => {}
+            Ok(answer) => assert_ne!(answer.status, 200, "{name}: {answer:?}"),
+        }
+        let plain = format!("http://{}/health", server.addr());
+        let answer = curl(&dir, &cert, &["--http1.1"], &plain);
+        assert_ne!(answer.status, 200, "{name}: {answer:?}");
+        assert!(!answer.body.contains("\"ok\""), "{name}: {answer:?}");
+        // The failed handshakes stopped nothing.
+        assert!(server.is_running(), "{name}");
+        let answer = curl(&dir, &cert, &[], &server.url("/health"));
+        assert_eq!(answer.status, 200, "{name}: {answer:?}");
+    }
+}
+
+#[test]
+fn a_client_that_never_completes_its_handshake_is_dropped() {
+    let dir = TempDir::new("silent");
+    let Some((cert, key)) = certificate(&dir, "") else {
+        return;
+    };
+    let servers: Vec<ServerProcess> = SERVERS
+        .iter()
+        .map(|name| start(name, &tls_env(&cert, &key)))
+        .collect();
+    let silent: Vec<(String, TcpStream)> = servers
+        .iter()
+        .map(|server| {
+            let stream = TcpStream::connect(server.addr()).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            (server.name().to_owned(), stream)
+        })
+        .collect();
+    let started = Instant::now();
+    for (name, mut stream) in silent {
+        // The server closes (or resets) the connection: EOF or an error,
+        // never the read timeout. axum's limit is 10 s, actix-web's 3 s.
+        let mut buf = [0_u8; 64];
+        let read = stream.read(&mut buf);
+        let waited = started.elapsed();
+        assert!(
+            waited < Duration::from_secs(20),
+            "{name}: still open after {waited:?} ({read:?})"
+        );
+        if let Ok(n) = read {
+            assert_eq!(n, 0, "{name}: sent {:?}", &buf[..n]);
+        }
+    }
+    for mut server in servers {
+        let answer = curl(&dir, &cert, &[], &server.url("/health"));
+        let running = server.is_running();
+        assert_eq!(
+            answer.status,
+            200,
+            "{} (running: {running}): {answer:?}\n{}",
+            server.name(),
+            server.output().join("\n")
+        );
+    }
+}
+
+/// Runs every server with `env` and checks it exits 2 with one line that
+/// starts with `var: `.
+fn refused(env: &[(&str, &str)], var: &str) {
+    for name in SERVERS {
+        let (code, output) = run_to_exit(&binary(name), env).unwrap();
+        assert_eq!(code, Some(2), "{name} {env:?}: {output}");
+        let lines: Vec<&str> = output.lines().collect();
+        assert_eq!(lines.len(), 1, "{name} {env:?}: {output}");
+        assert!(
+            lines[0].starts_with(&format!("{var}: ")),
+            "{name} {env:?}: {output}"
+        );
+    }
+}
+
+#[test]
+fn bad_tls_settings_stop_start_up_naming_the_variable() {
+    let dir = TempDir::new("refusals");
+    let missing = dir.path("missing.pem");
+    let missing = missing.to_str().unwrap();
+    let text = dir.file("text.pem", "this is not PEM\n");
+    let text = text.to_str().unwrap();
+
+    // One of the pair alone: the other is named.
+    refused(&[(CERT, text)], KEY);
+    refused(&[(KEY, text)], CERT);
+    // A missing file, a file that is not PEM.
+    refused(&[(CERT, missing), (KEY, text)], CERT);
+    refused(&[(CERT, text), (KEY, text)], CERT);
+
+    let Some((cert, key)) = certificate(&dir, "") else {
+        return;
+    };
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    refused(&[(CERT, cert), (KEY, missing)], KEY);
+    refused(&[(CERT, cert), (KEY, text)], KEY);
+    // Each file in the other's place.
+    refused(&[(CERT, key), (KEY, cert)], CERT);
+    refused(&[(CERT, cert), (KEY, cert)], KEY);
+    // A key that is not the certificate's.
+    let (_, other_key) = certificate(&dir, "other-").unwrap();
+    refused(&[(CERT, cert), (KEY, other_key.to_str().unwrap())], KEY);
+}

@@ -1,0 +1,113 @@
+//! `cargo xtask load`: wrk against the bench server, each stack beside the
+//! bare route of the same framework in the same run.
+//!
+//! For each framework (axum, actix) and each of `ROUNDS` rounds, the stacks
+//! run one after the other (interleaved, so that drift of the machine hits
+//! them alike): `bench-server FRAMEWORK STACK` on a free loopback port, a
+//! short warm-up, then `wrk -t2 -c64 -d{SECONDS}s` with an allowed `Origin`.
+//! The table gives the median requests per second of each stack and its
+//! ratio to the bare route. Loopback only; every run stops by itself.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::{Result, cargo, root, step};
+
+const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
+const STACKS: [&str; 4] = ["bare", "perimeter", "shieldwall", "anchor"];
+const ROUNDS: usize = 3;
+const SECONDS: u32 = 8;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
+    let binary = root().join("target/release/bench-server");
+    let mut child = Command::new(&binary)
+        .args([framework, stack])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .ok_or_else(|| format!("{framework} {stack}: unexpected first line {line:?}"))?
+        .to_owned();
+    Ok((server, addr))
+}
+
+fn wrk(addr: &str, seconds: u32) -> Result<f64> {
+    let output = Command::new("wrk")
+        .args([
+            "-t2",
+            "-c64",
+            &format!("-d{seconds}s"),
+            "-H",
+            "Origin: https://myapp.com",
+            &format!("http://{addr}/hello"),
+        ])
+        .output()
+        .map_err(|e| format!("cannot run wrk (apt-get install -y wrk): {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.contains("Non-2xx") {
+        return Err(format!("non-2xx answers under load:\n{text}"));
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+pub(crate) fn run() -> Result {
+    step(
+        "build bench server (release)",
+        cargo().args(["build", "--release", "-p", "example-bench-server"]),
+    )?;
+    println!("| framework | stack | requests/s (median of {ROUNDS}) | runs | ratio to bare |");
+    println!("|---|---|---|---|---|");
+    for framework in FRAMEWORKS {
+        let mut results: Vec<Vec<f64>> = vec![Vec::new(); STACKS.len()];
+        for _ in 0..ROUNDS {
+            for (i, stack) in STACKS.iter().enumerate() {
+                let (_server, addr) = start(framework, stack)?;
+                wrk(&addr, 2)?; // warm-up
+                std::thread::sleep(Duration::from_millis(200));
+                let rps = wrk(&addr, SECONDS)?;
+                if let Some(runs) = results.get_mut(i) {
+                    runs.push(rps);
+                }
+            }
+        }
+        let bare = median(&mut results.first().cloned().unwrap_or_default());
+        for (stack, runs) in STACKS.iter().zip(&results) {
+            let mut sorted = runs.clone();
+            let m = median(&mut sorted);
+            let list: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
+            let ratio = if bare > 0.0 { m / bare } else { 0.0 };
+            println!(
+                "| {framework} | {stack} | {m:.0} | {} | {ratio:.3} |",
+                list.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
