@@ -119,6 +119,9 @@ where
                     match service.call(request).await {
                         Ok(mut response) => {
                             append_headers(&grant.headers, response.headers_mut());
+                            if let Some(shared) = &grant.shared_headers {
+                                append_headers(shared, response.headers_mut());
+                            }
                             fill_missing_headers(&grant.defaults, response.headers_mut());
                             if let Some(completion) = grant.completion {
                                 completion.complete(response.status().as_u16()).await;
@@ -129,6 +132,9 @@ where
                         Err(error) => {
                             let mut response = error.error_response();
                             append_headers(&grant.headers, response.headers_mut());
+                            if let Some(shared) = &grant.shared_headers {
+                                append_headers(shared, response.headers_mut());
+                            }
                             fill_missing_headers(&grant.defaults, response.headers_mut());
                             if let Some(completion) = grant.completion {
                                 completion.complete(response.status().as_u16()).await;

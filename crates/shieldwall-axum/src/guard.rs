@@ -8,7 +8,9 @@ use std::task::{Context, Poll};
 
 use axum_core::response::{IntoResponse, Response};
 use http::Request;
-use shieldwall_core::{Attachments, Decision, Guard, Step, append_headers, fill_missing_headers};
+use shieldwall_core::{
+    Attachments, Decision, Guard, Step, append_headers, append_headers_from, fill_missing_headers,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -139,6 +141,9 @@ where
                     }
                     let mut response = inner.call(request).await?;
                     append_headers(grant.headers, response.headers_mut());
+                    if let Some(shared) = &grant.shared_headers {
+                        append_headers_from(shared, response.headers_mut());
+                    }
                     fill_missing_headers(grant.defaults, response.headers_mut());
                     if let Some(completion) = grant.completion {
                         completion.complete(response.status().as_u16()).await;

@@ -14,8 +14,9 @@ use axum_core::body::Body;
 use axum_core::response::Response;
 use bytes::Bytes;
 use futures_util::FutureExt;
-use http::Request;
-use http::header::{CONTENT_TYPE, HeaderValue};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, StatusCode};
+use http_body::Body as _;
 use shieldwall_core::{
     PeerAddr, Perimeter, REQUEST_ID_HEADER, RequestContext, ResponsePlan, fill_missing_from,
     is_body_header, panic_error,
@@ -34,7 +35,10 @@ use tracing::Instrument;
 /// - turns a panic anywhere inside into 500 `INTERNAL_ERROR` and keeps serving;
 /// - renders every shieldwall error with the request id, and replaces the
 ///   framework's bare error bodies (404, 405 with `Allow` kept, 413, 415,
-///   400, 422, 5xx) with problem+json.
+///   400, 422, 5xx) with problem+json;
+/// - answers a `HEAD` request with the headers of its answer and no body,
+///   whoever made the answer (a guard's refusal, a rendered error, a panic):
+///   HTTP/2 forbids DATA frames after a `HEAD` answer.
 #[derive(Clone, Debug, Default)]
 pub struct ShieldwallLayer {
     perimeter: Arc<Perimeter>,
@@ -94,11 +98,12 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0)
             .or_else(|| request.extensions().get::<PeerAddr>().map(|p| p.0));
+        let head = request.method() == Method::HEAD;
         let context = self.perimeter.begin(&request, peer);
         if let Err(error) = self.perimeter.screen(&request, &context) {
             let rendered = error.to_response(Some(context.request_id.as_str()));
             let response = stamp(rendered.map(Body::from), &context);
-            return Box::pin(std::future::ready(Ok(response)));
+            return Box::pin(std::future::ready(Ok(for_method(head, response))));
         }
         request.extensions_mut().insert(context.clone());
         // Every log line inside carries the request id.
@@ -125,7 +130,7 @@ where
                         stamp(rendered.map(Body::from), &context)
                     }
                 };
-                Ok(response)
+                Ok(for_method(head, response))
             }
             .instrument(span),
         )
@@ -165,6 +170,37 @@ fn stamp(mut response: Response, context: &RequestContext) -> Response {
         fill_missing_from(headers, response.headers_mut());
     }
     response
+}
+
+/// The answer as sent for the request's method: for `HEAD`, the same head
+/// without the body (RFC 9110, 9.3.2).
+fn for_method(head: bool, response: Response) -> Response {
+    if !head {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // The length the GET answer would have, when known. An empty body may be
+    // a HEAD answer already stripped by axum's router, whose GET body had no
+    // known length (the router sets Content-Length itself when it knows it):
+    // claim nothing then.
+    if let Some(length) = body.size_hint().exact()
+        && length > 0
+        && may_send_length(parts.status)
+        && !parts.headers.contains_key(CONTENT_LENGTH)
+    {
+        parts
+            .headers
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    Response::from_parts(parts, Body::empty())
+}
+
+/// 1xx and 204 answers carry no Content-Length; a 304's would describe the
+/// 200 answer, which this body is not (RFC 9110, 8.6).
+fn may_send_length(status: StatusCode) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
 }
 
 /// Removes the headers that describe the old body.

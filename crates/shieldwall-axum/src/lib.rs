@@ -14,7 +14,9 @@ pub use extract::{
 pub use guard::{GuardLayer, GuardService};
 pub use layer::{Shieldwall, ShieldwallLayer};
 #[cfg(feature = "tls")]
-pub use tls::{TLS_HANDSHAKE_TIMEOUT, serve_tls};
+pub use tls::{
+    TLS_HANDSHAKE_TIMEOUT, TLS_MAX_CONNECTIONS, TLS_REQUEST_HEAD_TIMEOUT, TlsServer, serve_tls,
+};
 
 #[cfg(feature = "validate")]
 pub use shieldwall_validate::{

@@ -1,6 +1,7 @@
 //! The guard contract: extract (sync, borrowed), decide (async, owned), apply (adapter).
 
 use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -135,6 +136,10 @@ pub struct Grant {
     pub principal: Option<Principal>,
     /// Headers to add to the response (for example rate-limit headers).
     pub headers: HeaderMap,
+    /// Headers to add to the response, made once when the guard was built
+    /// and shared by every request (appended like `headers`, without a copy
+    /// of the map per request).
+    pub shared_headers: Option<Arc<HeaderMap>>,
     /// Headers to set when the response lacks them.
     pub defaults: HeaderMap,
     /// Values to attach to the request, read back with
@@ -149,6 +154,7 @@ impl std::fmt::Debug for Grant {
         f.debug_struct("Grant")
             .field("principal", &self.principal)
             .field("headers", &self.headers)
+            .field("shared_headers", &self.shared_headers)
             .field("defaults", &self.defaults)
             .field("attachments", &self.attachments)
             .field("completion", &self.completion.as_ref().map(|_| "..."))
@@ -174,6 +180,13 @@ impl Grant {
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
+        self
+    }
+
+    /// Appends these prepared headers to the response (see `shared_headers`).
+    #[must_use]
+    pub fn with_shared_headers(mut self, headers: Arc<HeaderMap>) -> Self {
+        self.shared_headers = Some(headers);
         self
     }
 
@@ -224,6 +237,14 @@ pub fn fill_missing_headers(from: HeaderMap, to: &mut HeaderMap) {
         if let Some((name, true)) = &last {
             to.append(name.clone(), value);
         }
+    }
+}
+
+/// Appends every header of `from` to `to`, leaving `from` as it is (for
+/// header sets made once and shared).
+pub fn append_headers_from(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        to.append(name.clone(), value.clone());
     }
 }
 

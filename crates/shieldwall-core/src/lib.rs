@@ -34,8 +34,8 @@ pub use context::{
 };
 pub use field::{MAX_FIELD_NAME, UNNAMED_FIELD, field_error, field_name, field_path};
 pub use guard::{
-    Completion, Decision, Grant, Guard, Step, append_headers, fill_missing_from,
-    fill_missing_headers, run_guard,
+    Completion, Decision, Grant, Guard, Step, append_headers, append_headers_from,
+    fill_missing_from, fill_missing_headers, run_guard,
 };
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
 pub use preflight::is_cors_preflight;
@@ -45,7 +45,7 @@ pub use scope::{PathPrefix, ScopeConfigError, Scoped};
 pub use secret::Secret;
 pub use store::StoreError;
 pub use throttle::LogThrottle;
-pub use time::rfc3339;
+pub use time::{imf_fixdate, rfc3339};
 pub use version::Version;
 pub use view::{Ambiguous, PeerAddr, RequestView, TlsConnection};
 

@@ -1,5 +1,7 @@
 //! The CORS decision, as a guard both adapters run.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
@@ -101,12 +103,17 @@ impl CorsPolicy {
     /// The headers every other answer carries: `Vary: Origin` always, and
     /// the allow headers when the origin is allowed.
     pub(crate) fn actual<R: RequestView + ?Sized>(&self, request: &R) -> Grant {
-        let mut grant = Grant::new().with_header(VARY, ORIGIN);
-        let Some(allow_origin) =
-            Self::origin_of(request).and_then(|origin| self.allowed_origin_value(origin))
-        else {
-            return grant;
+        let Some(origin) = Self::origin_of(request) else {
+            return Grant::new().with_shared_headers(Arc::clone(&self.values.vary_only));
         };
+        // An exactly listed origin: headers made when the policy was built.
+        if let Some(prepared) = self.prepared_for(origin) {
+            return Grant::new().with_shared_headers(Arc::clone(prepared));
+        }
+        let Some(allow_origin) = self.allowed_origin_value(origin) else {
+            return Grant::new().with_shared_headers(Arc::clone(&self.values.vary_only));
+        };
+        let mut grant = Grant::new().with_header(VARY, ORIGIN);
         grant = grant.with_header(ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
         if self.credentials {
             grant = grant.with_header(ACCESS_CONTROL_ALLOW_CREDENTIALS, TRUE);

@@ -1,8 +1,13 @@
 //! `CorsPolicy` and its builder: everything checked, every header value made, once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS,
+    VARY,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::origin::{Origin, SubdomainPattern};
 
@@ -44,7 +49,9 @@ pub enum CorsConfigError {
 pub(crate) enum Origins {
     /// Exact origins and subdomain patterns (and `null` when dangerously asked for).
     Listed {
-        exact: Vec<(Origin, HeaderValue)>,
+        /// Each origin with its `Access-Control-Allow-Origin` value and the
+        /// headers every answer to it carries, made once.
+        exact: Vec<(Origin, HeaderValue, Arc<HeaderMap>)>,
         patterns: Vec<SubdomainPattern>,
         null: bool,
     },
@@ -102,6 +109,8 @@ pub(crate) struct Values {
     pub(crate) expose_headers: Option<HeaderValue>,
     pub(crate) max_age: Option<HeaderValue>,
     pub(crate) vary_preflight: HeaderValue,
+    /// `Vary: Origin` alone: what an answer to another origin, or to none, carries.
+    pub(crate) vary_only: Arc<HeaderMap>,
 }
 
 /// Builds a [`CorsPolicy`]; [`CorsPolicyBuilder::build`] checks everything.
@@ -132,6 +141,17 @@ impl CorsPolicy {
         self.allowed_origin_value(origin.as_bytes()).is_some()
     }
 
+    /// The headers of an answer to an exactly listed `origin`, made once.
+    pub(crate) fn prepared_for(&self, origin: &[u8]) -> Option<&Arc<HeaderMap>> {
+        match &self.origins {
+            Origins::Listed { exact, .. } => exact
+                .iter()
+                .find(|(o, _, _)| o.text.as_bytes() == origin)
+                .map(|(_, _, headers)| headers),
+            Origins::Any => None,
+        }
+    }
+
     /// The `Access-Control-Allow-Origin` value for an allowed `origin`.
     pub(crate) fn allowed_origin_value(&self, origin: &[u8]) -> Option<HeaderValue> {
         match &self.origins {
@@ -141,7 +161,9 @@ impl CorsPolicy {
                 patterns,
                 null,
             } => {
-                if let Some((_, value)) = exact.iter().find(|(o, _)| o.text.as_bytes() == origin) {
+                if let Some((_, value, _)) =
+                    exact.iter().find(|(o, _, _)| o.text.as_bytes() == origin)
+                {
                     return Some(value.clone());
                 }
                 if *null && origin == b"null" {
@@ -271,7 +293,33 @@ impl CorsPolicyBuilder {
             Some(age) => Some(HeaderValue::from(age.as_secs())),
             None => None,
         };
+        let vary_only = {
+            let mut map = HeaderMap::new();
+            map.insert(VARY, HeaderValue::from_static("origin"));
+            Arc::new(map)
+        };
+        let mut origins = origins;
+        if let Origins::Listed { exact, .. } = &mut origins {
+            for (_, allow_origin, prepared) in exact.iter_mut() {
+                let mut map = (*vary_only).clone();
+                map.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin.clone());
+                if self.credentials {
+                    map.insert(
+                        ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                        HeaderValue::from_static("true"),
+                    );
+                }
+                if !exposed.is_empty() {
+                    map.insert(
+                        ACCESS_CONTROL_EXPOSE_HEADERS,
+                        joined(exposed.iter().map(HeaderName::as_str))?,
+                    );
+                }
+                *prepared = Arc::new(map);
+            }
+        }
         let values = Values {
+            vary_only,
             allow_methods: joined(methods.iter().map(Method::as_str))?,
             allow_headers: (!allowed_headers.is_empty())
                 .then(|| joined(allowed_headers.iter().map(HeaderName::as_str)))
@@ -315,9 +363,9 @@ impl CorsPolicyBuilder {
             })?;
             if !exact
                 .iter()
-                .any(|(o, _): &(Origin, HeaderValue)| *o == origin)
+                .any(|(o, _, _): &(Origin, HeaderValue, Arc<HeaderMap>)| *o == origin)
             {
-                exact.push((origin, value));
+                exact.push((origin, value, Arc::new(HeaderMap::new())));
             }
         }
         let patterns = self

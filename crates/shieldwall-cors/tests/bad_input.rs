@@ -51,7 +51,13 @@ fn request(method: &str, headers: &[(&str, &[u8])]) -> http::Request<()> {
 /// What the guard decided, as (status, headers) of a response or the grant's headers.
 fn decide(policy: &CorsPolicy, request: &http::Request<()>) -> (Option<u16>, http::HeaderMap) {
     match policy.extract(request) {
-        Step::Done(Decision::Continue(grant)) => (None, grant.headers),
+        Step::Done(Decision::Continue(grant)) => {
+            let mut headers = grant.headers;
+            if let Some(shared) = &grant.shared_headers {
+                shieldwall_core::append_headers_from(shared, &mut headers);
+            }
+            (None, headers)
+        }
         Step::Done(Decision::Respond(response)) => {
             (Some(response.status().as_u16()), response.headers().clone())
         }

@@ -7,6 +7,10 @@
 //!   adapters' answers must be equal to each other.
 //! - [`client`]: a raw HTTP/1.1 client that sends hostile bytes unchanged.
 //! - [`server`]: starts an example server as a process on `127.0.0.1:0`.
+//! - [`TempDir`]: a throwaway directory; [`tls::self_signed`]: a throwaway
+//!   certificate for `127.0.0.1` in one.
+//! - `adapters` (feature `adapters`): a case table through axum and
+//!   actix-web in process, each answer an [`Observed`].
 #![allow(
     clippy::exhaustive_structs,
     clippy::exhaustive_enums,
@@ -17,10 +21,15 @@
     reason = "test fixtures, not a public API: a fixture that fails is a test that fails"
 )]
 
+#[cfg(feature = "adapters")]
+pub mod adapters;
 mod case;
 pub mod client;
 pub mod server;
+mod temp_dir;
+pub mod tls;
 
 pub use case::{
     Case, DEFAULT_PEER, Expect, HeaderExpect, Observed, RequestIdExpect, TestRequest, assert_cases,
 };
+pub use temp_dir::TempDir;

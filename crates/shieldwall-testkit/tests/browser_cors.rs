@@ -40,14 +40,14 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use shieldwall_testkit::TestRequest;
 use shieldwall_testkit::server::{ServerProcess, binary};
+use shieldwall_testkit::{TempDir, TestRequest};
 
 /// A browser run that takes longer is killed (with its child processes).
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -56,32 +56,6 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
 const VIRTUAL_TIME_BUDGET_MS: u32 = 15_000;
 const EMAIL: &str = "alice@example.com";
 const PASSWORD: &str = "alice-password-1";
-
-/// A directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "shieldwall-browser-cors-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        // A browser helper process may still be closing files: try twice.
-        if std::fs::remove_dir_all(&self.0).is_err() {
-            std::thread::sleep(Duration::from_millis(200));
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 /// A loopback listener whose accept loop runs in a thread until dropped.
 struct Listener {
@@ -435,7 +409,7 @@ impl Browser {
     /// once the page's work is done; an error when the program cannot be
     /// started or runs past [`BROWSER_TIMEOUT`].
     fn dump_dom(&self, url: &str) -> Result<Run, String> {
-        let profile = TempDir::new("profile");
+        let profile = TempDir::new("browser-cors-profile");
         let started = Instant::now();
         let mut command = Command::new(&self.program);
         command
@@ -454,14 +428,14 @@ impl Browser {
                 "--disable-dev-shm-usage",
                 "--disable-features=Translate,MediaRouter,OptimizationHints",
             ])
-            .arg(format!("--user-data-dir={}", profile.0.display()))
+            .arg(format!("--user-data-dir={}", profile.dir().display()))
             .arg(format!("--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}"))
             .arg("--dump-dom")
             .arg(url)
             // Nothing of the developer's profile is read or written.
-            .env("HOME", &profile.0)
-            .env("XDG_CONFIG_HOME", profile.0.join("config"))
-            .env("XDG_CACHE_HOME", profile.0.join("cache"))
+            .env("HOME", profile.dir())
+            .env("XDG_CONFIG_HOME", profile.path("config"))
+            .env("XDG_CACHE_HOME", profile.path("cache"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

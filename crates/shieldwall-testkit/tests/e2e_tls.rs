@@ -2,7 +2,8 @@
 //! `SHIELDWALL_TLS_CERT` / `SHIELDWALL_TLS_KEY` (a throwaway certificate made
 //! with `openssl` for 127.0.0.1), driven with `curl --cacert` over HTTP/1.1
 //! and HTTP/2; plain HTTP on the TLS port, a client that never completes its
-//! handshake, and the start-up refusals of bad TLS settings.
+//! handshake, a client that completes it and then sends nothing, `HEAD` over
+//! HTTP/2, and the start-up refusals of bad TLS settings.
 //!
 //! Needs `openssl` (the tests that need a certificate are skipped, saying so,
 //! without it) and `curl` with HTTP/2 (`.ci/run` installs both).
@@ -16,11 +17,15 @@
 )]
 
 use std::io::Read;
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use shieldwall_testkit::TestRequest;
 use shieldwall_testkit::client;
@@ -275,6 +280,228 @@ fn a_client_that_never_completes_its_handshake_is_dropped() {
             server.name(),
             server.output().join("\n")
         );
+    }
+}
+
+/// Accepts the server's certificate when it is the test's one (webpki, unlike
+/// curl, refuses a self-signed CA certificate as the server's own).
+#[derive(Debug)]
+struct TestCertificate {
+    cert: CertificateDer<'static>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for TestCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.cert.as_ref() {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("not the test certificate".into()))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A rustls client that accepts the certificate in `cert` and offers `alpn`
+/// (nothing when empty).
+fn client_config(cert: &Path, alpn: &str) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = Arc::new(TestCertificate {
+        cert: CertificateDer::from_pem_file(cert).unwrap(),
+        provider: Arc::clone(&provider),
+    });
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    if !alpn.is_empty() {
+        config.alpn_protocols = vec![alpn.as_bytes().to_vec()];
+    }
+    Arc::new(config)
+}
+
+/// How an idle connection ended.
+#[derive(Debug)]
+struct Idle {
+    /// The protocol the handshake negotiated by ALPN.
+    alpn: Option<String>,
+    /// From the end of the handshake to the close; `None` when still open
+    /// after the limit.
+    closed_after: Option<Duration>,
+    /// What the server sent meanwhile (HTTP/2 SETTINGS, a 408...).
+    #[allow(dead_code, reason = "shown by the assertions' Debug output")]
+    received: usize,
+}
+
+/// Completes a TLS handshake with `addr`, then sends nothing and reads until
+/// the server closes the connection, for at most `limit`.
+fn idle_connection(addr: SocketAddr, config: Arc<rustls::ClientConfig>, limit: Duration) -> Idle {
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let mut conn = rustls::ClientConnection::new(config, name).unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).unwrap();
+    }
+    while conn.wants_write() {
+        conn.write_tls(&mut tcp).unwrap();
+    }
+    let alpn = conn
+        .alpn_protocol()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    let started = Instant::now();
+    tcp.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let mut buf = [0_u8; 4096];
+    let mut received = 0;
+    let closed_after = loop {
+        if started.elapsed() > limit {
+            break None;
+        }
+        match tls.read(&mut buf) {
+            // close_notify, then FIN.
+            Ok(0) => break Some(started.elapsed()),
+            Ok(n) => received += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            // FIN without close_notify, or a reset.
+            Err(_) => break Some(started.elapsed()),
+        }
+    };
+    Idle {
+        alpn,
+        closed_after,
+        received,
+    }
+}
+
+#[test]
+fn a_client_that_completes_its_handshake_and_sends_nothing_is_dropped() {
+    // axum closes after 10 s (`TLS_REQUEST_HEAD_TIMEOUT`), actix-web after
+    // 5 s (its request timeout); the limit leaves a wide margin: the point is
+    // that the connection is closed, not how fast.
+    const LIMIT: Duration = Duration::from_secs(40);
+    let dir = TempDir::new("idle");
+    let Some((cert, key)) = certificate(&dir, "") else {
+        return;
+    };
+    let servers: Vec<ServerProcess> = SERVERS
+        .iter()
+        .map(|name| start(name, &tls_env(&cert, &key)))
+        .collect();
+    // No ALPN, HTTP/1.1 and HTTP/2 by ALPN, all at once.
+    let clients: Vec<_> = servers
+        .iter()
+        .flat_map(|server| {
+            ["", "http/1.1", "h2"].map(|alpn| {
+                let (name, addr) = (server.name().to_owned(), server.addr());
+                let config = client_config(&cert, alpn);
+                let idle = std::thread::spawn(move || idle_connection(addr, config, LIMIT));
+                (name, alpn, idle)
+            })
+        })
+        .collect();
+    let ended: Vec<_> = clients
+        .into_iter()
+        .map(|(name, alpn, idle)| (name, alpn, idle.join().unwrap()))
+        .collect();
+    for (name, alpn, idle) in &ended {
+        eprintln!("{name} ALPN {alpn:?}: {idle:?}");
+    }
+    for (name, alpn, idle) in ended {
+        let want = (!alpn.is_empty()).then(|| alpn.to_owned());
+        assert_eq!(idle.alpn, want, "{name}");
+        assert!(
+            idle.closed_after.is_some(),
+            "{name} ALPN {alpn:?}: still open after {LIMIT:?}: {idle:?}"
+        );
+    }
+    // Closing them stopped nothing.
+    for server in servers {
+        let answer = curl(&dir, &cert, &["--http2"], &server.url("/health"));
+        assert_eq!(answer.status, 200, "{}: {answer:?}", server.name());
+    }
+}
+
+/// The value of a header in a response head as curl saved it.
+fn header_value(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_owned())
+    })
+}
+
+#[test]
+fn head_requests_get_the_head_without_a_body_over_http2_and_http1() {
+    let dir = TempDir::new("head");
+    let Some((cert, key)) = certificate(&dir, "") else {
+        return;
+    };
+    for name in SERVERS {
+        let server = start(name, &tls_env(&cert, &key));
+        // A guard's refusal, an unknown path, a handler's answer.
+        for (path, status) in [("/api/v1/users", 401), ("/nope", 404), ("/health", 200)] {
+            let url = server.url(path);
+            for (flag, version) in [("--http2", "2"), ("--http1.1", "1.1")] {
+                let get = curl(&dir, &cert, &[flag], &url);
+                assert_eq!(get.status, status, "{name} GET {path} {flag}: {get:?}");
+                // Over HTTP/2, a body after a HEAD answer is a protocol error.
+                let head = curl(&dir, &cert, &[flag, "--head"], &url);
+                assert_eq!(head.status, status, "{name} HEAD {path} {flag}: {head:?}");
+                assert_eq!(head.version, version, "{name} HEAD {path} {flag}");
+                // The head of the GET answer, Content-Length included.
+                assert_eq!(
+                    header_value(&head.headers, "content-length"),
+                    Some(get.body.len().to_string()),
+                    "{name} HEAD {path} {flag}: {head:?}"
+                );
+                assert_eq!(
+                    header_value(&head.headers, "content-type"),
+                    header_value(&get.headers, "content-type"),
+                    "{name} HEAD {path} {flag}"
+                );
+            }
+        }
     }
 }
 

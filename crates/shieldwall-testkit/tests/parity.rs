@@ -467,6 +467,9 @@ mod actix_app {
                 .await
                 .unwrap()
                 .to_vec();
+            // actix-http's dispatcher sends no body in answer to HEAD; do the
+            // same here.
+            let body = if r.method == "HEAD" { Vec::new() } else { body };
             out.push(Observed {
                 status,
                 headers,
@@ -651,6 +654,23 @@ fn cases() -> Vec<Case> {
             "guard without credentials",
             TestRequest::get("/guarded"),
             Expect::problem(401, "API_KEY_REQUIRED").no_header("x-guard"),
+        ),
+        // A HEAD answer is the GET answer's head without its body, whoever made
+        // it: a guard's refusal, a rendered framework error, a caught panic.
+        Case::new(
+            "HEAD to a guarded route without credentials",
+            TestRequest::new("HEAD", "/guarded"),
+            Expect::status(401).header("content-type", "application/problem+json").never("API_KEY_REQUIRED"),
+        ),
+        Case::new(
+            "HEAD to an unknown path",
+            TestRequest::new("HEAD", "/nope"),
+            Expect::status(404).header("content-type", "application/problem+json").never("NOT_FOUND"),
+        ),
+        Case::new(
+            "HEAD to a route that panics",
+            TestRequest::new("HEAD", "/panic"),
+            Expect::status(500).header("content-type", "application/problem+json").never("INTERNAL_ERROR").never(SECRET),
         ),
         Case::new(
             "guard with two credentials",

@@ -1,5 +1,6 @@
 //! Calendar dates for the `Deprecation` and `Sunset` headers, without a date
-//! library: Unix seconds and the IMF-fixdate of RFC 9110 §5.6.7.
+//! library: the start of a day, and Unix seconds within the years an
+//! IMF-fixdate (RFC 9110 §5.6.7, [`shieldwall_core::imf_fixdate`]) can spell.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -48,30 +49,6 @@ pub(crate) fn unix_seconds(time: SystemTime) -> Option<u64> {
     (seconds <= MAX_SECONDS).then_some(seconds)
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub(crate) fn imf_fixdate(seconds: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = seconds / 86_400;
-    let rem = seconds % 86_400;
-    let (year, month, day) = civil_from_days(i64::try_from(days).unwrap_or_default());
-    // 1970-01-01 was a Thursday.
-    let weekday = usize::try_from(days % 7).unwrap_or_default();
-    let month_name = usize::try_from(month - 1)
-        .ok()
-        .and_then(|m| MONTHS.get(m))
-        .unwrap_or(&"Jan");
-    format!(
-        "{}, {day:02} {month_name} {year:04} {:02}:{:02}:{:02} GMT",
-        DAYS.get(weekday).unwrap_or(&"Thu"),
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
 /// (year, month, day) to days since 1970-01-01, proleptic Gregorian
 /// (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -84,32 +61,11 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use shieldwall_core::imf_fixdate;
 
-    #[test]
-    fn known_dates() {
-        // RFC 9110's example, RFC 9745's example (`@1688169599`), and the ends.
-        assert_eq!(imf_fixdate(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(imf_fixdate(1_688_169_599), "Fri, 30 Jun 2023 23:59:59 GMT");
-        assert_eq!(imf_fixdate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(imf_fixdate(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-        assert_eq!(imf_fixdate(MAX_SECONDS), "Fri, 31 Dec 9999 23:59:59 GMT");
-    }
+    use super::*;
 
     #[test]
     fn dates_round_trip() {
@@ -136,7 +92,7 @@ mod tests {
                 for day in 1..=31 {
                     if let Some(t) = utc_date(year, month, day) {
                         let s = secs(t);
-                        assert!(imf_fixdate(s).contains(&format!("{day:02} ")));
+                        assert!(imf_fixdate(t).contains(&format!("{day:02} ")));
                         if let Some(p) = previous {
                             assert_eq!(s - p, 86_400);
                         }

@@ -5,8 +5,10 @@ use std::time::SystemTime;
 
 use http::header::{HeaderName, HeaderValue, LINK};
 
+use shieldwall_core::imf_fixdate;
+
 use crate::VersionConfigError;
-use crate::date::{imf_fixdate, unix_seconds};
+use crate::date::unix_seconds;
 
 /// The `Deprecation` header (RFC 9745).
 pub const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
@@ -93,8 +95,7 @@ impl Deprecation {
         let since = unix_seconds(self.since).ok_or_else(out_of_range)?;
         let mut headers = vec![(DEPRECATION, value(format!("@{since}"), version)?)];
         if let Some(sunset) = self.sunset {
-            let sunset = unix_seconds(sunset).ok_or_else(out_of_range)?;
-            if sunset < since {
+            if unix_seconds(sunset).ok_or_else(out_of_range)? < since {
                 return Err(VersionConfigError::SunsetBeforeDeprecation { version });
             }
             headers.push((SUNSET, value(imf_fixdate(sunset), version)?));

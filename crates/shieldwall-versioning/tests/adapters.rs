@@ -9,11 +9,11 @@
     reason = "tests"
 )]
 
-use std::net::SocketAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
 use shieldwall_core::{Decision, Grant, Guard, Principal, RequestView, Scoped, Step};
 use shieldwall_errors::ErrorCode;
+use shieldwall_testkit::adapters::{through_actix, through_axum};
 use shieldwall_testkit::{Case, Expect, Observed, TestRequest, assert_cases};
 use shieldwall_versioning::{Deprecation, VersionPolicy, utc_date};
 
@@ -85,11 +85,8 @@ fn version_json(version: shieldwall_core::Version) -> serde_json::Value {
 mod axum_app {
     use super::*;
     use axum::Router;
-    use axum::extract::ConnectInfo;
     use axum::routing::{MethodRouter, get};
-    use http_body_util::BodyExt;
     use shieldwall_axum::{ApiVersion, GuardLayer, Json, ShieldwallLayer};
-    use tower::ServiceExt;
 
     async fn show(ApiVersion(version): ApiVersion) -> Json<serde_json::Value> {
         Json(version_json(version))
@@ -112,105 +109,41 @@ mod axum_app {
             .layer(GuardLayer::new(policy))
             .layer(ShieldwallLayer::new())
     }
-
-    pub(super) async fn run(app: Router, cases: &[Case]) -> Vec<Observed> {
-        let mut out = Vec::new();
-        for case in cases {
-            let r = &case.request;
-            let mut builder = http::Request::builder()
-                .method(r.method.as_str())
-                .uri(r.target.as_str());
-            for (name, value) in &r.headers {
-                builder =
-                    builder.header(name.as_str(), http::HeaderValue::from_bytes(value).unwrap());
-            }
-            let mut request = builder.body(axum::body::Body::empty()).unwrap();
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(r.peer));
-            let response = app.clone().oneshot(request).await.unwrap();
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-                .collect();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            out.push(Observed {
-                status,
-                headers,
-                body: body.to_vec(),
-            });
-        }
-        out
-    }
 }
 
 mod actix_app {
+    use std::sync::Arc;
+
     use super::*;
-    use actix_web::{App, test};
+    use actix_web::App;
     use shieldwall_actix::{ApiVersion, GuardMiddleware, Json, Shieldwall, resource};
 
     async fn show(ApiVersion(version): ApiVersion) -> Json<serde_json::Value> {
         Json(version_json(version))
     }
 
-    pub(super) async fn run(cases: &[Case]) -> Vec<Observed> {
+    /// The same app as axum's, and its answers to `cases`.
+    pub(super) fn answers(cases: &[Case]) -> Vec<Observed> {
         let policy = by_path();
-        let require_key = std::sync::Arc::new(RequireKey);
+        let require_key = Arc::new(RequireKey);
         let mut app = App::new();
         // One operation, its guard attached to it, mounted under every version.
         for path in policy.paths("/things") {
             app = app.service(
                 resource(&path)
                     .get(show)
-                    .wrap_routes(GuardMiddleware::from_arc(std::sync::Arc::clone(
-                        &require_key,
-                    ))),
+                    .wrap_routes(GuardMiddleware::from_arc(Arc::clone(&require_key))),
             );
         }
-        let app = test::init_service(
-            app.service(resource("/h/things").get(show))
-                .service(resource("/m/things").get(show))
-                .service(resource("/unversioned").get(show))
-                .wrap(GuardMiddleware::new(by_media_type()))
-                .wrap(GuardMiddleware::new(by_header()))
-                .wrap(GuardMiddleware::new(policy))
-                .wrap(Shieldwall::new()),
-        )
-        .await;
-        let mut out = Vec::new();
-        for case in cases {
-            let r = &case.request;
-            let mut request = test::TestRequest::default()
-                .method(actix_web::http::Method::from_bytes(r.method.as_bytes()).unwrap())
-                .uri(&r.target)
-                .peer_addr(r.peer);
-            for (name, value) in &r.headers {
-                let value = actix_web::http::header::HeaderValue::from_bytes(value).unwrap();
-                request = request.append_header((name.as_str(), value));
-            }
-            let response = match test::try_call_service(&app, request.to_request()).await {
-                Ok(response) => response.into_parts().1,
-                Err(error) => error.error_response(),
-            };
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-                .collect();
-            let body = actix_web::body::to_bytes(response.into_body())
-                .await
-                .unwrap()
-                .to_vec();
-            out.push(Observed {
-                status,
-                headers,
-                body,
-            });
-        }
-        out
+        let app = app
+            .service(resource("/h/things").get(show))
+            .service(resource("/m/things").get(show))
+            .service(resource("/unversioned").get(show))
+            .wrap(GuardMiddleware::new(by_media_type()))
+            .wrap(GuardMiddleware::new(by_header()))
+            .wrap(GuardMiddleware::new(policy))
+            .wrap(Shieldwall::new());
+        through_actix(app, cases)
     }
 }
 
@@ -414,10 +347,8 @@ fn cases() -> Vec<Case> {
 #[test]
 fn both_adapters_answer_alike() {
     let cases = cases();
-    let axum = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(axum_app::run(axum_app::app(), &cases));
-    let actix = actix_rt::System::new().block_on(actix_app::run(&cases));
+    let axum = through_axum(axum_app::app(), &cases);
+    let actix = actix_app::answers(&cases);
     assert_cases(&[("axum", axum), ("actix", actix)], &cases);
 }
 
@@ -441,8 +372,6 @@ fn no_version_of_an_operation_skips_its_guards() {
             Expect::status(200),
         ));
     }
-    let axum = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(axum_app::run(axum_app::app(), &cases));
+    let axum = through_axum(axum_app::app(), &cases);
     assert_cases(&[("axum", axum)], &cases);
 }

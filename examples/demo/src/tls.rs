@@ -97,58 +97,10 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, EnvError> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-    use std::process::Command;
+    use shieldwall_testkit::TempDir;
+    use shieldwall_testkit::tls::self_signed;
 
     use super::*;
-
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> Self {
-            let dir = std::env::temp_dir()
-                .join(format!("shieldwall-demo-tls-{name}-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            Self(dir)
-        }
-
-        fn file(&self, name: &str, content: &str) -> PathBuf {
-            let path = self.0.join(name);
-            std::fs::write(&path, content).unwrap();
-            path
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    /// A self-signed P-256 certificate and key for 127.0.0.1, or `None` when
-    /// `openssl` is not installed.
-    fn self_signed(dir: &TempDir, prefix: &str) -> Option<(PathBuf, PathBuf)> {
-        let cert = dir.0.join(format!("{prefix}cert.pem"));
-        let key = dir.0.join(format!("{prefix}key.pem"));
-        let status = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-            .arg("ec_paramgen_curve:P-256")
-            .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .output();
-        match status {
-            Ok(out) if out.status.success() => Some((cert, key)),
-            Ok(out) => panic!("openssl failed: {}", String::from_utf8_lossy(&out.stderr)),
-            Err(_) => {
-                eprintln!("skipped: openssl is not installed");
-                None
-            }
-        }
-    }
 
     fn err(cert: &Path, key: &Path) -> EnvError {
         server_config(cert, key).unwrap_err()
@@ -156,8 +108,8 @@ mod tests {
 
     #[test]
     fn unreadable_or_non_pem_files_name_their_variable() {
-        let dir = TempDir::new("bad");
-        let missing = dir.0.join("missing.pem");
+        let dir = TempDir::new("demo-tls-bad");
+        let missing = dir.path("missing.pem");
         let text = dir.file("text.pem", "not a certificate\n");
         let broken = dir.file(
             "broken.pem",
@@ -186,7 +138,7 @@ mod tests {
 
     #[test]
     fn a_key_of_another_certificate_is_refused() {
-        let dir = TempDir::new("mismatch");
+        let dir = TempDir::new("demo-tls-mismatch");
         let (Some((cert, _)), Some((_, other_key))) =
             (self_signed(&dir, "a-"), self_signed(&dir, "b-"))
         else {
@@ -198,7 +150,7 @@ mod tests {
 
     #[test]
     fn a_matching_pair_gives_a_config_with_alpn() {
-        let dir = TempDir::new("good");
+        let dir = TempDir::new("demo-tls-good");
         let Some((cert, key)) = self_signed(&dir, "") else {
             return;
         };

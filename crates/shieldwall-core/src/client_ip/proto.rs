@@ -33,10 +33,9 @@ impl ClientIpResolver {
 
 /// The last comma-separated element of the last `name` header, as text (the
 /// one the nearest proxy wrote); `None` when absent or not UTF-8.
-fn last_element<R: RequestView + ?Sized>(request: &R, name: &str) -> Option<String> {
+fn last_element<'a, R: RequestView + ?Sized>(request: &'a R, name: &str) -> Option<&'a str> {
     let last = request.header_values(name).last()?;
-    let text = std::str::from_utf8(last).ok()?;
-    text.rsplit(',').next().map(str::to_owned)
+    std::str::from_utf8(last).ok()?.rsplit(',').next()
 }
 
 #[cfg(test)]
