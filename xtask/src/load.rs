@@ -3,8 +3,11 @@
 //!
 //! For each framework (axum, actix) and each of `ROUNDS` rounds, the stacks
 //! run one after the other (interleaved, so that drift of the machine hits
-//! them alike): `bench-server FRAMEWORK STACK` on a free loopback port, a
-//! short warm-up, then `wrk -t2 -c64 -d{SECONDS}s` with an allowed `Origin`.
+//! them alike): `bench-server FRAMEWORK STACK` (one worker thread) pinned to
+//! the first core with `taskset`, a short warm-up, then `wrk -t1 -c32` pinned
+//! to the second core, with an allowed `Origin`. On this 2-core machine that
+//! keeps the load generator off the server's core: the figures are the cost
+//! of one core's worth of serving.
 //! The table gives the median requests per second of each stack and its
 //! ratio to the bare route. Loopback only; every run stops by itself.
 
@@ -16,8 +19,8 @@ use crate::{Result, cargo, root, step};
 
 const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
 const STACKS: [&str; 4] = ["bare", "perimeter", "shieldwall", "anchor"];
-const ROUNDS: usize = 3;
-const SECONDS: u32 = 8;
+const ROUNDS: usize = 5;
+const SECONDS: u32 = 6;
 
 struct Server(Child);
 
@@ -30,7 +33,9 @@ impl Drop for Server {
 
 fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
     let binary = root().join("target/release/bench-server");
-    let mut child = Command::new(&binary)
+    let mut child = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(&binary)
         .args([framework, stack])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -51,17 +56,22 @@ fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
 }
 
 fn wrk(addr: &str, seconds: u32) -> Result<f64> {
-    let output = Command::new("wrk")
+    let output = Command::new("taskset")
         .args([
-            "-t2",
-            "-c64",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            "-c32",
             &format!("-d{seconds}s"),
             "-H",
             "Origin: https://myapp.com",
             &format!("http://{addr}/hello"),
         ])
         .output()
-        .map_err(|e| format!("cannot run wrk (apt-get install -y wrk): {e}"))?;
+        .map_err(|e| {
+            format!("cannot run taskset and wrk (apt-get install -y util-linux wrk): {e}")
+        })?;
     let text = String::from_utf8_lossy(&output.stdout);
     if text.contains("Non-2xx") {
         return Err(format!("non-2xx answers under load:\n{text}"));
@@ -82,7 +92,9 @@ pub(crate) fn run() -> Result {
         "build bench server (release)",
         cargo().args(["build", "--release", "-p", "example-bench-server"]),
     )?;
-    println!("| framework | stack | requests/s (median of {ROUNDS}) | runs | ratio to bare |");
+    println!(
+        "| framework | stack | requests/s (median of {ROUNDS}, {SECONDS} s each) | runs | ratio to bare |"
+    );
     println!("|---|---|---|---|---|");
     for framework in FRAMEWORKS {
         let mut results: Vec<Vec<f64>> = vec![Vec::new(); STACKS.len()];

@@ -13,6 +13,7 @@ use shieldwall_core::{Attachments, Decision, Guard, Step};
 use shieldwall_errors::actix::{append_headers, fill_missing_headers, response_to_actix};
 
 use crate::ActixView;
+use crate::headers::{self, ConvertedHeaders};
 
 /// Runs `guard` before the wrapped service: `App::new().wrap(GuardMiddleware::new(guard))`.
 pub struct GuardMiddleware<G> {
@@ -65,6 +66,7 @@ where
         ready(Ok(GuardService {
             service: Rc::new(service),
             guard: Arc::clone(&self.guard),
+            converted: Rc::default(),
         }))
     }
 }
@@ -73,6 +75,7 @@ where
 pub struct GuardService<S, G> {
     service: Rc<S>,
     guard: Arc<G>,
+    converted: Rc<ConvertedHeaders>,
 }
 
 impl<S, G> std::fmt::Debug for GuardService<S, G> {
@@ -97,6 +100,7 @@ where
         let step = self.guard.extract(&ActixView(request.request()));
         let guard = Arc::clone(&self.guard);
         let service = Rc::clone(&self.service);
+        let converted = Rc::clone(&self.converted);
         Box::pin(async move {
             let decision = match step {
                 Step::Decide(input) => guard.decide(input).await,
@@ -120,7 +124,7 @@ where
                         Ok(mut response) => {
                             append_headers(&grant.headers, response.headers_mut());
                             if let Some(shared) = &grant.shared_headers {
-                                append_headers(shared, response.headers_mut());
+                                headers::append(&converted.of(shared), response.headers_mut());
                             }
                             fill_missing_headers(&grant.defaults, response.headers_mut());
                             if let Some(completion) = grant.completion {
@@ -133,7 +137,7 @@ where
                             let mut response = error.error_response();
                             append_headers(&grant.headers, response.headers_mut());
                             if let Some(shared) = &grant.shared_headers {
-                                append_headers(shared, response.headers_mut());
+                                headers::append(&converted.of(shared), response.headers_mut());
                             }
                             fill_missing_headers(&grant.defaults, response.headers_mut());
                             if let Some(completion) = grant.completion {

@@ -14,11 +14,12 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 use shieldwall_core::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
-use shieldwall_errors::actix::{fill_missing_headers, response_to_actix, status_to_actix};
+use shieldwall_errors::actix::{response_to_actix, status_to_actix};
 use shieldwall_errors::{PROBLEM_JSON, Problem};
 use tracing::Instrument;
 
 use crate::ActixView;
+use crate::headers::{self, ConvertedHeaders};
 
 /// The outermost shieldwall middleware for actix-web. Register it last
 /// (`App::wrap` runs the last-registered middleware first).
@@ -66,6 +67,7 @@ where
         ready(Ok(ShieldwallService {
             service: Rc::new(service),
             perimeter: Arc::clone(&self.perimeter),
+            converted: Rc::default(),
         }))
     }
 }
@@ -75,6 +77,7 @@ where
 pub struct ShieldwallService<S> {
     service: Rc<S>,
     perimeter: Arc<Perimeter>,
+    converted: Rc<ConvertedHeaders>,
 }
 
 type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -99,7 +102,7 @@ where
             .screen(&ActixView(request.request()), &context)
         {
             let rendered = response_to_actix(error.to_response(Some(context.request_id.as_str())));
-            let response = finish(&self.perimeter, &context, rendered);
+            let response = finish(&self.perimeter, &self.converted, &context, rendered);
             return Box::pin(ready(Ok(request.into_response(response))));
         }
         request.extensions_mut().insert(context.clone());
@@ -107,6 +110,7 @@ where
         let span = tracing::info_span!("request", request_id = %context.request_id);
         let service = Rc::clone(&self.service);
         let perimeter = Arc::clone(&self.perimeter);
+        let converted = Rc::clone(&self.converted);
         // A panic may come from `call` itself or from polling its future.
         let future = span
             .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(move || service.call(request))));
@@ -121,19 +125,25 @@ where
                         let (request, response) = response.map_into_boxed_body().into_parts();
                         Ok(ServiceResponse::new(
                             request,
-                            finish(&perimeter, &context, response),
+                            finish(&perimeter, &converted, &context, response),
                         ))
                     }
                     // The request went inside and is gone, so the answer travels as
                     // an error that carries its finished response.
                     Ok(Err(error)) => {
-                        let response = finish(&perimeter, &context, error.error_response());
+                        let response =
+                            finish(&perimeter, &converted, &context, error.error_response());
                         Err(InternalError::from_response(error, response).into())
                     }
                     Err(payload) => {
                         let error = panic_error(payload.as_ref());
                         let rendered = error.to_response(Some(context.request_id.as_str()));
-                        let response = finish(&perimeter, &context, response_to_actix(rendered));
+                        let response = finish(
+                            &perimeter,
+                            &converted,
+                            &context,
+                            response_to_actix(rendered),
+                        );
                         Err(InternalError::from_response(error, response).into())
                     }
                 }
@@ -145,6 +155,7 @@ where
 
 fn finish(
     perimeter: &Perimeter,
+    converted: &ConvertedHeaders,
     context: &RequestContext,
     response: HttpResponse<BoxBody>,
 ) -> HttpResponse<BoxBody> {
@@ -178,8 +189,10 @@ fn finish(
             .headers_mut()
             .insert(HeaderName::from_static("x-request-id"), value);
     }
-    if let Some(headers) = &context.response_headers {
-        fill_missing_headers(headers, response.headers_mut());
+    if let Some(set) = &context.response_headers {
+        let set = converted.of(set);
+        response.headers_mut().reserve(set.len());
+        headers::fill_missing(&set, response.headers_mut());
     }
     response
 }

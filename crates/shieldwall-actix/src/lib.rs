@@ -2,6 +2,7 @@
 
 mod extract;
 mod guard;
+mod headers;
 mod layer;
 mod resource;
 #[cfg(feature = "validate")]

@@ -167,6 +167,7 @@ fn stamp(mut response: Response, context: &RequestContext) -> Response {
         .headers_mut()
         .insert(REQUEST_ID_HEADER, context.request_id.to_header_value());
     if let Some(headers) = &context.response_headers {
+        response.headers_mut().reserve(headers.len());
         fill_missing_from(headers, response.headers_mut());
     }
     response

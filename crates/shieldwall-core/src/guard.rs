@@ -252,11 +252,15 @@ pub fn append_headers_from(from: &HeaderMap, to: &mut HeaderMap) {
 /// as it is (for header sets made once and shared).
 pub fn fill_missing_from(from: &HeaderMap, to: &mut HeaderMap) {
     for name in from.keys() {
-        if to.contains_key(name) {
-            continue;
-        }
-        for value in from.get_all(name) {
-            to.append(name.clone(), value.clone());
+        // One lookup per name: the entry tells whether the response has it.
+        if let http::header::Entry::Vacant(vacant) = to.entry(name.clone()) {
+            let mut values = from.get_all(name).iter();
+            if let Some(first) = values.next() {
+                let mut entry = vacant.insert_entry(first.clone());
+                for value in values {
+                    entry.append(value.clone());
+                }
+            }
         }
     }
 }
@@ -368,10 +372,17 @@ mod tests {
         );
         defaults.append("x-two", HeaderValue::from_static("a"));
         defaults.append("x-two", HeaderValue::from_static("b"));
+        let mut shared = HeaderMap::new();
+        let mut by_reference = response.clone();
+        fill_missing_from(&defaults, &mut by_reference);
         fill_missing_headers(defaults, &mut response);
-        assert_eq!(response["cache-control"], "max-age=60");
-        assert_eq!(response["x-content-type-options"], "nosniff");
-        assert_eq!(response.get_all("x-two").iter().count(), 2);
+        for headers in [&response, &by_reference] {
+            assert_eq!(headers["cache-control"], "max-age=60");
+            assert_eq!(headers["x-content-type-options"], "nosniff");
+            assert_eq!(headers.get_all("x-two").iter().count(), 2);
+        }
+        append_headers_from(&response, &mut shared);
+        assert_eq!(shared.len(), response.len());
     }
 
     #[test]

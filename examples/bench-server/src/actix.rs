@@ -31,7 +31,8 @@ fn anchor_headers() -> DefaultHeaders {
         })
 }
 
-pub(crate) fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
+/// Serves `stack` on `addr` until killed.
+pub fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let listener = std::net::TcpListener::bind(addr).map_err(|e| e.to_string())?;
@@ -40,7 +41,7 @@ pub(crate) fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
         // Each variant builds its own App: nothing unused sits in front of the route.
         let server = match stack {
             Stack::Bare => HttpServer::new(move || App::new().service(route()))
-                .workers(2)
+                .workers(1)
                 .listen(listener)
                 .map(HttpServer::run),
             Stack::Perimeter => {
@@ -50,7 +51,7 @@ pub(crate) fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
                         .service(route())
                         .wrap(Shieldwall::with_perimeter(perimeter.clone()))
                 })
-                .workers(2)
+                .workers(1)
                 .listen(listener)
                 .map(HttpServer::run)
             }
@@ -63,7 +64,7 @@ pub(crate) fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
                         .wrap(cors.clone())
                         .wrap(Shieldwall::with_perimeter(secured.clone()))
                 })
-                .workers(2)
+                .workers(1)
                 .listen(listener)
                 .map(HttpServer::run)
             }
@@ -73,7 +74,7 @@ pub(crate) fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
                     .wrap(anchor_headers())
                     .wrap(anchor_cors())
             })
-            .workers(2)
+            .workers(1)
             .listen(listener)
             .map(HttpServer::run),
         }

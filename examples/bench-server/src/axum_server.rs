@@ -36,26 +36,32 @@ fn anchor(routes: Router) -> Result<Router, String> {
     Ok(app)
 }
 
-pub(crate) fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
+/// The app of `stack`: the layers go around the whole router (before
+/// routing), as in the demo.
+pub fn app(stack: Stack) -> Result<Router, String> {
+    let routes = Router::new().route("/hello", get(|| async { "hello" }));
+    Ok(match stack {
+        Stack::Bare => routes,
+        Stack::Perimeter => Router::new()
+            .fallback_service(ShieldwallLayer::with_perimeter(Perimeter::new()).layer(routes)),
+        Stack::Shieldwall => Router::new().fallback_service(
+            ShieldwallLayer::with_perimeter(Perimeter::new().response_headers(crate::headers()?))
+                .layer(GuardLayer::new(crate::cors()?).layer(routes)),
+        ),
+        Stack::Anchor => anchor(routes)?,
+    })
+}
+
+/// Serves `stack` on `addr` until killed.
+pub fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
+    // One worker: `cargo xtask load` pins the server to one core and wrk to the other.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let routes = Router::new().route("/hello", get(|| async { "hello" }));
-        // Layers go around the whole router (before routing), as in the demo.
-        let app = match stack {
-            Stack::Bare => routes,
-            Stack::Perimeter => Router::new()
-                .fallback_service(ShieldwallLayer::with_perimeter(Perimeter::new()).layer(routes)),
-            Stack::Shieldwall => Router::new().fallback_service(
-                ShieldwallLayer::with_perimeter(
-                    Perimeter::new().response_headers(crate::headers()?),
-                )
-                .layer(GuardLayer::new(crate::cors()?).layer(routes)),
-            ),
-            Stack::Anchor => anchor(routes)?,
-        };
+        let app = app(stack)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| e.to_string())?;

@@ -1,0 +1,74 @@
+#![allow(clippy::print_stdout, reason = "a benchmark server's one line")]
+//! The servers `cargo xtask load` measures (see `src/main.rs`), as a library
+//! so that the in-process benchmark (`benches/stack.rs`) builds the same apps.
+
+pub mod actix;
+pub mod axum_server;
+
+use std::time::Duration;
+
+use shieldwall_cors::CorsPolicy;
+use shieldwall_headers::SecurityHeaders;
+
+/// What sits in front of the route.
+#[allow(clippy::exhaustive_enums, reason = "a benchmark's own list")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stack {
+    /// The route alone.
+    Bare,
+    /// shieldwall's outermost layer.
+    Perimeter,
+    /// The perimeter with the security headers, and CORS.
+    Shieldwall,
+    /// tower-http or actix-cors and default headers.
+    Anchor,
+}
+
+/// The origin the load sends, allowed by both CORS stacks.
+pub const ORIGIN: &str = "https://myapp.com";
+/// The methods both CORS stacks allow.
+pub const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
+/// The request headers both CORS stacks allow.
+pub const ALLOW_HEADERS: [&str; 3] = ["content-type", "authorization", "x-api-key"];
+/// The headers both CORS stacks expose.
+pub const EXPOSE_HEADERS: [&str; 4] = [
+    "x-request-id",
+    "ratelimit",
+    "ratelimit-policy",
+    "retry-after",
+];
+/// The preflight max age of both CORS stacks.
+pub const MAX_AGE: Duration = Duration::from_secs(86_400);
+/// The headers of shieldwall's JSON-API preset, for the anchors to set.
+pub const SECURITY_HEADERS: [(&str, &str); 6] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    ("cross-origin-resource-policy", "same-origin"),
+    ("cache-control", "no-store"),
+];
+
+/// The CORS policy of the `shieldwall` stack.
+pub fn cors() -> Result<CorsPolicy, String> {
+    CorsPolicy::builder()
+        .allow_origins([ORIGIN])
+        .allow_methods(METHODS)
+        .allow_headers(ALLOW_HEADERS)
+        .expose_headers(EXPOSE_HEADERS)
+        .allow_credentials()
+        .max_age(MAX_AGE)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The security headers of the `shieldwall` stack.
+pub fn headers() -> Result<SecurityHeaders, String> {
+    SecurityHeaders::json_api()
+        .no_store_under("/hello")
+        .build()
+        .map_err(|e| e.to_string())
+}
