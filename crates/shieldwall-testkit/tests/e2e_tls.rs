@@ -18,7 +18,7 @@
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,74 +27,14 @@ use std::time::{Duration, Instant};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-use shieldwall_testkit::TestRequest;
 use shieldwall_testkit::client;
 use shieldwall_testkit::server::{ServerProcess, binary, run_to_exit};
+use shieldwall_testkit::tls::self_signed;
+use shieldwall_testkit::{TempDir, TestRequest};
 
 const SERVERS: [&str; 2] = ["example-axum-api", "example-actix-api"];
 const CERT: &str = "SHIELDWALL_TLS_CERT";
 const KEY: &str = "SHIELDWALL_TLS_KEY";
-
-/// A directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "shieldwall-e2e-tls-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn file(&self, name: &str, content: &str) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A self-signed EC P-256 certificate for 127.0.0.1 and its key, as
-/// `(cert.pem, key.pem)` in `dir`; `None` (after saying why) when `openssl`
-/// is not installed.
-fn certificate(dir: &TempDir, prefix: &str) -> Option<(PathBuf, PathBuf)> {
-    if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("skipped: `openssl` is not installed (it makes the test certificate)");
-        return None;
-    }
-    let cert = dir.path(&format!("{prefix}cert.pem"));
-    let key = dir.path(&format!("{prefix}key.pem"));
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .arg("ec_paramgen_curve:P-256")
-        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl req failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some((cert, key))
-}
 
 fn tls_env<'a>(cert: &'a Path, key: &'a Path) -> [(&'static str, &'a str); 2] {
     [(CERT, cert.to_str().unwrap()), (KEY, key.to_str().unwrap())]
@@ -159,8 +99,8 @@ fn start(name: &str, env: &[(&str, &str)]) -> ServerProcess {
 
 #[test]
 fn both_servers_answer_health_over_https_with_http1_and_http2() {
-    let dir = TempDir::new("health");
-    let Some((cert, key)) = certificate(&dir, "") else {
+    let dir = TempDir::new("e2e-tls-health");
+    let Some((cert, key)) = self_signed(&dir, "") else {
         return;
     };
     for name in SERVERS {
@@ -211,8 +151,8 @@ fn both_servers_answer_health_over_https_with_http1_and_http2() {
 
 #[test]
 fn plain_http_on_the_tls_port_gets_no_successful_answer() {
-    let dir = TempDir::new("plain");
-    let Some((cert, key)) = certificate(&dir, "") else {
+    let dir = TempDir::new("e2e-tls-plain");
+    let Some((cert, key)) = self_signed(&dir, "") else {
         return;
     };
     for name in SERVERS {
@@ -237,8 +177,8 @@ fn plain_http_on_the_tls_port_gets_no_successful_answer() {
 
 #[test]
 fn a_client_that_never_completes_its_handshake_is_dropped() {
-    let dir = TempDir::new("silent");
-    let Some((cert, key)) = certificate(&dir, "") else {
+    let dir = TempDir::new("e2e-tls-silent");
+    let Some((cert, key)) = self_signed(&dir, "") else {
         return;
     };
     let servers: Vec<ServerProcess> = SERVERS
@@ -419,8 +359,8 @@ fn a_client_that_completes_its_handshake_and_sends_nothing_is_dropped() {
     // 5 s (its request timeout); the limit leaves a wide margin: the point is
     // that the connection is closed, not how fast.
     const LIMIT: Duration = Duration::from_secs(40);
-    let dir = TempDir::new("idle");
-    let Some((cert, key)) = certificate(&dir, "") else {
+    let dir = TempDir::new("e2e-tls-idle");
+    let Some((cert, key)) = self_signed(&dir, "") else {
         return;
     };
     let servers: Vec<ServerProcess> = SERVERS
@@ -473,8 +413,8 @@ fn header_value(head: &str, name: &str) -> Option<String> {
 
 #[test]
 fn head_requests_get_the_head_without_a_body_over_http2_and_http1() {
-    let dir = TempDir::new("head");
-    let Some((cert, key)) = certificate(&dir, "") else {
+    let dir = TempDir::new("e2e-tls-head");
+    let Some((cert, key)) = self_signed(&dir, "") else {
         return;
     };
     for name in SERVERS {
@@ -522,7 +462,7 @@ fn refused(env: &[(&str, &str)], var: &str) {
 
 #[test]
 fn bad_tls_settings_stop_start_up_naming_the_variable() {
-    let dir = TempDir::new("refusals");
+    let dir = TempDir::new("e2e-tls-refusals");
     let missing = dir.path("missing.pem");
     let missing = missing.to_str().unwrap();
     let text = dir.file("text.pem", "this is not PEM\n");
@@ -535,7 +475,7 @@ fn bad_tls_settings_stop_start_up_naming_the_variable() {
     refused(&[(CERT, missing), (KEY, text)], CERT);
     refused(&[(CERT, text), (KEY, text)], CERT);
 
-    let Some((cert, key)) = certificate(&dir, "") else {
+    let Some((cert, key)) = self_signed(&dir, "") else {
         return;
     };
     let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
@@ -545,6 +485,6 @@ fn bad_tls_settings_stop_start_up_naming_the_variable() {
     refused(&[(CERT, key), (KEY, cert)], CERT);
     refused(&[(CERT, cert), (KEY, cert)], KEY);
     // A key that is not the certificate's.
-    let (_, other_key) = certificate(&dir, "other-").unwrap();
+    let (_, other_key) = self_signed(&dir, "other-").unwrap();
     refused(&[(CERT, cert), (KEY, other_key.to_str().unwrap())], KEY);
 }

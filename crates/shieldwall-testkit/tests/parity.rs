@@ -9,12 +9,11 @@
     reason = "tests"
 )]
 
-use std::net::SocketAddr;
-
 use shieldwall_core::{
     ClientIpResolver, Decision, Grant, Guard, Perimeter, Principal, RequestView, Step,
 };
 use shieldwall_errors::{ApiError, ErrorCode};
+use shieldwall_testkit::adapters::{through_actix, through_axum};
 use shieldwall_testkit::{Case, Expect, Observed, TestRequest, assert_cases};
 
 const SECRET: &str = "hunter2";
@@ -161,16 +160,14 @@ fn leaky_error() -> ApiError {
 mod axum_app {
     use super::*;
     use axum::Router;
-    use axum::extract::{ConnectInfo, Query};
+    use axum::extract::Query;
     use axum::routing::get;
-    use http_body_util::BodyExt;
     use shieldwall_axum::{
         Authenticated, Claims, ClientIp, GuardLayer, Json, Path, RequestId, ShieldwallLayer, Valid,
         ValidPath, ValidQuery,
     };
-    use tower::ServiceExt;
 
-    fn app() -> Router {
+    pub(super) fn app() -> Router {
         Router::new()
             .route(
                 "/health",
@@ -266,58 +263,11 @@ mod axum_app {
             )
             .layer(ShieldwallLayer::with_perimeter(perimeter()))
     }
-
-    pub(super) async fn run(cases: &[Case]) -> Vec<Observed> {
-        let app = app();
-        let mut out = Vec::new();
-        for case in cases {
-            let r = &case.request;
-            let mut builder = http::Request::builder()
-                .method(r.method.as_str())
-                .uri(r.target.as_str());
-            if !r.chunked
-                && !r.body.is_empty()
-                && !r.headers.iter().any(|(n, _)| n == "content-length")
-            {
-                builder = builder.header("content-length", r.body.len());
-            }
-            for (name, value) in &r.headers {
-                builder =
-                    builder.header(name.as_str(), http::HeaderValue::from_bytes(value).unwrap());
-            }
-            let mut request = builder
-                .body(axum::body::Body::from(r.body.clone()))
-                .unwrap();
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(r.peer));
-            let response = app.clone().oneshot(request).await.unwrap();
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-                .collect();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .unwrap()
-                .to_bytes()
-                .to_vec();
-            out.push(Observed {
-                status,
-                headers,
-                body,
-            });
-        }
-        out
-    }
 }
 
 mod actix_app {
     use super::*;
-    use actix_web::{App, HttpResponse, test, web};
+    use actix_web::{App, HttpResponse, web};
     use shieldwall_actix::{
         Authenticated, Claims, ClientIp, GuardMiddleware, Json, Path, RequestId, Shieldwall, Valid,
         ValidPath, ValidQuery, resource,
@@ -332,9 +282,9 @@ mod actix_app {
             .json(serde_json::json!({"principal": id}))
     }
 
-    pub(super) async fn run(cases: &[Case]) -> Vec<Observed> {
+    /// The same app as axum's, and its answers to `cases`.
+    pub(super) fn answers(cases: &[Case]) -> Vec<Observed> {
         let app =
-            test::init_service(
                 App::new()
                     .service(
                         resource("/health")
@@ -425,58 +375,8 @@ mod actix_app {
                                 |Valid(Json(note)): Valid<Json<Note>>| async move { Json(note) },
                             )),
                     )
-                    .wrap(Shieldwall::with_perimeter(perimeter())),
-            )
-            .await;
-        let mut out = Vec::new();
-        for case in cases {
-            let r = &case.request;
-            let mut request = test::TestRequest::default()
-                .method(actix_web::http::Method::from_bytes(r.method.as_bytes()).unwrap())
-                .uri(&r.target)
-                .peer_addr(r.peer)
-                .set_payload(r.body.clone());
-            // `set_payload` sets Content-Length; a case's own value replaces it.
-            for (name, value) in &r.headers {
-                let value = actix_web::http::header::HeaderValue::from_bytes(value).unwrap();
-                if name == "content-length" {
-                    request = request.insert_header((name.as_str(), value));
-                    continue;
-                }
-                request = request.append_header((name.as_str(), value));
-            }
-            // An error travels to the server, which sends its `error_response`;
-            // do the same here.
-            let mut request = request.to_request();
-            if r.chunked {
-                request
-                    .headers_mut()
-                    .remove(actix_web::http::header::CONTENT_LENGTH);
-            }
-            let response = match test::try_call_service(&app, request).await {
-                Ok(response) => response.into_parts().1,
-                Err(error) => error.error_response(),
-            };
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-                .collect();
-            let body = actix_web::body::to_bytes(response.into_body())
-                .await
-                .unwrap()
-                .to_vec();
-            // actix-http's dispatcher sends no body in answer to HEAD; do the
-            // same here.
-            let body = if r.method == "HEAD" { Vec::new() } else { body };
-            out.push(Observed {
-                status,
-                headers,
-                body,
-            });
-        }
-        out
+                    .wrap(Shieldwall::with_perimeter(perimeter()));
+        through_actix(app, cases)
     }
 }
 
@@ -851,9 +751,7 @@ impl WithRequestId for Case {
 #[test]
 fn both_adapters_answer_every_case_alike() {
     let cases = cases();
-    let axum = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(axum_app::run(&cases));
-    let actix = actix_rt::System::new().block_on(actix_app::run(&cases));
+    let axum = through_axum(axum_app::app(), &cases);
+    let actix = actix_app::answers(&cases);
     assert_cases(&[("axum", axum), ("actix", actix)], &cases);
 }
