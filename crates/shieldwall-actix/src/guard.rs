@@ -9,11 +9,27 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
-use shieldwall_core::{Attachments, Decision, Guard, Step};
-use shieldwall_errors::actix::{append_headers, fill_missing_headers, response_to_actix};
+use shieldwall_core::{Decision, Grant, Guard, Step};
+use shieldwall_errors::actix::{append_headers, response_to_actix};
 
 use crate::ActixView;
 use crate::headers::{self, ConvertedHeaders};
+
+/// The grant's headers on an answer, as the `http` 1 adapters add them:
+/// appended, the shared set appended, the defaults set where absent.
+fn add_grant_headers(
+    grant: &Grant,
+    converted: &ConvertedHeaders,
+    to: &mut actix_web::http::header::HeaderMap,
+) {
+    append_headers(&grant.headers, to);
+    if let Some(shared) = &grant.shared_headers {
+        headers::append(&converted.of(shared), to);
+    }
+    if !grant.defaults.is_empty() {
+        headers::fill_missing(&headers::convert(&grant.defaults), to);
+    }
+}
 
 /// Runs `guard` before the wrapped service: `App::new().wrap(GuardMiddleware::new(guard))`.
 pub struct GuardMiddleware<G> {
@@ -107,27 +123,21 @@ where
                 Step::Done(decision) => decision,
             };
             match decision {
-                Decision::Continue(grant) => {
-                    if let Some(principal) = grant.principal {
+                Decision::Continue(mut grant) => {
+                    if let Some(principal) = grant.principal.take() {
                         request.extensions_mut().insert(principal);
                     }
-                    if !grant.attachments.is_empty() {
+                    let attachments = std::mem::take(&mut grant.attachments);
+                    {
                         let mut extensions = request.extensions_mut();
-                        match extensions.get_mut::<Attachments>() {
-                            Some(held) => held.extend(grant.attachments),
-                            None => {
-                                extensions.insert(grant.attachments);
-                            }
+                        if let Some(fresh) = attachments.merge_into(extensions.get_mut()) {
+                            extensions.insert(fresh);
                         }
                     }
                     match service.call(request).await {
                         Ok(mut response) => {
-                            append_headers(&grant.headers, response.headers_mut());
-                            if let Some(shared) = &grant.shared_headers {
-                                headers::append(&converted.of(shared), response.headers_mut());
-                            }
-                            fill_missing_headers(&grant.defaults, response.headers_mut());
-                            if let Some(completion) = grant.completion {
+                            add_grant_headers(&grant, &converted, response.headers_mut());
+                            if let Some(completion) = grant.completion.take() {
                                 completion.complete(response.status().as_u16()).await;
                             }
                             Ok(response.map_into_boxed_body())
@@ -135,12 +145,8 @@ where
                         // The grant's headers go on error answers too, as on axum.
                         Err(error) => {
                             let mut response = error.error_response();
-                            append_headers(&grant.headers, response.headers_mut());
-                            if let Some(shared) = &grant.shared_headers {
-                                headers::append(&converted.of(shared), response.headers_mut());
-                            }
-                            fill_missing_headers(&grant.defaults, response.headers_mut());
-                            if let Some(completion) = grant.completion {
+                            add_grant_headers(&grant, &converted, response.headers_mut());
+                            if let Some(completion) = grant.completion.take() {
                                 completion.complete(response.status().as_u16()).await;
                             }
                             Err(InternalError::from_response(error, response).into())

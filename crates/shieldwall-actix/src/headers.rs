@@ -40,15 +40,7 @@ impl ConvertedHeaders {
         {
             return Rc::clone(converted);
         }
-        let converted: Converted = set
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((
-                    HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
-                    HeaderValue::from_bytes(value.as_bytes()).ok()?,
-                ))
-            })
-            .collect();
+        let converted = convert(set);
         if let Ok(mut sets) = self.sets.try_borrow_mut()
             && sets.len() < MAX_SETS
         {
@@ -56,6 +48,19 @@ impl ConvertedHeaders {
         }
         converted
     }
+}
+
+/// `set` in actix-web's types (both validate names and values alike, so
+/// nothing is dropped in practice; a pair that were refused is skipped).
+pub(crate) fn convert(set: &http::HeaderMap) -> Converted {
+    set.iter()
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
+                HeaderValue::from_bytes(value.as_bytes()).ok()?,
+            ))
+        })
+        .collect()
 }
 
 /// Appends every header of `set`.

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use axum_core::response::{IntoResponse, Response};
 use http::Request;
 use shieldwall_core::{
-    Attachments, Decision, Guard, Step, append_headers, append_headers_from, fill_missing_headers,
+    Decision, Guard, Step, append_headers, append_headers_from, fill_missing_from,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -130,21 +130,16 @@ where
                     if let Some(principal) = grant.principal {
                         request.extensions_mut().insert(principal);
                     }
-                    if !grant.attachments.is_empty() {
-                        let extensions = request.extensions_mut();
-                        match extensions.get_mut::<Attachments>() {
-                            Some(held) => held.extend(grant.attachments),
-                            None => {
-                                extensions.insert(grant.attachments);
-                            }
-                        }
+                    let extensions = request.extensions_mut();
+                    if let Some(fresh) = grant.attachments.merge_into(extensions.get_mut()) {
+                        extensions.insert(fresh);
                     }
                     let mut response = inner.call(request).await?;
                     append_headers(grant.headers, response.headers_mut());
                     if let Some(shared) = &grant.shared_headers {
                         append_headers_from(shared, response.headers_mut());
                     }
-                    fill_missing_headers(grant.defaults, response.headers_mut());
+                    fill_missing_from(&grant.defaults, response.headers_mut());
                     if let Some(completion) = grant.completion {
                         completion.complete(response.status().as_u16()).await;
                     }

@@ -44,6 +44,24 @@ impl Attachments {
         self.0.is_empty()
     }
 
+    /// Puts these values with those a request already holds: merged into
+    /// `held` when there are some (and `None` comes back), else returned for
+    /// the adapter to insert into the request's extensions. Empty: nothing
+    /// to do either way.
+    #[must_use]
+    pub fn merge_into(self, held: Option<&mut Self>) -> Option<Self> {
+        if self.is_empty() {
+            return None;
+        }
+        match held {
+            Some(held) => {
+                held.extend(self);
+                None
+            }
+            None => Some(self),
+        }
+    }
+
     /// Adds every value of `other`, replacing values of the same types.
     pub fn extend(&mut self, other: Self) {
         for value in other.0 {
@@ -77,5 +95,11 @@ mod tests {
         assert_eq!(a.get::<u8>().as_deref(), Some(&2));
         assert_eq!(a.get::<&str>().as_deref(), Some(&"x"));
         assert!(!a.is_empty());
+        let mut c = Attachments::default();
+        c.insert(3_u8);
+        assert!(c.clone().merge_into(Some(&mut a)).is_none());
+        assert_eq!(a.get::<u8>().as_deref(), Some(&3));
+        assert!(c.clone().merge_into(None).is_some());
+        assert!(Attachments::default().merge_into(None).is_none());
     }
 }

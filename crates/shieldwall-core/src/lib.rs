@@ -35,7 +35,7 @@ pub use context::{
 pub use field::{MAX_FIELD_NAME, UNNAMED_FIELD, field_error, field_name, field_path};
 pub use guard::{
     Completion, Decision, Grant, Guard, Step, append_headers, append_headers_from,
-    fill_missing_from, fill_missing_headers, run_guard,
+    fill_missing_from, run_guard,
 };
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
 pub use preflight::is_cors_preflight;

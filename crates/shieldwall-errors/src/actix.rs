@@ -35,25 +35,6 @@ pub fn append_headers(from: &http::HeaderMap, to: &mut ActixHeaderMap) {
     }
 }
 
-/// Sets each header of `from` whose name `to` does not hold (every value of
-/// that name in `from`), as `shieldwall_core::fill_missing_headers` does for
-/// `http` 1 maps.
-pub fn fill_missing_headers(from: &http::HeaderMap, to: &mut ActixHeaderMap) {
-    for name in from.keys() {
-        let Ok(actix_name) = ActixName::from_bytes(name.as_str().as_bytes()) else {
-            continue;
-        };
-        if to.contains_key(&actix_name) {
-            continue;
-        }
-        for value in from.get_all(name) {
-            if let Ok(value) = ActixValue::from_bytes(value.as_bytes()) {
-                to.append(actix_name.clone(), value);
-            }
-        }
-    }
-}
-
 /// Converts a rendered `http` 1 response into an actix-web response, keeping
 /// the [`Problem`] extension.
 #[must_use]
