@@ -9,7 +9,7 @@ use http::HeaderMap;
 
 use shieldwall_errors::{ApiError, ErrorCode, PROBLEM_JSON, Problem};
 
-use crate::{ClientIpResolver, REQUEST_ID_HEADER, RequestId, RequestView};
+use crate::{ClientIpResolver, REQUEST_ID_HEADER, RequestId, RequestObserver, RequestView};
 
 /// What the outermost layer established about a request; adapters put it in
 /// the request extensions.
@@ -140,6 +140,7 @@ pub struct Perimeter {
     resolver: ClientIpResolver,
     keep_error_bodies: bool,
     headers: Option<Arc<dyn ResponseHeaderPolicy>>,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl Perimeter {
@@ -170,6 +171,20 @@ impl Perimeter {
     pub fn response_headers(mut self, policy: impl ResponseHeaderPolicy) -> Self {
         self.headers = Some(Arc::new(policy));
         self
+    }
+
+    /// Tells `observer` about every finished request (`shieldwall-audit`).
+    #[must_use]
+    pub fn observer(mut self, observer: impl RequestObserver) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// The observer, when one is installed: adapters build a
+    /// [`RequestSummary`](crate::RequestSummary) only then.
+    #[must_use]
+    pub fn request_observer(&self) -> Option<&dyn RequestObserver> {
+        self.observer.as_deref()
     }
 
     /// The resolver.

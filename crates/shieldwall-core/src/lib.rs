@@ -2,6 +2,7 @@
 
 mod attachments;
 mod body;
+mod body_guard;
 mod bulkhead;
 mod client_ip;
 mod clock;
@@ -9,6 +10,7 @@ mod context;
 mod field;
 mod guard;
 mod json_scan;
+mod observe;
 mod params;
 mod preflight;
 mod principal;
@@ -23,6 +25,7 @@ mod view;
 
 pub use attachments::Attachments;
 pub use body::{DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, JsonBody};
+pub use body_guard::BodyGuard;
 pub use bulkhead::Bulkhead;
 pub use client_ip::{
     ClientIpConfigError, ClientIpResolver, ClientIpResolverBuilder, ForwardedHeader, IpGrouping,
@@ -37,6 +40,7 @@ pub use guard::{
     Completion, Decision, Grant, Guard, Step, append_headers, append_headers_from,
     fill_missing_from, run_guard,
 };
+pub use observe::{Refusal, RequestObserver, RequestSummary, RouteTemplate};
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
 pub use preflight::is_cors_preflight;
 pub use principal::{Credential, Principal, PrincipalKind, is_scope_token};

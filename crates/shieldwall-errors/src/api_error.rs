@@ -93,6 +93,21 @@ impl ApiError {
         self
     }
 
+    /// Sets the reason: one fixed lowercase word (`nonce_replayed`,
+    /// `unknown_key`) that the audit log records and no client sees. Use it
+    /// where one public code stands for several causes.
+    #[must_use]
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.0.problem.reason = Some(reason);
+        self
+    }
+
+    /// The reason for the audit log, if one was set.
+    #[must_use]
+    pub fn reason(&self) -> Option<&'static str> {
+        self.0.problem.reason
+    }
+
     /// Attaches the internal cause: logged by [`ApiError::report`], never rendered.
     #[must_use]
     pub fn with_source(mut self, source: impl Into<Source>) -> Self {
@@ -128,7 +143,9 @@ impl ApiError {
     #[must_use]
     pub fn problem(&self) -> Problem {
         if self.status().is_server_error() {
-            Problem::new(self.0.problem.code)
+            let mut problem = Problem::new(self.0.problem.code);
+            problem.reason = self.0.problem.reason;
+            problem
         } else {
             self.0.problem.clone()
         }

@@ -55,6 +55,10 @@ pub struct Problem {
     pub detail: Option<Cow<'static, str>>,
     /// Field errors (validation).
     pub errors: Vec<FieldError>,
+    /// Why, in one fixed lowercase word (`nonce_replayed`, `unknown_key`):
+    /// for the audit log, **never rendered**. A refusal that gives the client
+    /// one answer for many causes (`INVALID_SIGNATURE`) keeps the cause here.
+    pub reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +84,7 @@ impl Problem {
             code,
             detail: None,
             errors: Vec::new(),
+            reason: None,
         }
     }
 
@@ -135,6 +140,7 @@ mod tests {
                 "email",
                 "must be an email address",
             )],
+            reason: Some("never_rendered"),
         };
         let json: serde_json::Value =
             serde_json::from_slice(&problem.to_json(Some("req-1"))).unwrap();
@@ -144,5 +150,7 @@ mod tests {
             serde_json::json!([{"field": "email", "code": "email", "message": "must be an email address"}])
         );
         assert_eq!(json["request_id"], "req-1");
+        let text = String::from_utf8(problem.to_json(None).to_vec()).unwrap();
+        assert!(!text.contains("never_rendered") && !text.contains("reason"));
     }
 }

@@ -1,0 +1,1 @@
+//! RFC 9421 HTTP Message Signatures.
