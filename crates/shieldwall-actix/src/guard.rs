@@ -1,6 +1,7 @@
 //! `GuardMiddleware`: runs any [`Guard`] in front of an actix-web service.
 
 use std::future::{Future, Ready, ready};
+use std::task::{Context, Poll, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
+use pin_project_lite::pin_project;
 use shieldwall_core::{Decision, Grant, Guard, Step};
 use shieldwall_errors::actix::{append_headers, response_to_actix};
 
@@ -18,11 +20,13 @@ use crate::headers::{self, ConvertedHeaders};
 /// The grant's headers on an answer, as the `http` 1 adapters add them:
 /// appended, the shared set appended, the defaults set where absent.
 fn add_grant_headers(
-    grant: &Grant,
+    grant: &mut Grant,
     converted: &ConvertedHeaders,
     to: &mut actix_web::http::header::HeaderMap,
 ) {
-    append_headers(&grant.headers, to);
+    if !grant.headers.is_empty() {
+        append_headers(&std::mem::take(&mut grant.headers), to);
+    }
     if let Some(shared) = &grant.shared_headers {
         headers::append(&converted.of(shared), to);
     }
@@ -108,58 +112,153 @@ where
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future = GuardFuture<S::Future>;
 
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let step = self.guard.extract(&ActixView(request.request()));
-        let guard = Arc::clone(&self.guard);
-        let service = Rc::clone(&self.service);
-        let converted = Rc::clone(&self.converted);
-        Box::pin(async move {
-            let decision = match step {
-                Step::Decide(input) => guard.decide(input).await,
-                Step::Done(decision) => decision,
-            };
-            match decision {
-                Decision::Continue(mut grant) => {
-                    if let Some(principal) = grant.principal.take() {
-                        request.extensions_mut().insert(principal);
-                    }
-                    let attachments = std::mem::take(&mut grant.attachments);
-                    {
-                        let mut extensions = request.extensions_mut();
-                        if let Some(fresh) = attachments.merge_into(extensions.get_mut()) {
-                            extensions.insert(fresh);
-                        }
-                    }
-                    match service.call(request).await {
-                        Ok(mut response) => {
-                            add_grant_headers(&grant, &converted, response.headers_mut());
-                            if let Some(completion) = grant.completion.take() {
-                                completion.complete(response.status().as_u16()).await;
-                            }
-                            Ok(response.map_into_boxed_body())
-                        }
-                        // The grant's headers go on error answers too, as on axum.
-                        Err(error) => {
-                            let mut response = error.error_response();
-                            add_grant_headers(&grant, &converted, response.headers_mut());
-                            if let Some(completion) = grant.completion.take() {
-                                completion.complete(response.status().as_u16()).await;
-                            }
-                            Err(InternalError::from_response(error, response).into())
-                        }
-                    }
-                }
-                Decision::Reject(error) => {
-                    Ok(request.into_response(response_to_actix(error.to_response(None))))
-                }
-                Decision::Respond(response) => {
-                    Ok(request.into_response(response_to_actix(response)))
+        match self.guard.extract(&ActixView(request.request())) {
+            // Decided from the request alone, nothing to wait for once the
+            // answer is there (CORS, most refusals): no allocation.
+            Step::Done(Decision::Continue(grant)) if grant.completion.is_none() => {
+                let grant = admit(&request, grant);
+                GuardFuture::Passed {
+                    inner: self.service.call(request),
+                    grant: Some(grant),
+                    converted: Rc::clone(&self.converted),
                 }
             }
-        })
+            Step::Done(Decision::Reject(error)) => GuardFuture::Answered {
+                response: Some(request.into_response(response_to_actix(error.to_response(None)))),
+            },
+            Step::Done(Decision::Respond(response)) => GuardFuture::Answered {
+                response: Some(request.into_response(response_to_actix(response))),
+            },
+            step => {
+                let guard = Arc::clone(&self.guard);
+                let service = Rc::clone(&self.service);
+                let converted = Rc::clone(&self.converted);
+                GuardFuture::Deciding {
+                    future: Box::pin(async move {
+                        let decision = match step {
+                            Step::Decide(input) => guard.decide(input).await,
+                            Step::Done(decision) => decision,
+                        };
+                        match decision {
+                            Decision::Continue(grant) => {
+                                let mut grant = admit(&request, grant);
+                                let answer = service.call(request).await;
+                                let completion = grant.completion.take();
+                                let (answer, status) = finish(answer, &mut grant, &converted);
+                                if let Some(completion) = completion {
+                                    completion.complete(status).await;
+                                }
+                                answer
+                            }
+                            Decision::Reject(error) => Ok(request
+                                .into_response(response_to_actix(error.to_response(None)))),
+                            Decision::Respond(response) => {
+                                Ok(request.into_response(response_to_actix(response)))
+                            }
+                        }
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// Attaches the grant's principal and values to the request; returns what
+/// is left for the answer (headers, completion).
+fn admit(request: &ServiceRequest, mut grant: Grant) -> Grant {
+    let mut extensions = request.extensions_mut();
+    if let Some(principal) = grant.principal.take() {
+        extensions.insert(principal);
+    }
+    if let Some(fresh) = std::mem::take(&mut grant.attachments).merge_into(extensions.get_mut()) {
+        extensions.insert(fresh);
+    }
+    grant
+}
+
+/// The inner answer with the grant's headers, and its status. The grant's
+/// headers go on error answers too, as on axum.
+fn finish<B: MessageBody + 'static>(
+    answer: Result<ServiceResponse<B>, Error>,
+    grant: &mut Grant,
+    converted: &ConvertedHeaders,
+) -> (Result<ServiceResponse<BoxBody>, Error>, u16) {
+    match answer {
+        Ok(mut response) => {
+            add_grant_headers(grant, converted, response.headers_mut());
+            let status = response.status().as_u16();
+            (Ok(response.map_into_boxed_body()), status)
+        }
+        Err(error) => {
+            let mut response = error.error_response();
+            add_grant_headers(grant, converted, response.headers_mut());
+            let status = response.status().as_u16();
+            (
+                Err(InternalError::from_response(error, response).into()),
+                status,
+            )
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`GuardService`].
+    #[project = GuardFutureProj]
+    pub enum GuardFuture<F> {
+        /// The guard let the request through without waiting: the inner
+        /// service answers, the grant's headers go on the answer.
+        Passed {
+            #[pin]
+            inner: F,
+            grant: Option<Grant>,
+            converted: Rc<ConvertedHeaders>,
+        },
+        /// The guard answered (a refusal, a preflight).
+        Answered { response: Option<ServiceResponse<BoxBody>> },
+        /// The guard consults its stores first.
+        Deciding {
+            future: Pin<Box<dyn Future<Output = Result<ServiceResponse<BoxBody>, Error>>>>,
+        },
+    }
+}
+
+impl<F> std::fmt::Debug for GuardFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B> Future for GuardFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<BoxBody>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GuardFutureProj::Passed {
+                inner,
+                grant,
+                converted,
+            } => {
+                let answer = ready!(inner.poll(cx));
+                let Some(mut grant) = grant.take() else {
+                    // Polled again after it finished: a caller's bug.
+                    return Poll::Pending;
+                };
+                Poll::Ready(finish(answer, &mut grant, converted).0)
+            }
+            GuardFutureProj::Answered { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Pending,
+            },
+            GuardFutureProj::Deciding { future } => future.as_mut().poll(cx),
+        }
     }
 }

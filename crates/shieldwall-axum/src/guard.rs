@@ -4,12 +4,13 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use axum_core::response::{IntoResponse, Response};
 use http::Request;
+use pin_project_lite::pin_project;
 use shieldwall_core::{
-    Decision, Guard, Step, append_headers, append_headers_from, fill_missing_from,
+    Decision, Grant, Guard, Step, append_headers, append_headers_from, fill_missing_from,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -109,46 +110,136 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = GuardFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let step = self.guard.extract(&request);
-        let guard = Arc::clone(&self.guard);
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let decision = match step {
-                Step::Decide(input) => guard.decide(input).await,
-                Step::Done(decision) => decision,
-            };
-            let response = match decision {
-                Decision::Continue(grant) => {
-                    if let Some(principal) = grant.principal {
-                        request.extensions_mut().insert(principal);
-                    }
-                    let extensions = request.extensions_mut();
-                    if let Some(fresh) = grant.attachments.merge_into(extensions.get_mut()) {
-                        extensions.insert(fresh);
-                    }
-                    let mut response = inner.call(request).await?;
-                    append_headers(grant.headers, response.headers_mut());
-                    if let Some(shared) = &grant.shared_headers {
-                        append_headers_from(shared, response.headers_mut());
-                    }
-                    fill_missing_from(&grant.defaults, response.headers_mut());
-                    if let Some(completion) = grant.completion {
-                        completion.complete(response.status().as_u16()).await;
-                    }
-                    response
+        match self.guard.extract(&request) {
+            // Decided from the request alone, nothing to wait for once the
+            // answer is there (CORS, most refusals): no allocation, no clone
+            // of the inner service.
+            Step::Done(Decision::Continue(grant)) if grant.completion.is_none() => {
+                let grant = admit(&mut request, grant);
+                GuardFuture::Passed {
+                    inner: self.inner.call(request),
+                    grant: Some(grant),
                 }
-                Decision::Reject(error) => error.into_response(),
-                Decision::Respond(response) => into_axum(response),
-            };
-            Ok(response)
-        })
+            }
+            Step::Done(Decision::Reject(error)) => GuardFuture::Answered {
+                response: Some(error.into_response()),
+            },
+            Step::Done(Decision::Respond(response)) => GuardFuture::Answered {
+                response: Some(into_axum(response)),
+            },
+            step => {
+                let guard = Arc::clone(&self.guard);
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                GuardFuture::Deciding {
+                    future: Box::pin(async move {
+                        let decision = match step {
+                            Step::Decide(input) => guard.decide(input).await,
+                            Step::Done(decision) => decision,
+                        };
+                        let response = match decision {
+                            Decision::Continue(grant) => {
+                                let mut grant = admit(&mut request, grant);
+                                let mut response = inner.call(request).await?;
+                                add_grant_headers(&mut grant, response.headers_mut());
+                                if let Some(completion) = grant.completion.take() {
+                                    completion.complete(response.status().as_u16()).await;
+                                }
+                                response
+                            }
+                            Decision::Reject(error) => error.into_response(),
+                            Decision::Respond(response) => into_axum(response),
+                        };
+                        Ok(response)
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// Attaches the grant's principal and values to the request; returns what
+/// is left for the answer (headers, completion).
+fn admit<B>(request: &mut Request<B>, mut grant: Grant) -> Grant {
+    if let Some(principal) = grant.principal.take() {
+        request.extensions_mut().insert(principal);
+    }
+    let extensions = request.extensions_mut();
+    if let Some(fresh) = std::mem::take(&mut grant.attachments).merge_into(extensions.get_mut()) {
+        extensions.insert(fresh);
+    }
+    grant
+}
+
+/// The grant's headers on the answer: appended, the shared set appended,
+/// the defaults set where absent.
+fn add_grant_headers(grant: &mut Grant, to: &mut http::HeaderMap) {
+    if !grant.headers.is_empty() {
+        append_headers(std::mem::take(&mut grant.headers), to);
+    }
+    if let Some(shared) = &grant.shared_headers {
+        append_headers_from(shared, to);
+    }
+    if !grant.defaults.is_empty() {
+        fill_missing_from(&grant.defaults, to);
+    }
+}
+
+pin_project! {
+    /// The future of [`GuardService`].
+    #[project = GuardFutureProj]
+    pub enum GuardFuture<F> {
+        /// The guard let the request through without waiting: the inner
+        /// service answers, the grant's headers go on the answer.
+        Passed {
+            #[pin]
+            inner: F,
+            grant: Option<Grant>,
+        },
+        /// The guard answered (a refusal, a preflight).
+        Answered { response: Option<Response> },
+        /// The guard consults its stores first.
+        Deciding {
+            future: Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
+        },
+    }
+}
+
+impl<F> std::fmt::Debug for GuardFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F> Future for GuardFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GuardFutureProj::Passed { inner, grant } => {
+                let Ok(mut response) = ready!(inner.poll(cx));
+                if let Some(mut grant) = grant.take() {
+                    add_grant_headers(&mut grant, response.headers_mut());
+                }
+                Poll::Ready(Ok(response))
+            }
+            GuardFutureProj::Answered { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                // Polled again after it finished: a caller's bug; stay pending
+                // rather than panic on network input's path.
+                None => Poll::Pending,
+            },
+            GuardFutureProj::Deciding { future } => future.as_mut().poll(cx),
+        }
     }
 }

@@ -236,17 +236,22 @@ pub fn append_headers_from(from: &HeaderMap, to: &mut HeaderMap) {
 /// Sets each header of `from` whose name `to` does not hold, leaving `from`
 /// as it is (for header sets made once and shared).
 pub fn fill_missing_from(from: &HeaderMap, to: &mut HeaderMap) {
-    for name in from.keys() {
-        // One lookup per name: the entry tells whether the response has it.
-        if let http::header::Entry::Vacant(vacant) = to.entry(name.clone()) {
-            let mut values = from.get_all(name).iter();
-            if let Some(first) = values.next() {
-                let mut entry = vacant.insert_entry(first.clone());
-                for value in values {
-                    entry.append(value.clone());
-                }
-            }
+    // The values of one name come in a row; `filling` is the name whose
+    // first value went in, so that its other values follow it.
+    let mut filling: Option<&HeaderName> = None;
+    for (name, value) in from {
+        if filling == Some(name) {
+            to.append(name.clone(), value.clone());
+            continue;
         }
+        // One lookup per name: the entry tells whether the response has it.
+        filling = match to.entry(name.clone()) {
+            http::header::Entry::Vacant(vacant) => {
+                vacant.insert(value.clone());
+                Some(name)
+            }
+            http::header::Entry::Occupied(_) => None,
+        };
     }
 }
 
@@ -364,6 +369,11 @@ mod tests {
         assert_eq!(response.get_all("x-two").iter().count(), 2);
         append_headers_from(&response, &mut shared);
         assert_eq!(shared.len(), response.len());
+        // A name the response holds takes none of the default's values.
+        let mut own = HeaderMap::new();
+        own.insert("x-two", HeaderValue::from_static("mine"));
+        fill_missing_from(&defaults, &mut own);
+        assert_eq!(own.get_all("x-two").iter().collect::<Vec<_>>(), ["mine"]);
     }
 
     #[test]

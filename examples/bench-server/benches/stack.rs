@@ -32,6 +32,7 @@ fn stacks(c: &mut Criterion) {
     let mut group = c.benchmark_group("axum_one_request");
     for stack in [
         Stack::Bare,
+        Stack::Floor,
         Stack::Perimeter,
         Stack::Shieldwall,
         Stack::Anchor,

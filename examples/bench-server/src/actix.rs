@@ -7,10 +7,20 @@ use actix_web::{App, HttpServer, web};
 use shieldwall_actix::{GuardMiddleware, Shieldwall};
 use shieldwall_core::Perimeter;
 
-use crate::{ALLOW_HEADERS, EXPOSE_HEADERS, MAX_AGE, METHODS, ORIGIN, SECURITY_HEADERS, Stack};
+use crate::{
+    ALLOW_HEADERS, EXPOSE_HEADERS, FLOOR_HEADERS, MAX_AGE, METHODS, ORIGIN, SECURITY_HEADERS, Stack,
+};
 
 async fn hello() -> &'static str {
     "hello"
+}
+
+async fn hello_with_headers() -> actix_web::HttpResponse {
+    let mut response = actix_web::HttpResponse::Ok();
+    for header in FLOOR_HEADERS {
+        response.insert_header(header);
+    }
+    response.content_type("text/plain; charset=utf-8").body("hello")
 }
 
 fn anchor_cors() -> actix_cors::Cors {
@@ -44,6 +54,12 @@ pub fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
                 .workers(1)
                 .listen(listener)
                 .map(HttpServer::run),
+            Stack::Floor => HttpServer::new(|| {
+                App::new().service(web::resource("/hello").route(web::get().to(hello_with_headers)))
+            })
+            .workers(1)
+            .listen(listener)
+            .map(HttpServer::run),
             Stack::Perimeter => {
                 let perimeter = Perimeter::new();
                 HttpServer::new(move || {

@@ -11,7 +11,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_layer::Layer;
 
-use crate::{ALLOW_HEADERS, EXPOSE_HEADERS, MAX_AGE, METHODS, ORIGIN, SECURITY_HEADERS, Stack};
+use crate::{
+    ALLOW_HEADERS, EXPOSE_HEADERS, FLOOR_HEADERS, MAX_AGE, METHODS, ORIGIN, SECURITY_HEADERS, Stack,
+};
 
 fn anchor(routes: Router) -> Result<Router, String> {
     let bad = |e: &dyn std::fmt::Display| e.to_string();
@@ -42,6 +44,19 @@ pub fn app(stack: Stack) -> Result<Router, String> {
     let routes = Router::new().route("/hello", get(|| async { "hello" }));
     Ok(match stack {
         Stack::Bare => routes,
+        Stack::Floor => Router::new().route(
+            "/hello",
+            get(|| async {
+                let mut headers = http::HeaderMap::with_capacity(FLOOR_HEADERS.len() + 2);
+                for (name, value) in FLOOR_HEADERS {
+                    headers.insert(
+                        HeaderName::from_static(name),
+                        HeaderValue::from_static(value),
+                    );
+                }
+                (headers, "hello")
+            }),
+        ),
         Stack::Perimeter => Router::new()
             .fallback_service(ShieldwallLayer::with_perimeter(Perimeter::new()).layer(routes)),
         Stack::Shieldwall => Router::new().fallback_service(

@@ -16,6 +16,10 @@ use shieldwall_headers::SecurityHeaders;
 pub enum Stack {
     /// The route alone.
     Bare,
+    /// The route alone, answering with the very header lines the
+    /// `shieldwall` stack adds (static values, set by the handler): what
+    /// those bytes cost on the wire with no layer deciding anything.
+    Floor,
     /// shieldwall's outermost layer.
     Perimeter,
     /// The perimeter with the security headers, and CORS.
@@ -50,6 +54,24 @@ pub const SECURITY_HEADERS: [(&str, &str); 6] = [
     ),
     ("cross-origin-resource-policy", "same-origin"),
     ("cache-control", "no-store"),
+];
+
+/// The header lines the `shieldwall` stack adds to an allowed `GET`
+/// (besides `X-Request-Id`), for the `floor` stack to send as statics.
+pub const FLOOR_HEADERS: [(&str, &str); 10] = [
+    ("vary", "origin"),
+    ("access-control-allow-origin", ORIGIN),
+    ("access-control-allow-credentials", "true"),
+    (
+        "access-control-expose-headers",
+        "x-request-id, ratelimit, ratelimit-policy, retry-after",
+    ),
+    SECURITY_HEADERS[0],
+    SECURITY_HEADERS[1],
+    SECURITY_HEADERS[2],
+    SECURITY_HEADERS[3],
+    SECURITY_HEADERS[4],
+    SECURITY_HEADERS[5],
 ];
 
 /// The CORS policy of the `shieldwall` stack.

@@ -1,6 +1,7 @@
 //! `bench-server FRAMEWORK STACK`: one `GET /hello` route for `cargo xtask
 //! load` to measure with wrk. FRAMEWORK is `axum` or `actix`; STACK is
-//! `bare` (the route alone), `perimeter` (shieldwall's outermost layer:
+//! `bare` (the route alone), `floor` (the route alone, sending the header
+//! lines of `shieldwall` from statics), `perimeter` (shieldwall's outermost layer:
 //! request id, error rendering), `shieldwall` (the perimeter with the
 //! security headers, and CORS for `https://myapp.com`), or `anchor` (the
 //! route behind the stack a team would otherwise assemble for the same work:
@@ -17,11 +18,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stack = match args.get(1).map(String::as_str) {
         Some("bare") => Stack::Bare,
+        Some("floor") => Stack::Floor,
         Some("perimeter") => Stack::Perimeter,
         Some("shieldwall") => Stack::Shieldwall,
         Some("anchor") => Stack::Anchor,
         _ => {
-            eprintln!("usage: bench-server <axum|actix> <bare|perimeter|shieldwall|anchor>");
+            eprintln!("usage: bench-server <axum|actix> <bare|floor|perimeter|shieldwall|anchor>");
             return ExitCode::from(2);
         }
     };
