@@ -12,10 +12,10 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of, claims_of,
-    path_not_found, principal_of,
+    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of,
+    body_too_large, body_unreadable, claims_of, path_not_found, principal_of,
 };
-use shieldwall_errors::{ApiError, ErrorCode};
+use shieldwall_errors::ApiError;
 
 use crate::ActixView;
 
@@ -80,7 +80,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let payload = payload.take();
         Box::pin(async move {
             head?;
-            let body = read_limited(payload, &rules).await?;
+            let body = read_limited(payload, rules.limit()).await?;
             rules.parse(&body).map(Self)
         })
     }
@@ -103,25 +103,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         let payload = payload.take();
         Box::pin(async move {
             let has_content_type = head?;
-            let body = read_limited(payload, &rules).await?;
+            let body = read_limited(payload, rules.limit()).await?;
             rules.parse_optional(has_content_type, &body).map(Self)
         })
     }
 }
 
-pub(crate) async fn read_limited(
-    mut payload: Payload,
-    rules: &JsonBody,
-) -> Result<BytesMut, ApiError> {
+/// The whole body, at most `limit` bytes (413 beyond, 400 when the
+/// connection fails to deliver it).
+pub(crate) async fn read_limited(mut payload: Payload, limit: usize) -> Result<BytesMut, ApiError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|err| {
-            ApiError::new(ErrorCode::MalformedRequest)
-                .with_detail("the request body could not be read")
-                .with_source(err)
-        })?;
-        if body.len() + chunk.len() > rules.limit() {
-            return Err(rules.too_large());
+        let chunk = chunk.map_err(body_unreadable)?;
+        if body.len() + chunk.len() > limit {
+            return Err(body_too_large(limit));
         }
         body.extend_from_slice(&chunk);
     }

@@ -1,17 +1,17 @@
 //! `GuardMiddleware`: runs any [`Guard`] in front of an actix-web service.
 
 use std::future::{Future, Ready, ready};
-use std::task::{Context, Poll, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
 use pin_project_lite::pin_project;
-use shieldwall_core::{Decision, Grant, Guard, Step};
+use shieldwall_core::{Decision, Grant, Guard, Principal, Step};
 use shieldwall_errors::actix::{append_headers, response_to_actix};
 
 use crate::ActixView;
@@ -22,8 +22,15 @@ use crate::headers::{self, ConvertedHeaders};
 fn add_grant_headers(
     grant: &mut Grant,
     converted: &ConvertedHeaders,
-    to: &mut actix_web::http::header::HeaderMap,
+    response: &mut actix_web::HttpResponse<impl MessageBody>,
 ) {
+    if let Some(principal) = grant.principal.take() {
+        let mut extensions = response.extensions_mut();
+        if extensions.get::<Principal>().is_none() {
+            extensions.insert(principal);
+        }
+    }
+    let to = response.headers_mut();
     if !grant.headers.is_empty() {
         append_headers(&std::mem::take(&mut grant.headers), to);
     }
@@ -117,54 +124,69 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        match self.guard.extract(&ActixView(request.request())) {
+        let state = match self.guard.extract(&ActixView(request.request())) {
             // Decided from the request alone, nothing to wait for once the
             // answer is there (CORS, most refusals): no allocation.
             Step::Done(Decision::Continue(grant)) if grant.completion.is_none() => {
                 let grant = admit(&request, grant);
-                GuardFuture::Passed {
+                State::Passed {
                     inner: self.service.call(request),
                     grant: Some(grant),
                     converted: Rc::clone(&self.converted),
                 }
             }
-            Step::Done(Decision::Reject(error)) => GuardFuture::Answered {
+            Step::Done(Decision::Reject(error)) => State::Answered {
                 response: Some(request.into_response(response_to_actix(error.to_response(None)))),
             },
-            Step::Done(Decision::Respond(response)) => GuardFuture::Answered {
+            Step::Done(Decision::Respond(response)) => State::Answered {
                 response: Some(request.into_response(response_to_actix(response))),
             },
             step => {
                 let guard = Arc::clone(&self.guard);
                 let service = Rc::clone(&self.service);
                 let converted = Rc::clone(&self.converted);
-                GuardFuture::Deciding {
+                State::Deciding {
                     future: Box::pin(async move {
                         let decision = match step {
                             Step::Decide(input) => guard.decide(input).await,
                             Step::Done(decision) => decision,
                         };
-                        match decision {
-                            Decision::Continue(grant) => {
-                                let mut grant = admit(&request, grant);
-                                let answer = service.call(request).await;
-                                let completion = grant.completion.take();
-                                let (answer, status) = finish(answer, &mut grant, &converted);
-                                if let Some(completion) = completion {
-                                    completion.complete(status).await;
-                                }
-                                answer
-                            }
-                            Decision::Reject(error) => Ok(request
-                                .into_response(response_to_actix(error.to_response(None)))),
-                            Decision::Respond(response) => {
-                                Ok(request.into_response(response_to_actix(response)))
-                            }
-                        }
+                        proceed(decision, request, &*service, &converted).await
                     }),
                 }
             }
+        };
+        GuardFuture { state }
+    }
+}
+
+/// Carries out a decision: the inner service's answer with the grant's
+/// headers, or the guard's own answer.
+pub(crate) async fn proceed<S, B>(
+    decision: Decision,
+    request: ServiceRequest,
+    service: &S,
+    converted: &ConvertedHeaders,
+) -> Result<ServiceResponse<BoxBody>, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody + 'static,
+{
+    match decision {
+        Decision::Continue(grant) => {
+            let mut grant = admit(&request, grant);
+            let answer = service.call(request).await;
+            let completion = grant.completion.take();
+            let (answer, status) = finish(answer, &mut grant, converted);
+            if let Some(completion) = completion {
+                completion.complete(status).await;
+            }
+            answer
         }
+        Decision::Reject(error) => {
+            Ok(request.into_response(response_to_actix(error.to_response(None))))
+        }
+        Decision::Respond(response) => Ok(request.into_response(response_to_actix(response))),
     }
 }
 
@@ -172,8 +194,10 @@ where
 /// is left for the answer (headers, completion).
 fn admit(request: &ServiceRequest, mut grant: Grant) -> Grant {
     let mut extensions = request.extensions_mut();
-    if let Some(principal) = grant.principal.take() {
-        extensions.insert(principal);
+    // The grant keeps a handle for the answer, where the outermost layer
+    // reads who was served (audit).
+    if let Some(principal) = &grant.principal {
+        extensions.insert(principal.clone());
     }
     if let Some(fresh) = std::mem::take(&mut grant.attachments).merge_into(extensions.get_mut()) {
         extensions.insert(fresh);
@@ -190,13 +214,13 @@ fn finish<B: MessageBody + 'static>(
 ) -> (Result<ServiceResponse<BoxBody>, Error>, u16) {
     match answer {
         Ok(mut response) => {
-            add_grant_headers(grant, converted, response.headers_mut());
+            add_grant_headers(grant, converted, response.response_mut());
             let status = response.status().as_u16();
             (Ok(response.map_into_boxed_body()), status)
         }
         Err(error) => {
             let mut response = error.error_response();
-            add_grant_headers(grant, converted, response.headers_mut());
+            add_grant_headers(grant, converted, &mut response);
             let status = response.status().as_u16();
             (
                 Err(InternalError::from_response(error, response).into()),
@@ -208,8 +232,15 @@ fn finish<B: MessageBody + 'static>(
 
 pin_project! {
     /// The future of [`GuardService`].
-    #[project = GuardFutureProj]
-    pub enum GuardFuture<F> {
+    pub struct GuardFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
         /// The guard let the request through without waiting: the inner
         /// service answers, the grant's headers go on the answer.
         Passed {
@@ -241,8 +272,8 @@ where
     type Output = Result<ServiceResponse<BoxBody>, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            GuardFutureProj::Passed {
+        match self.project().state.project() {
+            StateProj::Passed {
                 inner,
                 grant,
                 converted,
@@ -254,11 +285,11 @@ where
                 };
                 Poll::Ready(finish(answer, &mut grant, converted).0)
             }
-            GuardFutureProj::Answered { response } => match response.take() {
+            StateProj::Answered { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
                 None => Poll::Pending,
             },
-            GuardFutureProj::Deciding { future } => future.as_mut().poll(cx),
+            StateProj::Deciding { future } => future.as_mut().poll(cx),
         }
     }
 }

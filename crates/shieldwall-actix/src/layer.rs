@@ -11,9 +11,12 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use actix_web::{Error, HttpMessage, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::FutureExt;
-use shieldwall_core::{Perimeter, RequestContext, ResponsePlan, is_body_header, panic_error};
+use shieldwall_core::{
+    Answered, Observation, Perimeter, Principal, RequestContext, ResponsePlan, is_body_header,
+    panic_error,
+};
 use shieldwall_errors::actix::{response_to_actix, status_to_actix};
 use shieldwall_errors::{PROBLEM_JSON, Problem};
 use tracing::Instrument;
@@ -97,14 +100,19 @@ where
         let context = self
             .perimeter
             .begin(&ActixView(request.request()), request.peer_addr());
+        let observation = self.perimeter.observe_start(&ActixView(request.request()));
         if let Err(error) = self
             .perimeter
             .screen(&ActixView(request.request()), &context)
         {
             let rendered = response_to_actix(error.to_response(Some(context.request_id.as_str())));
             let response = finish(&self.perimeter, &self.converted, &context, rendered);
+            report(&self.perimeter, observation, &context, None, &response);
             return Box::pin(ready(Ok(request.into_response(response))));
         }
+        // The route is known once the request was routed: a handle on the
+        // request (shared, not copied) tells it afterwards.
+        let routed = observation.as_ref().map(|_| request.request().clone());
         request.extensions_mut().insert(context.clone());
         // Every log line inside carries the request id.
         let span = tracing::info_span!("request", request_id = %context.request_id);
@@ -123,16 +131,22 @@ where
                 match outcome {
                     Ok(Ok(response)) => {
                         let (request, response) = response.map_into_boxed_body().into_parts();
-                        Ok(ServiceResponse::new(
-                            request,
-                            finish(&perimeter, &converted, &context, response),
-                        ))
+                        let response = finish(&perimeter, &converted, &context, response);
+                        report(&perimeter, observation, &context, Some(&request), &response);
+                        Ok(ServiceResponse::new(request, response))
                     }
                     // The request went inside and is gone, so the answer travels as
                     // an error that carries its finished response.
                     Ok(Err(error)) => {
                         let response =
                             finish(&perimeter, &converted, &context, error.error_response());
+                        report(
+                            &perimeter,
+                            observation,
+                            &context,
+                            routed.as_ref(),
+                            &response,
+                        );
                         Err(InternalError::from_response(error, response).into())
                     }
                     Err(payload) => {
@@ -144,6 +158,13 @@ where
                             &context,
                             response_to_actix(rendered),
                         );
+                        report(
+                            &perimeter,
+                            observation,
+                            &context,
+                            routed.as_ref(),
+                            &response,
+                        );
                         Err(InternalError::from_response(error, response).into())
                     }
                 }
@@ -151,6 +172,31 @@ where
             .instrument(span),
         )
     }
+}
+
+/// Tells the perimeter's observer (if any) how the request ended, from what
+/// the answer carries and the route the request was matched to.
+fn report(
+    perimeter: &Perimeter,
+    observation: Option<Observation>,
+    context: &RequestContext,
+    request: Option<&HttpRequest>,
+    response: &HttpResponse<BoxBody>,
+) {
+    if observation.is_none() {
+        return;
+    }
+    let route = request.and_then(HttpRequest::match_pattern);
+    let extensions = response.extensions();
+    perimeter.observe_end(
+        observation,
+        context,
+        Answered::new(response.status().as_u16()).with(
+            route.as_deref(),
+            extensions.get::<Principal>(),
+            extensions.get::<Problem>(),
+        ),
+    );
 }
 
 fn finish(

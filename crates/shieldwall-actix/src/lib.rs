@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod body_guard;
 mod extract;
 mod guard;
 mod headers;
@@ -9,10 +10,11 @@ mod resource;
 mod valid;
 mod view;
 
+pub use body_guard::{BodyGuardMiddleware, BodyGuardService};
 pub use extract::{
     ApiKey, ApiVersion, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId,
 };
-pub use guard::{GuardMiddleware, GuardService};
+pub use guard::{GuardFuture, GuardMiddleware, GuardService};
 pub use layer::{Shieldwall, ShieldwallService};
 pub use resource::{Resource, resource};
 pub use view::ActixView;

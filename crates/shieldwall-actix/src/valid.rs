@@ -43,7 +43,7 @@ where
         let payload = payload.take();
         Box::pin(async move {
             head?;
-            let body = read_limited(payload, policy.json()).await?;
+            let body = read_limited(payload, policy.json().limit()).await?;
             policy.parse(&body).map(|value| Self(Json(value)))
         })
     }

@@ -12,10 +12,10 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of, claims_of,
-    path_not_found, principal_of,
+    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of,
+    body_too_large, body_unreadable, claims_of, path_not_found, principal_of,
 };
-use shieldwall_errors::{ApiError, ErrorCode};
+use shieldwall_errors::ApiError;
 
 /// The client address, after trusted-proxy resolution by [`ShieldwallLayer`](crate::ShieldwallLayer).
 ///
@@ -78,7 +78,7 @@ where
             .copied()
             .unwrap_or_default();
         rules.check_head(&parts)?;
-        let bytes = read_limited(body, &rules).await?;
+        let bytes = read_limited(body, rules.limit()).await?;
         rules.parse(&bytes).map(Self)
     }
 }
@@ -105,18 +105,18 @@ where
             .copied()
             .unwrap_or_default();
         let has_content_type = rules.check_head_optional(&parts)?;
-        let bytes = read_limited(body, &rules).await?;
+        let bytes = read_limited(body, rules.limit()).await?;
         rules.parse_optional(has_content_type, &bytes).map(Self)
     }
 }
 
-pub(crate) async fn read_limited(body: Body, rules: &JsonBody) -> Result<Bytes, ApiError> {
-    match Limited::new(body, rules.limit()).collect().await {
+/// The whole body, at most `limit` bytes (413 beyond, 400 when the
+/// connection fails to deliver it).
+pub(crate) async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<LengthLimitError>() => Err(rules.too_large()),
-        Err(err) => Err(ApiError::new(ErrorCode::MalformedRequest)
-            .with_detail("the request body could not be read")
-            .with_source(err)),
+        Err(err) if err.is::<LengthLimitError>() => Err(body_too_large(limit)),
+        Err(err) => Err(body_unreadable(err)),
     }
 }
 

@@ -10,7 +10,7 @@ use axum_core::response::{IntoResponse, Response};
 use http::Request;
 use pin_project_lite::pin_project;
 use shieldwall_core::{
-    Decision, Grant, Guard, Step, append_headers, append_headers_from, fill_missing_from,
+    Decision, Grant, Guard, Principal, Step, append_headers, append_headers_from, fill_missing_from,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -117,59 +117,74 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        match self.guard.extract(&request) {
+        let state = match self.guard.extract(&request) {
             // Decided from the request alone, nothing to wait for once the
             // answer is there (CORS, most refusals): no allocation, no clone
             // of the inner service.
             Step::Done(Decision::Continue(grant)) if grant.completion.is_none() => {
                 let grant = admit(&mut request, grant);
-                GuardFuture::Passed {
+                State::Passed {
                     inner: self.inner.call(request),
                     grant: Some(grant),
                 }
             }
-            Step::Done(Decision::Reject(error)) => GuardFuture::Answered {
+            Step::Done(Decision::Reject(error)) => State::Answered {
                 response: Some(error.into_response()),
             },
-            Step::Done(Decision::Respond(response)) => GuardFuture::Answered {
+            Step::Done(Decision::Respond(response)) => State::Answered {
                 response: Some(into_axum(response)),
             },
             step => {
                 let guard = Arc::clone(&self.guard);
                 let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                GuardFuture::Deciding {
+                let inner = std::mem::replace(&mut self.inner, clone);
+                State::Deciding {
                     future: Box::pin(async move {
                         let decision = match step {
                             Step::Decide(input) => guard.decide(input).await,
                             Step::Done(decision) => decision,
                         };
-                        let response = match decision {
-                            Decision::Continue(grant) => {
-                                let mut grant = admit(&mut request, grant);
-                                let mut response = inner.call(request).await?;
-                                add_grant_headers(&mut grant, response.headers_mut());
-                                if let Some(completion) = grant.completion.take() {
-                                    completion.complete(response.status().as_u16()).await;
-                                }
-                                response
-                            }
-                            Decision::Reject(error) => error.into_response(),
-                            Decision::Respond(response) => into_axum(response),
-                        };
-                        Ok(response)
+                        Ok(proceed(decision, request, inner).await)
                     }),
                 }
             }
+        };
+        GuardFuture { state }
+    }
+}
+
+/// Carries out a decision: the inner service's answer with the grant's
+/// headers, or the guard's own answer.
+pub(crate) async fn proceed<S, B>(
+    decision: Decision,
+    mut request: Request<B>,
+    mut inner: S,
+) -> Response
+where
+    S: Service<Request<B>, Response = Response, Error = Infallible>,
+{
+    match decision {
+        Decision::Continue(grant) => {
+            let mut grant = admit(&mut request, grant);
+            let Ok(mut response) = inner.call(request).await;
+            add_grant_headers(&mut grant, &mut response);
+            if let Some(completion) = grant.completion.take() {
+                completion.complete(response.status().as_u16()).await;
+            }
+            response
         }
+        Decision::Reject(error) => error.into_response(),
+        Decision::Respond(response) => into_axum(response),
     }
 }
 
 /// Attaches the grant's principal and values to the request; returns what
 /// is left for the answer (headers, completion).
 fn admit<B>(request: &mut Request<B>, mut grant: Grant) -> Grant {
-    if let Some(principal) = grant.principal.take() {
-        request.extensions_mut().insert(principal);
+    // The grant keeps a handle for the answer, where the outermost layer
+    // reads who was served (audit).
+    if let Some(principal) = &grant.principal {
+        request.extensions_mut().insert(principal.clone());
     }
     let extensions = request.extensions_mut();
     if let Some(fresh) = std::mem::take(&mut grant.attachments).merge_into(extensions.get_mut()) {
@@ -180,7 +195,14 @@ fn admit<B>(request: &mut Request<B>, mut grant: Grant) -> Grant {
 
 /// The grant's headers on the answer: appended, the shared set appended,
 /// the defaults set where absent.
-fn add_grant_headers(grant: &mut Grant, to: &mut http::HeaderMap) {
+fn add_grant_headers(grant: &mut Grant, response: &mut Response) {
+    if let Some(principal) = grant.principal.take() {
+        let extensions = response.extensions_mut();
+        if extensions.get::<Principal>().is_none() {
+            extensions.insert(principal);
+        }
+    }
+    let to = response.headers_mut();
     if !grant.headers.is_empty() {
         append_headers(std::mem::take(&mut grant.headers), to);
     }
@@ -194,8 +216,15 @@ fn add_grant_headers(grant: &mut Grant, to: &mut http::HeaderMap) {
 
 pin_project! {
     /// The future of [`GuardService`].
-    #[project = GuardFutureProj]
-    pub enum GuardFuture<F> {
+    pub struct GuardFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
         /// The guard let the request through without waiting: the inner
         /// service answers, the grant's headers go on the answer.
         Passed {
@@ -225,21 +254,21 @@ where
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            GuardFutureProj::Passed { inner, grant } => {
+        match self.project().state.project() {
+            StateProj::Passed { inner, grant } => {
                 let Ok(mut response) = ready!(inner.poll(cx));
                 if let Some(mut grant) = grant.take() {
-                    add_grant_headers(&mut grant, response.headers_mut());
+                    add_grant_headers(&mut grant, &mut response);
                 }
                 Poll::Ready(Ok(response))
             }
-            GuardFutureProj::Answered { response } => match response.take() {
+            StateProj::Answered { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
                 // Polled again after it finished: a caller's bug; stay pending
                 // rather than panic on network input's path.
                 None => Poll::Pending,
             },
-            GuardFutureProj::Deciding { future } => future.as_mut().poll(cx),
+            StateProj::Deciding { future } => future.as_mut().poll(cx),
         }
     }
 }

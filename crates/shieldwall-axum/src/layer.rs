@@ -18,8 +18,8 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, StatusCode};
 use http_body::Body as _;
 use shieldwall_core::{
-    PeerAddr, Perimeter, REQUEST_ID_HEADER, RequestContext, ResponsePlan, fill_missing_from,
-    is_body_header, panic_error,
+    Answered, Observation, PeerAddr, Perimeter, Principal, REQUEST_ID_HEADER, RequestContext,
+    ResponsePlan, RouteTemplate, fill_missing_from, is_body_header, panic_error,
 };
 use shieldwall_errors::{PROBLEM_JSON, Problem};
 use tower_layer::Layer;
@@ -100,9 +100,11 @@ where
             .or_else(|| request.extensions().get::<PeerAddr>().map(|p| p.0));
         let head = request.method() == Method::HEAD;
         let context = self.perimeter.begin(&request, peer);
+        let observation = self.perimeter.observe_start(&request);
         if let Err(error) = self.perimeter.screen(&request, &context) {
             let rendered = error.to_response(Some(context.request_id.as_str()));
             let response = stamp(rendered.map(Body::from), &context);
+            report(&self.perimeter, observation, &context, &response);
             return Box::pin(std::future::ready(Ok(for_method(head, response))));
         }
         request.extensions_mut().insert(context.clone());
@@ -130,11 +132,35 @@ where
                         stamp(rendered.map(Body::from), &context)
                     }
                 };
+                report(&perimeter, observation, &context, &response);
                 Ok(for_method(head, response))
             }
             .instrument(span),
         )
     }
+}
+
+/// Tells the perimeter's observer (if any) how the request ended, from what
+/// the answer carries.
+fn report(
+    perimeter: &Perimeter,
+    observation: Option<Observation>,
+    context: &RequestContext,
+    response: &Response,
+) {
+    if observation.is_none() {
+        return;
+    }
+    let extensions = response.extensions();
+    perimeter.observe_end(
+        observation,
+        context,
+        Answered::new(response.status().as_u16()).with(
+            extensions.get::<RouteTemplate>().map(RouteTemplate::as_str),
+            extensions.get::<Principal>(),
+            extensions.get::<Problem>(),
+        ),
+    );
 }
 
 fn finish(perimeter: &Perimeter, context: &RequestContext, response: Response) -> Response {

@@ -1,18 +1,22 @@
 #![doc = include_str!("../README.md")]
 
+mod body_guard;
 mod extract;
 mod guard;
 mod layer;
+mod route;
 #[cfg(feature = "tls")]
 mod tls;
 #[cfg(feature = "validate")]
 mod valid;
 
+pub use body_guard::{BodyGuardLayer, BodyGuardService};
 pub use extract::{
     ApiKey, ApiVersion, Authenticated, Claims, ClientIp, Json, OptionalJson, Path, RequestId,
 };
-pub use guard::{GuardLayer, GuardService};
+pub use guard::{GuardFuture, GuardLayer, GuardService};
 pub use layer::{Shieldwall, ShieldwallLayer};
+pub use route::{RouteTemplateFuture, RouteTemplateService, RouteTemplates};
 #[cfg(feature = "tls")]
 pub use tls::{
     TLS_HANDSHAKE_TIMEOUT, TLS_MAX_CONNECTIONS, TLS_REQUEST_HEAD_TIMEOUT, TlsServer, serve_tls,

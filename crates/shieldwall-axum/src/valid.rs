@@ -38,7 +38,7 @@ where
             parts.extensions.get::<JsonBody>(),
         );
         policy.json().check_head(&parts)?;
-        let bytes = read_limited(body, policy.json()).await?;
+        let bytes = read_limited(body, policy.json().limit()).await?;
         policy.parse(&bytes).map(|value| Self(Json(value)))
     }
 }

@@ -19,6 +19,21 @@ pub const DEFAULT_BODY_LIMIT: NonZeroUsize = match NonZeroUsize::new(64 * 1024) 
 /// The default nesting limit of JSON bodies: 32 objects or arrays deep.
 pub const DEFAULT_MAX_DEPTH: usize = 32;
 
+/// 413 `PAYLOAD_TOO_LARGE` for a body over `limit` bytes.
+#[must_use]
+pub fn body_too_large(limit: usize) -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge)
+        .with_detail(format!("the request body is larger than {limit} bytes"))
+}
+
+/// 400 `MALFORMED_REQUEST` for a body the connection failed to deliver.
+#[must_use]
+pub fn body_unreadable(source: impl Into<shieldwall_errors::Source>) -> ApiError {
+    ApiError::new(ErrorCode::MalformedRequest)
+        .with_detail("the request body could not be read")
+        .with_source(source)
+}
+
 /// How a JSON body is accepted.
 ///
 /// ```
@@ -95,10 +110,7 @@ impl JsonBody {
     /// 413 `PAYLOAD_TOO_LARGE`.
     #[must_use]
     pub fn too_large(&self) -> ApiError {
-        ApiError::new(ErrorCode::PayloadTooLarge).with_detail(format!(
-            "the request body is larger than {} bytes",
-            self.limit
-        ))
+        body_too_large(self.limit.get())
     }
 
     /// Checks what can be checked before reading the body: the media type

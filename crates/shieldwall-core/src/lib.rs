@@ -24,7 +24,7 @@ mod version;
 mod view;
 
 pub use attachments::Attachments;
-pub use body::{DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, JsonBody};
+pub use body::{DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, JsonBody, body_too_large, body_unreadable};
 pub use body_guard::BodyGuard;
 pub use bulkhead::Bulkhead;
 pub use client_ip::{
@@ -40,7 +40,7 @@ pub use guard::{
     Completion, Decision, Grant, Guard, Step, append_headers, append_headers_from,
     fill_missing_from, run_guard,
 };
-pub use observe::{Refusal, RequestObserver, RequestSummary, RouteTemplate};
+pub use observe::{Answered, Observation, Refusal, RequestObserver, RequestSummary, RouteTemplate};
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
 pub use preflight::is_cors_preflight;
 pub use principal::{Credential, Principal, PrincipalKind, is_scope_token};

@@ -3,11 +3,12 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use shieldwall_errors::{ErrorCode, Problem};
 
-use crate::Principal;
+use crate::{Perimeter, Principal, RequestContext, RequestView};
 
 /// A refusal as the audit log records it: the public code and, where one
 /// code stands for several causes, the private reason.
@@ -34,8 +35,23 @@ impl Refusal {
 /// The route a request was routed to (`/api/v1/users/{id}`), as the router
 /// matched it: adapters put it in the response extensions where they learn
 /// it, so that the outermost layer can report it.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RouteTemplate(pub Arc<str>);
+pub struct RouteTemplate(Arc<str>);
+
+impl RouteTemplate {
+    /// The template as the router spells it.
+    #[must_use]
+    pub fn new(template: impl Into<Arc<str>>) -> Self {
+        Self(template.into())
+    }
+
+    /// The template.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Everything the outermost layer knows about a finished request.
 ///
@@ -74,4 +90,97 @@ pub struct RequestSummary<'a> {
 pub trait RequestObserver: Send + Sync + std::fmt::Debug + 'static {
     /// One finished request.
     fn observe(&self, summary: &RequestSummary<'_>);
+}
+
+/// What the outermost layer keeps of a request while it is served, when an
+/// observer is installed: its arrival, method and user agent.
+#[derive(Debug)]
+pub struct Observation {
+    started: SystemTime,
+    clock: Instant,
+    method: http::Method,
+    user_agent: Option<Bytes>,
+}
+
+/// What the answer carries for the outermost layer to report.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Answered<'a> {
+    /// The final status.
+    pub status: u16,
+    /// The matched route template.
+    pub route: Option<&'a str>,
+    /// The principal a guard identified (guards put it in the answer's extensions).
+    pub principal: Option<&'a Principal>,
+    /// The problem shieldwall rendered, if it refused.
+    pub problem: Option<&'a Problem>,
+}
+
+impl<'a> Answered<'a> {
+    /// An answer with this status.
+    #[must_use]
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            ..Self::default()
+        }
+    }
+
+    /// With the facts the answer's extensions hold.
+    #[must_use]
+    pub fn with(
+        mut self,
+        route: Option<&'a str>,
+        principal: Option<&'a Principal>,
+        problem: Option<&'a Problem>,
+    ) -> Self {
+        self.route = route;
+        self.principal = principal;
+        self.problem = problem;
+        self
+    }
+}
+
+impl Perimeter {
+    /// Starts watching a request: `None` (and no work) without an observer.
+    #[must_use]
+    pub fn observe_start<R: RequestView + ?Sized>(&self, request: &R) -> Option<Observation> {
+        self.request_observer()?;
+        Some(Observation {
+            started: SystemTime::now(),
+            clock: Instant::now(),
+            // A method that arrived parsed is a valid token; the fallback
+            // is never taken.
+            method: http::Method::from_bytes(request.method().as_bytes())
+                .unwrap_or(http::Method::GET),
+            user_agent: request
+                .header_values("user-agent")
+                .next()
+                .map(Bytes::copy_from_slice),
+        })
+    }
+
+    /// Tells the observer how the request ended.
+    pub fn observe_end(
+        &self,
+        observation: Option<Observation>,
+        context: &RequestContext,
+        answered: Answered<'_>,
+    ) {
+        let (Some(observer), Some(observation)) = (self.request_observer(), observation) else {
+            return;
+        };
+        observer.observe(&RequestSummary {
+            started: observation.started,
+            latency: observation.clock.elapsed(),
+            request_id: context.request_id.as_str(),
+            method: observation.method.as_str(),
+            route: answered.route,
+            status: answered.status,
+            client_ip: context.client_ip,
+            principal: answered.principal,
+            refusal: answered.problem.map(Refusal::of),
+            user_agent: observation.user_agent.as_deref(),
+        });
+    }
 }

@@ -91,13 +91,12 @@ fn header_values_of<'a>(
     headers: &'a http::HeaderMap,
     name: &str,
 ) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-    let values = match http::HeaderName::from_bytes(name.as_bytes()) {
-        Ok(name) => Some(headers.get_all(name).into_iter()),
-        Err(_) => None,
-    };
-    values
+    // By `&str`: looked up without making a `HeaderName` (which allocates
+    // for a name the `http` crate does not know); an invalid name finds
+    // nothing.
+    headers
+        .get_all(name)
         .into_iter()
-        .flatten()
         .map(http::HeaderValue::as_bytes)
 }
 

@@ -16,11 +16,17 @@ pub fn send(addr: SocketAddr, request: &TestRequest) -> io::Result<Observed> {
     let mut stream = TcpStream::connect_timeout(&addr, EXCHANGE_TIMEOUT)?;
     stream.set_read_timeout(Some(EXCHANGE_TIMEOUT))?;
     stream.set_write_timeout(Some(EXCHANGE_TIMEOUT))?;
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n",
-        request.method, request.target
-    )
-    .into_bytes();
+    let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.target).into_bytes();
+    // The address as `Host`, unless the request names a host of its own
+    // (one public name for several servers, as behind a load balancer).
+    if !request
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("host"))
+    {
+        head.extend_from_slice(format!("host: {addr}\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"connection: close\r\n");
     for (name, value) in &request.headers {
         head.extend_from_slice(name.as_bytes());
         head.extend_from_slice(b": ");

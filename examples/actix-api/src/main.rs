@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use example_demo::{CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination};
+use example_demo::{
+    CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination, TransferRequest,
+};
 use shieldwall_actix::{
-    ApiError, Authenticated, GuardMiddleware, Json, OptionalJson, Path, Shieldwall, Valid,
-    ValidQuery, resource,
+    ApiError, Authenticated, BodyGuardMiddleware, GuardMiddleware, Json, OptionalJson, Path,
+    Shieldwall, Valid, ValidQuery, resource,
 };
 
 type DemoData = web::Data<Demo>;
@@ -99,6 +101,13 @@ async fn create_user(
         .map(|user| HttpResponse::Created().json(user))
 }
 
+async fn create_transfer(
+    demo: DemoData,
+    Valid(Json(body)): Valid<Json<TransferRequest>>,
+) -> HttpResponse {
+    HttpResponse::Created().json(demo.transfers.record(body))
+}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     let demo = match example_demo::prepare().await {
@@ -106,6 +115,8 @@ async fn main() -> ExitCode {
         Err(code) => return code,
     };
     let (read, write) = (demo.keys.users_read(), demo.keys.users_write());
+    let transfer_key = GuardMiddleware::new(demo.keys.transfers_write());
+    let signed = BodyGuardMiddleware::from_arc(std::sync::Arc::clone(&demo.signatures));
     let listener = match std::net::TcpListener::bind(demo.config.addr) {
         Ok(listener) => listener,
         Err(err) => return example_demo::cannot_listen(demo.config.addr, &err),
@@ -169,6 +180,14 @@ async fn main() -> ExitCode {
                     .wrap_last(GuardMiddleware::new(read.clone()))
                     .post(create_user)
                     .wrap_last(GuardMiddleware::new(write.clone())),
+            )
+            // The API key first, then the signature (whose key must have the
+            // same owner), then the handler.
+            .service(
+                resource("/api/v1/transfers")
+                    .post(create_transfer)
+                    .wrap_routes(signed.clone())
+                    .wrap_routes(transfer_key.clone()),
             )
             .default_service(web::to(unmatched))
             .wrap(versions.clone())

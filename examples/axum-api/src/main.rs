@@ -9,12 +9,14 @@ use axum::extract::State;
 use axum::handler::Handler;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use example_demo::{CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination};
+use example_demo::{
+    CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination, TransferRequest,
+};
 use http::StatusCode;
 use http::header::CACHE_CONTROL;
 use shieldwall_axum::{
-    ApiError, Authenticated, GuardLayer, Json, OptionalJson, Path, ShieldwallLayer, Valid,
-    ValidQuery,
+    ApiError, Authenticated, BodyGuardLayer, GuardLayer, Json, OptionalJson, Path, RouteTemplates,
+    ShieldwallLayer, Valid, ValidQuery,
 };
 use tower_layer::Layer;
 
@@ -103,6 +105,14 @@ async fn create_user(
         .map(|user| (StatusCode::CREATED, Json(user)).into_response())
 }
 
+async fn create_transfer(
+    State(demo): App,
+    Valid(Json(body)): Valid<Json<TransferRequest>>,
+) -> Response {
+    let transfer = demo.transfers.record(body);
+    (StatusCode::CREATED, Json(transfer)).into_response()
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let demo = match example_demo::prepare().await {
@@ -111,6 +121,8 @@ async fn main() -> ExitCode {
     };
     let read = GuardLayer::new(demo.keys.users_read());
     let write = GuardLayer::new(demo.keys.users_write());
+    let transfer_key = GuardLayer::new(demo.keys.transfers_write());
+    let signed = BodyGuardLayer::from_arc(Arc::clone(&demo.signatures));
     let bearer = GuardLayer::new(demo.auth.bearer());
     let auth = GuardLayer::new(demo.limits.auth.clone());
     let user = GuardLayer::new(demo.limits.user.clone());
@@ -151,7 +163,15 @@ async fn main() -> ExitCode {
             "/api/v1/users",
             get(list_users.layer(read)).post(create_user.layer(write)),
         )
+        // The API key first, then the signature (whose key must have the
+        // same owner), then the handler.
+        .route(
+            "/api/v1/transfers",
+            post(create_transfer.layer(signed).layer(transfer_key)),
+        )
         .fallback(unmatched)
+        // The matched route, for the audit events.
+        .layer(RouteTemplates)
         .with_state(Arc::clone(&demo));
     // `Router::layer` would run these after routing, per method route; they
     // must see every request first, as on actix-web: a router whose only

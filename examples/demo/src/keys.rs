@@ -98,6 +98,7 @@ pub struct Keys {
     keys: ApiKeys<AnyKeyStore>,
     users_read: ApiKeyGuard<AnyKeyStore>,
     users_write: ApiKeyGuard<AnyKeyStore>,
+    transfers_write: ApiKeyGuard<AnyKeyStore>,
 }
 
 fn store_error(error: shieldwall_core::StoreError) -> ApiError {
@@ -115,6 +116,7 @@ impl Keys {
         Ok(Self {
             users_read: guard("users:read")?,
             users_write: guard("users:write")?,
+            transfers_write: guard("transfers:write")?,
             keys,
         })
     }
@@ -127,6 +129,11 @@ impl Keys {
     /// The guard of `POST /api/v1/users` (scope `users:write`).
     pub fn users_write(&self) -> ApiKeyGuard<AnyKeyStore> {
         self.users_write.clone()
+    }
+
+    /// The guard of `POST /api/v1/transfers` (scope `transfers:write`).
+    pub fn transfers_write(&self) -> ApiKeyGuard<AnyKeyStore> {
+        self.transfers_write.clone()
     }
 
     fn view(&self, record: &KeyRecord) -> KeyView {

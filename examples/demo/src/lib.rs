@@ -20,7 +20,9 @@ mod env;
 mod keys;
 mod limits;
 mod routes;
+mod signing;
 mod tls;
+mod transfers;
 mod users;
 mod web;
 
@@ -48,6 +50,8 @@ pub use keys::{
 pub use limits::{Limiter, Limits};
 pub use routes::{CURRENT_VERSION, health, unmatched};
 pub use shieldwall_validate::Pagination;
+pub use signing::TransferSignatures;
+pub use transfers::{Transfer, TransferRequest, Transfers};
 pub use users::{User, Users};
 
 /// Everything a server needs once the environment checked out.
@@ -71,6 +75,10 @@ pub struct Demo {
     pub headers: shieldwall_headers::SecurityHeaders,
     /// The API versions (path `/api/vN/`), inside the public limit.
     pub versions: shieldwall_versioning::VersionPolicy,
+    /// The request signatures of `POST /api/v1/transfers`.
+    pub signatures: Arc<TransferSignatures>,
+    /// The transfers recorded.
+    pub transfers: Arc<Transfers>,
 }
 
 impl Demo {
@@ -141,6 +149,11 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         .map(|u| (u.id.clone(), u.email.clone(), u.name.clone()))
         .collect();
     let directory = Directory::seeded(&seeded, std::time::SystemTime::now());
+    let signatures =
+        signing::transfer_signatures(&config, auth.users(), redis.as_ref()).map_err(|message| {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        })?;
     Ok(Demo {
         config,
         redis,
@@ -151,6 +164,8 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         cors,
         headers,
         versions,
+        signatures: Arc::new(signatures),
+        transfers: Arc::new(Transfers::default()),
     })
 }
 

@@ -1,0 +1,343 @@
+//! `Verifier`: the checks, in two steps. `prepare` is synchronous and reads
+//! the request (parse, policy, signature base, digest); `finish` is
+//! asynchronous (key lookup, verification, then the nonce).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use shieldwall_core::{Clock, LogThrottle, RequestView, SystemClock};
+
+use crate::input::MAX_NONCE_LEN;
+use crate::rebuild::rebuild;
+use crate::select::{parse_labels, select, signature_of};
+use crate::{
+    Algorithm, KeyResolver, NonceStore, Reason, SignaturePolicy, SignatureRejection,
+    VerifiedSignature, digest, fields,
+};
+
+/// The longest `expires` that keeps a nonce longer than the window: a
+/// signature is never accepted after `created + window` anyway, and the
+/// window is at most a day.
+const MAX_NONCE_HORIZON: i64 = 24 * 60 * 60;
+
+/// Checks signed requests against a [`SignaturePolicy`], with keys from a
+/// [`KeyResolver`] and nonces remembered in a [`NonceStore`].
+///
+/// [`SignatureGuard`](crate::SignatureGuard) runs it on a route; call it
+/// directly to verify elsewhere (a webhook consumer, a queue).
+pub struct Verifier<K, N> {
+    policy: Arc<SignaturePolicy>,
+    keys: K,
+    nonces: N,
+    clock: Arc<dyn Clock>,
+    store_log: Arc<LogThrottle>,
+}
+
+impl<K: Clone, N: Clone> Clone for Verifier<K, N> {
+    fn clone(&self) -> Self {
+        Self {
+            policy: Arc::clone(&self.policy),
+            keys: self.keys.clone(),
+            nonces: self.nonces.clone(),
+            clock: Arc::clone(&self.clock),
+            store_log: Arc::clone(&self.store_log),
+        }
+    }
+}
+
+impl<K, N> std::fmt::Debug for Verifier<K, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request whose signature passed every check that needs no store: what
+/// [`Verifier::finish`] completes. Owns its data (`Send`).
+#[derive(Debug)]
+pub struct PendingSignature {
+    key_id: String,
+    algorithm: Option<Algorithm>,
+    nonce: Nonce,
+    base: String,
+    signature: Vec<u8>,
+    label: String,
+    created: i64,
+    expires: Option<i64>,
+    owner: Option<Option<String>>,
+}
+
+impl PendingSignature {
+    /// The `keyid` the signature names (not yet looked up).
+    #[must_use]
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The signature base that was rebuilt from the request.
+    #[must_use]
+    pub fn signature_base(&self) -> &str {
+        &self.base
+    }
+
+    /// Also requires the key to belong to `owner` (the principal an earlier
+    /// guard identified); `None`, no principal, fails with
+    /// [`Reason::OwnerMismatch`].
+    #[must_use]
+    pub fn expect_owner(mut self, owner: Option<&str>) -> Self {
+        self.owner = Some(owner.map(str::to_owned));
+        self
+    }
+}
+
+/// A nonce (at most [`MAX_NONCE_LEN`] bytes), held without an allocation.
+#[derive(Clone, Copy)]
+struct Nonce {
+    bytes: [u8; MAX_NONCE_LEN],
+    len: usize,
+}
+
+impl Nonce {
+    fn new(text: &str) -> Option<Self> {
+        let mut bytes = [0; MAX_NONCE_LEN];
+        bytes
+            .get_mut(..text.len())?
+            .copy_from_slice(text.as_bytes());
+        Some(Self {
+            bytes,
+            len: text.len(),
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        // Copied from a `&str` whole: always UTF-8.
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn seconds(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn time(unix_seconds: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(unix_seconds).unwrap_or(0))
+}
+
+impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
+    /// A verifier on the system clock.
+    pub fn new(policy: SignaturePolicy, keys: K, nonces: N) -> Self {
+        Self {
+            policy: Arc::new(policy),
+            keys,
+            nonces,
+            clock: Arc::new(SystemClock::new()),
+            store_log: Arc::new(LogThrottle::new(Duration::from_secs(10))),
+        }
+    }
+
+    /// Reads time from `clock` (a manual clock in tests).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &SignaturePolicy {
+        &self.policy
+    }
+
+    /// The key resolver.
+    #[must_use]
+    pub fn keys(&self) -> &K {
+        &self.keys
+    }
+
+    /// The nonce store.
+    #[must_use]
+    pub fn nonces(&self) -> &N {
+        &self.nonces
+    }
+
+    /// What can be decided from the head before the body is read: both
+    /// headers present ([`Reason::SignatureMissing`] otherwise) and within
+    /// the size limit ([`Reason::HeaderTooLarge`]), without parsing them.
+    pub fn precheck<R: RequestView + ?Sized>(&self, request: &R) -> Result<(), SignatureRejection> {
+        let limit = self.policy.max_header_bytes;
+        let input = fields::combined_len(request, "signature-input", limit);
+        let signature = fields::combined_len(request, "signature", limit);
+        match (input, signature) {
+            (Some(a), Some(b)) if a > limit || b > limit => Err(Reason::HeaderTooLarge.into()),
+            (Some(_), Some(_)) => Ok(()),
+            _ => Err(Reason::SignatureMissing.into()),
+        }
+    }
+
+    /// Every check that needs no store, on the head and the raw body bytes:
+    /// the headers parsed as structured fields, the entry chosen, the policy
+    /// (components, `created`, `expires`, `keyid`, `nonce`, `alg`, `tag`),
+    /// the signature base rebuilt and `Content-Digest` checked when covered.
+    pub fn prepare<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        body: &[u8],
+    ) -> Result<PendingSignature, SignatureRejection> {
+        self.prepare_at(request, body, seconds(self.clock.now()))
+            .map_err(SignatureRejection::from)
+    }
+
+    fn prepare_at<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        body: &[u8],
+        now: i64,
+    ) -> Result<PendingSignature, Reason> {
+        let policy = &*self.policy;
+        let limit = policy.max_header_bytes;
+        let (Some(inputs), Some(signatures)) = (
+            fields::combined(request, "signature-input", limit)?,
+            fields::combined(request, "signature", limit)?,
+        ) else {
+            return Err(Reason::SignatureMissing);
+        };
+        let inputs = parse_labels(&inputs, Reason::MalformedSignatureInput)?;
+        let signatures = parse_labels(&signatures, Reason::MalformedSignature)?;
+        let input = select(inputs, policy, now)?;
+        let signature = signature_of(signatures, input.label)?;
+        let digest_at = input
+            .components
+            .iter()
+            .position(|c| c.is_header("content-digest"));
+        let base = rebuild(request, policy, &input, digest_at)?;
+        if let Some(range) = base.captured {
+            // The value as the base holds it: every line, trimmed, combined.
+            let value = base.text.get(range).unwrap_or_default();
+            if value.len() > limit {
+                return Err(Reason::HeaderTooLarge);
+            }
+            digest::check(value.as_bytes(), body)?;
+        }
+        let base = base.text;
+        let (Some(created), Some(key_id), Some(nonce)) =
+            (input.created(), input.key_id(), input.nonce())
+        else {
+            // `check_policy` made sure of all three.
+            return Err(Reason::MalformedSignatureInput);
+        };
+        Ok(PendingSignature {
+            key_id: key_id.to_owned(),
+            algorithm: input.algorithm()?,
+            nonce: Nonce::new(nonce).ok_or(Reason::MalformedNonce)?,
+            base,
+            signature,
+            label: input.label.to_owned(),
+            created,
+            expires: input.expires(),
+            owner: None,
+        })
+    }
+
+    /// Completes a prepared verification: the key looked up and bound to
+    /// its algorithm, the signature verified (HMAC in constant time), the
+    /// owner compared when asked, and only then the nonce remembered, for as
+    /// long as the signature could be accepted anywhere.
+    pub async fn finish(
+        &self,
+        pending: PendingSignature,
+    ) -> Result<VerifiedSignature, SignatureRejection> {
+        let key = match self.keys.resolve(&pending.key_id).await {
+            Ok(Some(key)) if key.id() == pending.key_id => key,
+            Ok(_) => return Err(Reason::UnknownKey.into()),
+            Err(error) => {
+                if self.store_log.allow() {
+                    tracing::error!(%error, "signing key store unavailable; refusing signed requests until it answers");
+                }
+                return Err(SignatureRejection::store(
+                    Reason::KeyStoreUnavailable,
+                    error,
+                ));
+            }
+        };
+        let algorithm = key.algorithm();
+        if !self.policy.allows(algorithm) || pending.algorithm.is_some_and(|a| a != algorithm) {
+            return Err(Reason::WrongAlgorithm.into());
+        }
+        if !key.verify(pending.base.as_bytes(), &pending.signature) {
+            return Err(Reason::BadSignature.into());
+        }
+        if let Some(owner) = &pending.owner
+            && owner.as_deref() != Some(key.owner())
+        {
+            return Err(Reason::OwnerMismatch.into());
+        }
+        let ttl = self.nonce_ttl(pending.created, pending.expires);
+        match self
+            .nonces
+            .remember_nonce(key.id(), pending.nonce.as_str(), ttl)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(Reason::NonceReplayed.into()),
+            Err(error) => {
+                if self.store_log.allow() {
+                    tracing::error!(%error, "nonce store unavailable; refusing signed requests until it answers");
+                }
+                return Err(SignatureRejection::store(
+                    Reason::NonceStoreUnavailable,
+                    error,
+                ));
+            }
+        }
+        Ok(VerifiedSignature {
+            key_id: pending.key_id,
+            owner: key.owner().to_owned(),
+            algorithm,
+            label: pending.label,
+            created: time(pending.created),
+            expires: pending.expires.map(time),
+        })
+    }
+
+    /// [`Verifier::prepare`] then [`Verifier::finish`].
+    pub async fn verify<R: RequestView + ?Sized>(
+        &self,
+        request: &R,
+        body: &[u8],
+    ) -> Result<VerifiedSignature, SignatureRejection> {
+        let pending = self.prepare(request, body)?;
+        self.finish(pending).await
+    }
+
+    /// How long the nonce must be remembered: until `created + window`, or
+    /// `expires` when later (up to a day after `created`), plus the clock
+    /// skew margin, from now.
+    fn nonce_ttl(&self, created: i64, expires: Option<i64>) -> Duration {
+        let window = i64::try_from(self.policy.window.as_secs()).unwrap_or(i64::MAX);
+        let skew = i64::try_from(self.policy.clock_skew.as_secs()).unwrap_or(i64::MAX);
+        let horizon = expires
+            .map_or(i64::MIN, |e| {
+                e.min(created.saturating_add(MAX_NONCE_HORIZON))
+            })
+            .max(created.saturating_add(window));
+        let until_ms = i128::from(horizon.saturating_add(skew)) * 1000;
+        let now_ms = self
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i128::try_from(d.as_millis()).unwrap_or(i128::MAX));
+        let ttl_ms = (until_ms - now_ms).max(1000);
+        Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(u64::MAX))
+    }
+}
