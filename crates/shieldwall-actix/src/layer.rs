@@ -110,9 +110,7 @@ where
             report(&self.perimeter, observation, &context, None, &response);
             return Box::pin(ready(Ok(request.into_response(response))));
         }
-        // The route is known once the request was routed: a handle on the
-        // request (shared, not copied) tells it afterwards.
-        let routed = observation.as_ref().map(|_| request.request().clone());
+
         request.extensions_mut().insert(context.clone());
         // Every log line inside carries the request id.
         let span = tracing::info_span!("request", request_id = %context.request_id);
@@ -140,13 +138,7 @@ where
                     Ok(Err(error)) => {
                         let response =
                             finish(&perimeter, &converted, &context, error.error_response());
-                        report(
-                            &perimeter,
-                            observation,
-                            &context,
-                            routed.as_ref(),
-                            &response,
-                        );
+                        report(&perimeter, observation, &context, None, &response);
                         Err(InternalError::from_response(error, response).into())
                     }
                     Err(payload) => {
@@ -158,13 +150,7 @@ where
                             &context,
                             response_to_actix(rendered),
                         );
-                        report(
-                            &perimeter,
-                            observation,
-                            &context,
-                            routed.as_ref(),
-                            &response,
-                        );
+                        report(&perimeter, observation, &context, None, &response);
                         Err(InternalError::from_response(error, response).into())
                     }
                 }
@@ -227,6 +213,12 @@ fn finish(
             fresh
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+            // What the answer stands for travels on (the observer reads it),
+            // with who was served.
+            if let Some(principal) = response.extensions().get::<Principal>() {
+                fresh.extensions_mut().insert(principal.clone());
+            }
+            fresh.extensions_mut().insert(problem);
             fresh
         }
     };

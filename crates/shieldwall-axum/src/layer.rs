@@ -181,6 +181,8 @@ fn finish(perimeter: &Perimeter, context: &RequestContext, response: Response) -
             parts
                 .headers
                 .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+            // What the answer stands for travels on (the observer reads it).
+            parts.extensions.insert(problem);
             Response::from_parts(parts, Body::from(body))
         }
         ResponsePlan::Keep => response,

@@ -209,7 +209,12 @@ async fn main() -> ExitCode {
         Err(err) => return example_demo::cannot_listen(addr, &err),
     };
     example_demo::announce(&demo, "actix-web", addr);
-    match server.run().await {
+    let served = server.run().await;
+    // What the audit queue still holds is written before exit.
+    if let Some(auditor) = &demo.auditor {
+        let _ = auditor.shutdown().await;
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,
     }

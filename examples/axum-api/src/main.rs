@@ -205,6 +205,10 @@ async fn main() -> ExitCode {
             .await
         }
     };
+    // What the audit queue still holds is written before exit.
+    if let Some(auditor) = &demo.auditor {
+        let _ = auditor.shutdown().await;
+    }
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,

@@ -13,6 +13,7 @@
     reason = "the demo servers' own library, not a published API"
 )]
 
+mod audit;
 mod auth;
 mod config;
 mod directory;
@@ -40,6 +41,7 @@ use shieldwall_tokens::{
     Verifier, VerifyingKey,
 };
 
+pub use audit::AUDIT_STREAM;
 pub use auth::{Auth, LoginRequest, Me, TokenResponse};
 pub use config::{AuditTarget, DemoConfig, DemoUser, OnStoreError, Origin, RequestSigningKey};
 pub use directory::{CreateUserRequest, Directory, DirectoryUser, UserPage};
@@ -79,6 +81,8 @@ pub struct Demo {
     pub signatures: Arc<TransferSignatures>,
     /// The transfers recorded.
     pub transfers: Arc<Transfers>,
+    /// Audit events (`SHIELDWALL_AUDIT`), unless `off`.
+    pub auditor: Option<shieldwall_audit::Auditor>,
 }
 
 impl Demo {
@@ -86,13 +90,17 @@ impl Demo {
     /// (whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed), the
     /// security headers on every answer, HTTPS enforcement when asked for.
     pub fn perimeter(&self) -> Perimeter {
-        Perimeter::new()
+        let perimeter = Perimeter::new()
             .client_ip_resolver(
                 ClientIpResolver::builder()
                     .trusted_proxies(self.config.trusted_proxies.clone())
                     .build(),
             )
-            .response_headers(self.headers.clone())
+            .response_headers(self.headers.clone());
+        match &self.auditor {
+            Some(auditor) => perimeter.observer(auditor.clone()),
+            None => perimeter,
+        }
     }
 }
 
@@ -149,6 +157,10 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         .map(|u| (u.id.clone(), u.email.clone(), u.name.clone()))
         .collect();
     let directory = Directory::seeded(&seeded, std::time::SystemTime::now());
+    let auditor = audit::auditor(&config.audit, redis.as_ref()).map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })?;
     let signatures =
         signing::transfer_signatures(&config, auth.users(), redis.as_ref()).map_err(|message| {
             eprintln!("{message}");
@@ -166,6 +178,7 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         versions,
         signatures: Arc::new(signatures),
         transfers: Arc::new(Transfers::default()),
+        auditor,
     })
 }
 
@@ -268,8 +281,22 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
         "security headers: on every answer; https required: {}",
         c.require_https
     );
-    // Say plainly what the variables configure but this version does not enforce yet.
-    println!("not enforced yet: audit events (SHIELDWALL_AUDIT); its crate is not in this version");
+    println!(
+        "request signing: POST /api/v1/transfers needs an RFC 9421 signature by a key of the API \
+         key's owner; nonces {}",
+        if demo.redis.is_some() {
+            "in redis (REDIS_URL)"
+        } else {
+            "in memory"
+        }
+    );
+    let audit = match &c.audit {
+        AuditTarget::Off => "off".to_owned(),
+        AuditTarget::Stdout => "stdout (JSON lines)".to_owned(),
+        AuditTarget::File(path) => format!("{} (JSON lines)", path.display()),
+        AuditTarget::Redis => format!("redis stream `{AUDIT_STREAM}` (REDIS_URL)"),
+    };
+    println!("audit events: {audit}");
     if !c.trusted_proxies.is_empty() {
         let proxies: Vec<String> = c
             .trusted_proxies
