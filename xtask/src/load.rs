@@ -18,7 +18,14 @@ use std::time::Duration;
 use crate::{Result, cargo, root, step};
 
 const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
-const STACKS: [&str; 4] = ["bare", "perimeter", "shieldwall", "anchor"];
+const STACKS: [&str; 6] = [
+    "bare",
+    "floor",
+    "perimeter",
+    "shieldwall",
+    "anchor",
+    "audit",
+];
 const ROUNDS: usize = 5;
 const SECONDS: u32 = 6;
 
@@ -37,6 +44,7 @@ fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
         .args(["-c", "0"])
         .arg(&binary)
         .args([framework, stack])
+        .env("BENCH_AUDIT_FILE", audit_file())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -53,6 +61,11 @@ fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
         .ok_or_else(|| format!("{framework} {stack}: unexpected first line {line:?}"))?
         .to_owned();
     Ok((server, addr))
+}
+
+/// Where the `audit` stack writes (emptied before each server starts).
+fn audit_file() -> std::path::PathBuf {
+    root().join("target/bench-audit.jsonl")
 }
 
 fn wrk(addr: &str, seconds: u32) -> Result<f64> {
@@ -93,13 +106,14 @@ pub(crate) fn run() -> Result {
         cargo().args(["build", "--release", "-p", "example-bench-server"]),
     )?;
     println!(
-        "| framework | stack | requests/s (median of {ROUNDS}, {SECONDS} s each) | runs | ratio to bare |"
+        "| framework | stack | requests/s (median of {ROUNDS}, {SECONDS} s each) | runs | ratio to bare | ratio to perimeter |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for framework in FRAMEWORKS {
         let mut results: Vec<Vec<f64>> = vec![Vec::new(); STACKS.len()];
         for _ in 0..ROUNDS {
             for (i, stack) in STACKS.iter().enumerate() {
+                let _ = std::fs::remove_file(audit_file());
                 let (_server, addr) = start(framework, stack)?;
                 wrk(&addr, 2)?; // warm-up
                 std::thread::sleep(Duration::from_millis(200));
@@ -109,17 +123,26 @@ pub(crate) fn run() -> Result {
                 }
             }
         }
-        let bare = median(&mut results.first().cloned().unwrap_or_default());
+        let median_of = |name: &str| {
+            STACKS
+                .iter()
+                .position(|s| *s == name)
+                .and_then(|i| results.get(i))
+                .map_or(0.0, |runs| median(&mut runs.clone()))
+        };
+        let (bare, perimeter) = (median_of("bare"), median_of("perimeter"));
+        let ratio = |m: f64, to: f64| if to > 0.0 { m / to } else { 0.0 };
         for (stack, runs) in STACKS.iter().zip(&results) {
-            let mut sorted = runs.clone();
-            let m = median(&mut sorted);
+            let m = median(&mut runs.clone());
             let list: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
-            let ratio = if bare > 0.0 { m / bare } else { 0.0 };
             println!(
-                "| {framework} | {stack} | {m:.0} | {} | {ratio:.3} |",
-                list.join(", ")
+                "| {framework} | {stack} | {m:.0} | {} | {:.3} | {:.3} |",
+                list.join(", "),
+                ratio(m, bare),
+                ratio(m, perimeter)
             );
         }
+        let _ = std::fs::remove_file(audit_file());
     }
     Ok(())
 }

@@ -11,11 +11,11 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 use shieldwall_core::{
-    Answered, Observation, Perimeter, Principal, RequestContext, ResponsePlan, is_body_header,
-    panic_error,
+    Answered, Observation, Perimeter, Principal, RequestContext, ResponsePlan, RouteTemplate,
+    is_body_header, panic_error,
 };
 use shieldwall_errors::actix::{response_to_actix, status_to_actix};
 use shieldwall_errors::{PROBLEM_JSON, Problem};
@@ -107,7 +107,7 @@ where
         {
             let rendered = response_to_actix(error.to_response(Some(context.request_id.as_str())));
             let response = finish(&self.perimeter, &self.converted, &context, rendered);
-            report(&self.perimeter, observation, &context, None, &response);
+            report(&self.perimeter, observation, &context, &response);
             return Box::pin(ready(Ok(request.into_response(response))));
         }
 
@@ -130,7 +130,7 @@ where
                     Ok(Ok(response)) => {
                         let (request, response) = response.map_into_boxed_body().into_parts();
                         let response = finish(&perimeter, &converted, &context, response);
-                        report(&perimeter, observation, &context, Some(&request), &response);
+                        report(&perimeter, observation, &context, &response);
                         Ok(ServiceResponse::new(request, response))
                     }
                     // The request went inside and is gone, so the answer travels as
@@ -138,7 +138,7 @@ where
                     Ok(Err(error)) => {
                         let response =
                             finish(&perimeter, &converted, &context, error.error_response());
-                        report(&perimeter, observation, &context, None, &response);
+                        report(&perimeter, observation, &context, &response);
                         Err(InternalError::from_response(error, response).into())
                     }
                     Err(payload) => {
@@ -150,7 +150,7 @@ where
                             &context,
                             response_to_actix(rendered),
                         );
-                        report(&perimeter, observation, &context, None, &response);
+                        report(&perimeter, observation, &context, &response);
                         Err(InternalError::from_response(error, response).into())
                     }
                 }
@@ -161,24 +161,23 @@ where
 }
 
 /// Tells the perimeter's observer (if any) how the request ended, from what
-/// the answer carries and the route the request was matched to.
+/// the answer carries (the route template [`resource`](crate::resource)
+/// noted, the principal a guard identified, the problem rendered).
 fn report(
     perimeter: &Perimeter,
     observation: Option<Observation>,
     context: &RequestContext,
-    request: Option<&HttpRequest>,
     response: &HttpResponse<BoxBody>,
 ) {
     if observation.is_none() {
         return;
     }
-    let route = request.and_then(HttpRequest::match_pattern);
     let extensions = response.extensions();
     perimeter.observe_end(
         observation,
         context,
         Answered::new(response.status().as_u16()).with(
-            route.as_deref(),
+            extensions.get::<RouteTemplate>().map(RouteTemplate::as_str),
             extensions.get::<Principal>(),
             extensions.get::<Problem>(),
         ),
@@ -217,6 +216,9 @@ fn finish(
             // with who was served.
             if let Some(principal) = response.extensions().get::<Principal>() {
                 fresh.extensions_mut().insert(principal.clone());
+            }
+            if let Some(route) = response.extensions().get::<RouteTemplate>() {
+                fresh.extensions_mut().insert(route.clone());
             }
             fresh.extensions_mut().insert(problem);
             fresh

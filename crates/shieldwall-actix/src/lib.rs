@@ -6,6 +6,7 @@ mod guard;
 mod headers;
 mod layer;
 mod resource;
+mod route;
 #[cfg(feature = "validate")]
 mod valid;
 mod view;

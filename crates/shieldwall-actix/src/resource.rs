@@ -11,7 +11,10 @@ use actix_web::dev::{AppService, HttpServiceFactory, ServiceRequest, ServiceResp
 use actix_web::{FromRequest, Handler, Responder, guard, web};
 
 type BoxService = actix_service::boxed::BoxService<ServiceRequest, ServiceResponse, Error>;
+use shieldwall_core::RouteTemplate;
 use shieldwall_errors::{ApiError, ErrorCode};
+
+use crate::route::NoteRoute;
 
 /// A resource at `path`; add methods, then register it with `App::service`.
 ///
@@ -143,16 +146,23 @@ impl Resource {
         let allow = http::HeaderValue::from_str(&self.allow())
             .unwrap_or_else(|_| http::HeaderValue::from_static(""));
         let mut resource = web::resource(self.path.as_str());
+        // Every answer names the route it came from (the 405 too), for the
+        // perimeter's observer: the template, never the path with its values.
+        let note = NoteRoute::new(&self.path);
         for route in self.routes {
-            resource = resource.route(route);
+            resource = resource.route(route.wrap(note.clone()));
         }
+        let template = RouteTemplate::new(self.path.as_str());
         resource.default_service(web::to(move || {
             let allow = allow.clone();
+            let template = template.clone();
             async move {
-                Err::<actix_web::HttpResponse, _>(
-                    ApiError::new(ErrorCode::MethodNotAllowed)
+                let mut response = actix_web::ResponseError::error_response(
+                    &ApiError::new(ErrorCode::MethodNotAllowed)
                         .with_header(http::header::ALLOW, allow),
-                )
+                );
+                response.extensions_mut().insert(template);
+                response
             }
         }))
     }

@@ -1,8 +1,8 @@
-//! [`Auditor`]: the request side. Builds the event and queues it, never
-//! waiting; counts what it cannot queue.
+//! [`Auditor`]: the request side. Copies what the event needs and queues
+//! it, never waiting; counts what it cannot queue.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use shieldwall_core::{LogThrottle, RequestObserver, RequestSummary};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -33,6 +33,8 @@ pub(crate) struct Counters {
     pub(crate) written: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) lost: AtomicU64,
+    /// Events the writer holds while it waits for a fuller batch.
+    pub(crate) held: AtomicUsize,
 }
 
 /// What became of the events so far.
@@ -52,9 +54,12 @@ pub struct AuditStats {
     pub queued: usize,
 }
 
-/// The audit log's request side: a [`RequestObserver`] that turns each
-/// finished request into an [`AuditEvent`] and queues it for the writer
-/// task, which hands events to the sink.
+/// The audit log's request side: a [`RequestObserver`] that copies what
+/// each finished request's [`AuditEvent`](crate::AuditEvent) needs (one
+/// allocation and a reference count) into a bounded queue. The writer task
+/// builds the event from it (escaping client text, formatting the time),
+/// renders it and hands it to the sink, so that a request pays for the copy
+/// and one `try_send` only.
 ///
 /// Cheap to clone (one reference count): install one clone with
 /// `Perimeter::observer`, keep another for [`Auditor::stats`] and
@@ -84,8 +89,8 @@ impl std::fmt::Debug for Auditor {
 }
 
 impl RequestObserver for Auditor {
-    /// Builds the event and offers it to the queue. Never waits: when the
-    /// queue is full the event is dropped and counted.
+    /// Copies the request's facts and offers them to the queue. Never
+    /// waits: when the queue is full the event is dropped and counted.
     fn observe(&self, summary: &RequestSummary<'_>) {
         self.record(&Summary::from(summary));
     }
@@ -130,7 +135,8 @@ impl Auditor {
         match shared.queue.try_send(Message::Event(pending)) {
             Ok(()) => {
                 let queued = shared.queue.max_capacity() - shared.queue.capacity();
-                if queued >= shared.batch_size {
+                let held = shared.counters.held.load(Ordering::Relaxed);
+                if queued + held >= shared.batch_size {
                     shared.wake.notify_one();
                 }
             }

@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use shieldwall_core::Secret;
 
 use crate::AuditConfigError;
+#[cfg(test)]
 use crate::event::AuditEvent;
+#[cfg(test)]
 use crate::json::write_event;
 
 /// How the chain is hashed: keyed (HMAC-SHA256) or not (SHA-256).
@@ -89,32 +91,49 @@ impl Chain {
     }
 
     /// Gives `event` the place after `head` and appends its JSON (no
-    /// newline) to `out`: the canonical JSON, which the hash covers, with
-    /// `,"hash":"…"` spliced in before the closing brace.
+    /// newline) to `out`, sealed (see [`Chain::seal_line`]).
+    #[cfg(test)]
     pub(crate) fn seal(
         &self,
         head: Option<ChainLink>,
         event: &mut AuditEvent,
         out: &mut Vec<u8>,
     ) -> ChainLink {
-        let (seq, prev) = match head {
-            None => (0, [0_u8; 32]),
-            Some(head) => (head.seq.saturating_add(1), head.hash),
-        };
-        event.seq = Some(seq);
+        event.seq = Some(next_seq(head));
         event.hash = None;
         let start = out.len();
         write_event(out, event, false);
+        let link = self.seal_line(head, out, start);
+        event.hash = Some(hex_digits(&link.hash));
+        link
+    }
+
+    /// Seals the event whose canonical JSON (with `seq`, the one after
+    /// `head`) is `out[start..]`: hashes it after `head` and splices
+    /// `,"hash":"…"` in before its closing brace.
+    pub(crate) fn seal_line(
+        &self,
+        head: Option<ChainLink>,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> ChainLink {
+        let prev = head.map_or([0_u8; 32], |head| head.hash);
         let hash = self.link(&prev, out.get(start..).unwrap_or_default());
-        let hex = hex_digits(&hash);
         // The JSON of an event ends with `}`.
         out.pop();
         out.extend_from_slice(b",\"hash\":\"");
-        out.extend_from_slice(&hex);
+        out.extend_from_slice(&hex_digits(&hash));
         out.extend_from_slice(b"\"}");
-        event.hash = Some(hex);
-        ChainLink { seq, hash }
+        ChainLink {
+            seq: next_seq(head),
+            hash,
+        }
     }
+}
+
+/// The `seq` after `head` (0 first).
+pub(crate) fn next_seq(head: Option<ChainLink>) -> u64 {
+    head.map_or(0, |head| head.seq.saturating_add(1))
 }
 
 /// A place in the chain: an event's `seq` and `hash`.
@@ -148,6 +167,10 @@ impl ChainLink {
     #[must_use]
     pub fn hash_hex(&self) -> String {
         to_hex(&self.hash)
+    }
+
+    pub(crate) fn hash_digits(&self) -> [u8; 64] {
+        hex_digits(&self.hash)
     }
 }
 

@@ -1,7 +1,6 @@
 //! A refusal's code as the audit log spells it: `INVALID_TOKEN` is
 //! `invalid_token`, made once for every code.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use shieldwall_core::ErrorCode;
@@ -17,16 +16,13 @@ fn table() -> &'static [(ErrorCode, String)] {
     })
 }
 
-/// `code` in lowercase snake case, borrowed from the table (a code that
-/// [`ErrorCode::ALL`] does not list yet is spelled on the spot).
-pub(crate) fn lowercase(code: ErrorCode) -> Cow<'static, str> {
+/// `code` in lowercase snake case (a code missing from [`ErrorCode::ALL`]
+/// keeps its uppercase spelling).
+pub(crate) fn lowercase(code: ErrorCode) -> &'static str {
     table()
         .iter()
         .find(|(known, _)| *known == code)
-        .map_or_else(
-            || Cow::Owned(code.as_str().to_ascii_lowercase()),
-            |(_, name)| Cow::Borrowed(name.as_str()),
-        )
+        .map_or(code.as_str(), |(_, name)| name.as_str())
 }
 
 #[cfg(test)]
@@ -39,7 +35,7 @@ mod tests {
         assert_eq!(lowercase(ErrorCode::RateLimited), "rate_limited");
         assert_eq!(lowercase(ErrorCode::TokenRevoked), "token_revoked");
         for code in ErrorCode::ALL {
-            assert!(matches!(lowercase(code), Cow::Borrowed(_)));
+            assert_eq!(lowercase(code), code.as_str().to_ascii_lowercase());
         }
     }
 }

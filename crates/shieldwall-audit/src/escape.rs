@@ -1,8 +1,9 @@
 //! Client text made fit for a log line: escaped, then cut to a limit.
 //!
-//! Escaped here, once, when the event is built, so that every sink gets the
-//! same safe text: JSON escaping (file, Redis) covers CR and LF but not ESC
-//! or bidi overrides, and a tracing subscriber may print a value as it is.
+//! Escaped here, once, when the event is built (in the writer task, before
+//! any sink sees it), so that every sink gets the same safe text: JSON
+//! escaping (file, Redis) covers CR and LF but not ESC or bidi overrides,
+//! and a tracing subscriber may print a value as it is.
 
 use std::fmt::Write as _;
 
@@ -25,8 +26,10 @@ pub(crate) const CUT_MARK: &str = "\u{2026}";
 /// Only the first `limit + 1` bytes of `input` can matter (each byte gives
 /// at least one byte of output), so a caller may keep just those.
 pub(crate) fn escape_into(out: &mut String, input: &[u8], limit: usize) {
-    if input.len() <= limit
-        && input.iter().all(|&b| is_plain(b))
+    // Without a short circuit, so that the check runs many bytes at a time.
+    let plain = input.iter().fold(true, |plain, &b| plain & is_plain(b));
+    if plain
+        && input.len() <= limit
         && let Ok(plain) = std::str::from_utf8(input)
     {
         // Printable ASCII without `\`: nothing to escape, nothing to cut.
@@ -66,7 +69,7 @@ pub(crate) fn escape_str(input: &str, limit: usize) -> String {
 
 /// Printable ASCII other than `\`.
 fn is_plain(byte: u8) -> bool {
-    (0x20..=0x7e).contains(&byte) && byte != b'\\'
+    (0x20..=0x7e).contains(&byte) & (byte != b'\\')
 }
 
 /// The output under construction: `out` from `base` on, with the last
@@ -231,6 +234,29 @@ mod tests {
             let body = cut.trim_end_matches(CUT_MARK);
             assert_eq!(body.len() % 6, 0, "{cut}");
             assert!(body.split("\\u{1b}").all(str::is_empty));
+        }
+    }
+
+    #[test]
+    fn only_the_first_limit_plus_one_bytes_matter() {
+        let inputs = [
+            "a".repeat(300),
+            "\u{e9}".repeat(150),
+            "\u{1f600}".repeat(80),
+            "\u{1b}[31m".repeat(60),
+            "ab\u{202e}".repeat(70),
+        ];
+        for input in &inputs {
+            let mut bytes = input.as_bytes().to_vec();
+            bytes.extend_from_slice(b"\xff\xfe tail");
+            for limit in [16, 17, 18, 19, 20, 63, 64, 100, 255, 256] {
+                let head = bytes.get(..=limit).unwrap();
+                assert_eq!(
+                    escape_bytes(head, limit),
+                    escape_bytes(&bytes, limit),
+                    "{limit} {input:?}"
+                );
+            }
         }
     }
 

@@ -1,15 +1,13 @@
 //! [`AuditEvent`]: one finished request, as every sink records it.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
-use std::time::Duration;
 
 use serde::Serialize;
-use shieldwall_core::PrincipalKind;
 
 use crate::escape::escape_into;
-use crate::pending::{MAX_ID, MAX_METHOD, MAX_REQUEST_ID, MAX_ROUTE, Pending};
-use crate::time::write_rfc3339_millis;
+use crate::fields::{Fields, KINDS, Text};
+use crate::pending::Pending;
+use crate::time::Stamp;
 
 /// How a request ended, from its status.
 #[non_exhaustive]
@@ -64,9 +62,6 @@ struct Span {
     start: u32,
     end: u32,
 }
-
-/// The principal kinds an event names, as written.
-const KINDS: [&str; 4] = ["user", "api_key", "service", "other"];
 
 /// One finished request, as every sink records it.
 ///
@@ -180,39 +175,33 @@ impl AuditEvent {
     /// Makes `self` the event of `pending`, reusing its buffer.
     pub(crate) fn fill(&mut self, pending: &Pending) {
         self.text.clear();
-        let principal = pending.principal.as_ref();
-        let refusal = pending.refusal;
-        self.outcome = Outcome::of(pending.status, refusal.is_some());
-        self.time = self.span(|text| write_rfc3339_millis(text, pending.started));
-        self.request_id = self.span(|text| escape_into(text, pending.request_id(), MAX_REQUEST_ID));
-        self.method = self.span(|text| escape_into(text, pending.method(), MAX_METHOD));
-        self.route = pending
-            .route()
-            .map(|route| self.span(|text| escape_into(text, route, MAX_ROUTE)));
-        self.principal =
-            principal.map(|p| self.span(|text| escape_into(text, p.id().as_bytes(), MAX_ID)));
-        self.key_id = principal
-            .and_then(|p| p.key_id())
-            .map(|id| self.span(|text| escape_into(text, id.as_bytes(), MAX_ID)));
-        self.reason = match (self.outcome, refusal) {
-            (Outcome::Allowed, _) | (_, None) => None,
-            (_, Some(refusal)) => {
-                let reason = refusal
-                    .reason
-                    .map_or_else(|| crate::code::lowercase(refusal.code), Cow::Borrowed);
-                Some(self.span(|text| escape_into(text, reason.as_bytes(), MAX_ID)))
-            }
-        };
-        let limit = usize::from(pending.user_agent_limit);
-        self.user_agent = pending
-            .user_agent()
-            .map(|agent| self.span(|text| escape_into(text, agent, limit)));
-        self.status = pending.status;
-        self.latency_us = micros(pending.latency);
-        self.client_ip = pending.client_ip;
-        self.principal_kind = principal.map(|p| kind_name(p.kind()));
+        let stamp = Stamp::new(pending.started);
+        let fields = Fields::of_pending(pending, stamp.as_str());
+        self.time = self.span(|text| text.push_str(fields.time));
+        self.request_id = self.put(fields.request_id);
+        self.method = self.put(fields.method);
+        self.route = fields.route.map(|value| self.put(value));
+        self.principal = fields.principal.map(|value| self.put(value));
+        self.key_id = fields.key_id.map(|value| self.put(value));
+        self.reason = fields.reason.map(|value| self.put(value));
+        self.user_agent = fields.user_agent.map(|value| self.put(value));
+        self.status = fields.status;
+        self.latency_us = fields.latency_us;
+        self.client_ip = fields.client_ip;
+        self.principal_kind = fields
+            .principal_kind
+            .and_then(|kind| KINDS.iter().copied().find(|known| *known == kind));
+        self.outcome = fields.outcome;
         self.seq = None;
         self.hash = None;
+    }
+
+    /// Appends a text field, escaping client bytes.
+    fn put(&mut self, value: Text<'_>) -> Span {
+        self.span(|text| match value {
+            Text::Escaped(value) => text.push_str(value),
+            Text::Raw(raw, limit) => escape_into(text, raw, limit),
+        })
     }
 
     /// An event as read back from a log (for the verifier): the values are
@@ -396,27 +385,13 @@ impl Serialize for AuditEvent {
     }
 }
 
-fn kind_name(kind: &PrincipalKind) -> &'static str {
-    match kind {
-        PrincipalKind::User => "user",
-        PrincipalKind::ApiKey { .. } => "api_key",
-        PrincipalKind::Service => "service",
-        _ => "other",
-    }
-}
-
-/// Whole microseconds, saturating.
-fn micros(latency: Duration) -> u64 {
-    u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::summary::Summary;
     use shieldwall_core::{ErrorCode, Principal, Refusal};
     use shieldwall_errors::Problem;
-    use std::time::{SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     fn build(summary: &Summary<'_>, limit: usize) -> AuditEvent {
         AuditEvent::from_pending(&Pending::capture(summary, limit))
@@ -564,7 +539,10 @@ mod tests {
 
     #[test]
     fn latency_saturates() {
-        assert_eq!(micros(Duration::MAX), u64::MAX);
-        assert_eq!(micros(Duration::from_nanos(1_999)), 1);
+        let mut summary = Summary::new("r", "GET", 200);
+        summary.latency = Duration::MAX;
+        assert_eq!(build(&summary, 256).latency_us(), u64::MAX);
+        summary.latency = Duration::from_nanos(1_999);
+        assert_eq!(build(&summary, 256).latency_us(), 1);
     }
 }

@@ -8,6 +8,7 @@ mod code;
 mod error;
 mod escape;
 mod event;
+mod fields;
 mod json;
 mod pending;
 mod sink;

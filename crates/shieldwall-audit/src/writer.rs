@@ -12,10 +12,12 @@ use shieldwall_core::LogThrottle;
 use tokio::sync::{Notify, mpsc};
 
 use crate::auditor::{Counters, Message};
+use crate::chain::next_seq;
 use crate::event::AuditEvent;
-use crate::json::write_event;
+use crate::json::{write_event, write_pending};
 use crate::pending::Pending;
 use crate::sink::DynSink;
+use crate::time::StampCache;
 use crate::{Batch, Chain, ChainLink, SinkError};
 
 /// The writer task of an [`Auditor`](crate::Auditor): run
@@ -34,8 +36,11 @@ pub struct AuditWriter {
     counters: Arc<Counters>,
     settings: WriterSettings,
     lost_log: LogThrottle,
-    /// The event being rendered, its buffer reused from one to the next.
+    /// The event being built, its buffer reused from one to the next.
     scratch: AuditEvent,
+    /// Escaped text on its way into a JSON line, reused.
+    escaped: String,
+    stamps: StampCache,
 }
 
 /// The builder's settings the writer uses.
@@ -78,6 +83,8 @@ impl AuditWriter {
             settings,
             lost_log: LogThrottle::new(settings.warn_every),
             scratch: AuditEvent::default(),
+            escaped: String::new(),
+            stamps: StampCache::default(),
         }
     }
 
@@ -126,6 +133,7 @@ impl AuditWriter {
     /// worth queued, ends it early), then takes what came, up to a batch.
     /// Requests do not wake the writer meanwhile: one wake-up per batch.
     async fn linger(&mut self, messages: &mut Vec<Message>) {
+        self.counters.held.store(messages.len(), Ordering::Relaxed);
         let mut delay = pin!(tokio::time::sleep(self.settings.batch_delay));
         let mut woken = pin!(self.wake.notified());
         poll_fn(|cx| {
@@ -136,6 +144,7 @@ impl AuditWriter {
             }
         })
         .await;
+        self.counters.held.store(0, Ordering::Relaxed);
         while messages.len() < self.settings.batch_size {
             match self.queue.try_recv() {
                 Ok(message) => messages.push(message),
@@ -218,11 +227,24 @@ impl AuditWriter {
         let lines = Arc::make_mut(&mut batch.lines);
         let mut head = self.head;
         for request in pending.drain(..) {
-            self.scratch.fill(&request);
-            match &self.chain {
-                Some(chain) => head = Some(chain.seal(head, &mut self.scratch, lines)),
-                None if render => write_event(lines, &self.scratch, false),
-                None => {}
+            let seq = self.chain.as_ref().map(|_| next_seq(head));
+            let start = lines.len();
+            if keep {
+                self.scratch.fill(&request);
+                self.scratch.seq = seq;
+                if render {
+                    write_event(lines, &self.scratch, false);
+                }
+            } else if render {
+                // Only lines: straight from the request, without the event.
+                write_pending(lines, &request, seq, &mut self.escaped, &mut self.stamps);
+            }
+            if let Some(chain) = &self.chain {
+                let link = chain.seal_line(head, lines, start);
+                if keep {
+                    self.scratch.hash = Some(link.hash_digits());
+                }
+                head = Some(link);
             }
             if render {
                 lines.push(b'\n');

@@ -146,11 +146,55 @@ async fn a_batch_that_succeeds_on_a_retry_is_written_once() {
     testing::observe(&auditor, &summary("r", 200));
     // Let the first attempt fail, then recover before the retry.
     while sink.attempts.load(Ordering::Relaxed) == 0 {
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     sink.failing.store(false, Ordering::Relaxed);
     auditor.flush().await.unwrap();
     assert_eq!(sink.attempts.load(Ordering::Relaxed), 2);
     let stats = auditor.stats();
     assert_eq!((stats.written, stats.lost), (1, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_writer_gathers_events_for_the_batch_delay_and_writes_them_once() {
+    let sink = FlakySink::default();
+    let auditor = Auditor::builder()
+        .sink(sink.clone())
+        .batch_delay(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    for i in 0..5 {
+        testing::observe(&auditor, &summary(&format!("r{i}"), 200));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(sink.attempts.load(Ordering::Relaxed), 0, "still gathering");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(sink.attempts.load(Ordering::Relaxed), 1, "one write");
+    assert_eq!(sink.events.lock().unwrap().len(), 5);
+    assert_eq!(auditor.stats().written, 5);
+}
+
+#[tokio::test]
+async fn a_full_batch_is_written_without_waiting_for_the_delay() {
+    let sink = FlakySink::default();
+    let auditor = Auditor::builder()
+        .sink(sink.clone())
+        .batch_size(n(4))
+        .batch_delay(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    // Let the writer start waiting on the first event, then fill the batch.
+    testing::observe(&auditor, &summary("r0", 200));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    for i in 1..4 {
+        testing::observe(&auditor, &summary(&format!("r{i}"), 200));
+    }
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while auditor.stats().written < 4 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(sink.attempts.load(Ordering::Relaxed), 1);
 }

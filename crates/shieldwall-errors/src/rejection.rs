@@ -53,6 +53,13 @@ pub trait Rejection: StdError + Send + Sync + Sized + 'static {
         Vec::new()
     }
 
+    /// The cause in one fixed lowercase word for the audit log, where one
+    /// public code stands for several causes (see [`ApiError::with_reason`]).
+    /// Never sent to the client.
+    fn audit_reason(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Converts into an [`ApiError`] whose internal source is `self`.
     fn into_api_error(self) -> ApiError {
         let mut err = ApiError::new(self.code())
@@ -60,6 +67,9 @@ pub trait Rejection: StdError + Send + Sync + Sized + 'static {
             .with_field_errors(self.field_errors());
         if let Some(detail) = self.detail() {
             err = err.with_detail(detail);
+        }
+        if let Some(reason) = self.audit_reason() {
+            err = err.with_reason(reason);
         }
         err.with_source(self)
     }

@@ -28,11 +28,23 @@ pub enum KeyErrorKind {
 pub struct KeyRejection {
     kind: KeyErrorKind,
     reason: &'static str,
+    cause: Option<&'static str>,
 }
 
 impl KeyRejection {
     pub(crate) fn new(kind: KeyErrorKind, reason: &'static str) -> Self {
-        Self { kind, reason }
+        Self {
+            kind,
+            reason,
+            cause: None,
+        }
+    }
+
+    /// Which of the causes one answer stands for (`unknown_key`,
+    /// `wrong_secret`, `key_revoked`, `key_expired`), for the audit log.
+    pub(crate) fn with_cause(mut self, cause: &'static str) -> Self {
+        self.cause = Some(cause);
+        self
     }
 
     /// The kind.
@@ -57,6 +69,17 @@ impl fmt::Display for KeyRejection {
 impl std::error::Error for KeyRejection {}
 
 impl Rejection for KeyRejection {
+    fn audit_reason(&self) -> Option<&'static str> {
+        self.cause.or(Some(match self.kind {
+            KeyErrorKind::Missing => "key_missing",
+            KeyErrorKind::Ambiguous => "ambiguous_credentials",
+            KeyErrorKind::Malformed => "malformed_key",
+            KeyErrorKind::Invalid => "invalid_key",
+            KeyErrorKind::InsufficientScope => "insufficient_scope",
+            KeyErrorKind::StoreUnavailable => "store_unavailable",
+        }))
+    }
+
     fn code(&self) -> ErrorCode {
         match self.kind {
             KeyErrorKind::Missing => ErrorCode::ApiKeyRequired,

@@ -333,10 +333,20 @@ impl<S: KeyStore> ApiKeys<S> {
                 self.inner.uses.record(&record.id, now);
                 Ok(record)
             }
-            _ => Err(KeyRejection::new(
-                KeyErrorKind::Invalid,
-                "unknown, wrong, revoked or expired",
-            )),
+            // One answer; the audit log tells the causes apart (a revoked
+            // key in use may be a stolen one).
+            found => {
+                let cause = match found {
+                    None => "unknown_key",
+                    Some(_) if !matches => "wrong_secret",
+                    Some(record) if record.revoked_at.is_some() => "key_revoked",
+                    Some(_) => "key_expired",
+                };
+                Err(
+                    KeyRejection::new(KeyErrorKind::Invalid, "unknown, wrong, revoked or expired")
+                        .with_cause(cause),
+                )
+            }
         }
     }
 

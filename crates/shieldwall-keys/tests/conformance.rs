@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use shieldwall_core::{Clock, ManualClock};
+use shieldwall_errors::Rejection;
 use shieldwall_keys::{ApiKeys, KeyErrorKind, KeyFormat, KeyStore, MemoryKeyStore, NewKey};
 
 fn new_key(owner: &str) -> NewKey {
@@ -70,9 +71,13 @@ async fn conformance<S: KeyStore>(keys: ApiKeys<S>, clock: &ManualClock, tag: &s
     assert!(!keys.revoke(&owner, "000000000000").await.unwrap());
     assert!(keys.verify(created.key.expose()).await.is_ok());
     assert!(keys.revoke(&owner, &created.record.id).await.unwrap());
+    let refused = keys.verify(created.key.expose()).await.unwrap_err();
+    assert_eq!(refused.kind(), KeyErrorKind::Invalid);
+    // One answer for the client; the audit log tells the cause.
+    assert_eq!(refused.audit_reason(), Some("key_revoked"));
     assert_eq!(
-        keys.verify(created.key.expose()).await.unwrap_err().kind(),
-        KeyErrorKind::Invalid
+        refused.clone().into_api_error().reason(),
+        Some("key_revoked")
     );
     let revoked = keys
         .store()
@@ -89,10 +94,9 @@ async fn conformance<S: KeyStore>(keys: ApiKeys<S>, clock: &ManualClock, tag: &s
         .unwrap();
     assert!(keys.verify(short.key.expose()).await.is_ok());
     clock.advance(Duration::from_secs(61));
-    assert_eq!(
-        keys.verify(short.key.expose()).await.unwrap_err().kind(),
-        KeyErrorKind::Invalid
-    );
+    let refused = keys.verify(short.key.expose()).await.unwrap_err();
+    assert_eq!(refused.kind(), KeyErrorKind::Invalid);
+    assert_eq!(refused.audit_reason(), Some("key_expired"));
 
     // Rotation: a new key at once, the old one until the grace deadline.
     let rotated = keys

@@ -1,13 +1,14 @@
 //! The signature base (RFC 9421 section 2.5): one line per covered
-//! component, `"@signature-params"` last, serialized with `sfv`.
+//! component, `"@signature-params"` last (its value serialized by
+//! `params.rs`).
 
 use std::ops::Range;
 
-use sfv::{KeyRef, RefBareItem};
 use shieldwall_core::RequestView;
 
 use crate::Scheme;
 use crate::component::Component;
+use crate::params::push_identifier;
 
 /// Why a base could not be built; the index is the component's position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,55 +49,6 @@ fn push_text(out: &mut String, bytes: &[u8]) -> bool {
     }
 }
 
-/// Pushes `"name"`: component names are lowercase field names or `@`
-/// names, so their sf-string serialization is the name between quotes.
-fn push_identifier(out: &mut String, component: &Component<'_>) {
-    out.push('"');
-    out.push_str(component.name());
-    out.push('"');
-}
-
-/// Serializes a bare item onto `out` (RFC 9651 section 4.1.3.1). A string
-/// with nothing to escape is the string between quotes; everything else is
-/// `sfv`'s serialization.
-fn push_bare_item(out: &mut String, value: RefBareItem<'_>) {
-    match value {
-        RefBareItem::String(text) if !text.as_str().contains(['"', '\\']) => {
-            out.push('"');
-            out.push_str(text.as_str());
-            out.push('"');
-        }
-        other => {
-            let _ = sfv::ItemSerializer::with_buffer(out).bare_item(other);
-        }
-    }
-}
-
-/// Serializes `("a" "b");p=1` (the inner list of components with the
-/// signature parameters, RFC 9651 sections 4.1.1.1 and 4.1.1.2) onto `out`.
-pub(crate) fn serialize_params<'p>(
-    out: &mut String,
-    components: &[Component<'_>],
-    params: impl IntoIterator<Item = (&'p KeyRef, RefBareItem<'p>)>,
-) {
-    out.push('(');
-    for (index, component) in components.iter().enumerate() {
-        if index > 0 {
-            out.push(' ');
-        }
-        push_identifier(out, component);
-    }
-    out.push(')');
-    for (key, value) in params {
-        out.push(';');
-        out.push_str(key.as_str());
-        if !matches!(value, RefBareItem::Boolean(true)) {
-            out.push('=');
-            push_bare_item(out, value);
-        }
-    }
-}
-
 /// Where the target URI's scheme and authority come from.
 pub(crate) struct Target<'a> {
     pub(crate) scheme: Scheme,
@@ -110,20 +62,26 @@ pub(crate) struct Base {
     pub(crate) captured: Option<Range<usize>>,
 }
 
-/// Builds the signature base of `components` over `request`, noting where
-/// the value of component `capture` is.
-pub(crate) fn build<'p, R: RequestView + ?Sized>(
+/// Builds the signature base of `components` over `request`, ending with
+/// `signature_params` (the serialized value of `@signature-params`), noting
+/// where the value of component `capture` is.
+pub(crate) fn build<R: RequestView + ?Sized>(
     request: &R,
     target: &Target<'_>,
     components: &[Component<'_>],
-    params: impl IntoIterator<Item = (&'p KeyRef, RefBareItem<'p>)>,
+    signature_params: &str,
     capture: Option<usize>,
 ) -> Result<Base, BaseError> {
     let mut out = String::with_capacity(512);
     let mut captured = None;
     for (index, component) in components.iter().enumerate() {
-        push_identifier(&mut out, component);
-        out.push_str(": ");
+        match component.line_start() {
+            Some(start) => out.push_str(start),
+            None => {
+                push_identifier(&mut out, component.name());
+                out.push_str(": ");
+            }
+        }
         let start = out.len();
         push_value(&mut out, request, target, component, index)?;
         if capture == Some(index) {
@@ -132,7 +90,7 @@ pub(crate) fn build<'p, R: RequestView + ?Sized>(
         out.push('\n');
     }
     out.push_str("\"@signature-params\": ");
-    serialize_params(&mut out, components, params);
+    out.push_str(signature_params);
     Ok(Base {
         text: out,
         captured,
@@ -204,56 +162,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signature_params_serialize_as_sfv_does() {
-        use sfv::{Decimal, Integer, KeyRef, StringRef, TokenRef};
-        let components = [Component::Method, Component::parse("content-type").unwrap()];
-        let params: Vec<(&KeyRef, RefBareItem<'_>)> = vec![
-            (
-                sfv::key_ref("created"),
-                RefBareItem::Integer(Integer::constant(1_618_884_473)),
-            ),
-            (
-                sfv::key_ref("keyid"),
-                RefBareItem::String(StringRef::from_str("k-1").unwrap()),
-            ),
-            (
-                sfv::key_ref("q"),
-                RefBareItem::String(StringRef::from_str(r#"a"b\c"#).unwrap()),
-            ),
-            (
-                sfv::key_ref("t"),
-                RefBareItem::Token(TokenRef::from_str("tok/1").unwrap()),
-            ),
-            (sfv::key_ref("b"), RefBareItem::Boolean(true)),
-            (sfv::key_ref("f"), RefBareItem::Boolean(false)),
-            (
-                sfv::key_ref("d"),
-                RefBareItem::Decimal(Decimal::try_from(1.5).unwrap()),
-            ),
-            (sfv::key_ref("x"), RefBareItem::ByteSequence(&[1, 2, 3])),
-            (
-                sfv::key_ref("e"),
-                RefBareItem::String(StringRef::from_str("").unwrap()),
-            ),
-        ];
-        let mut ours = String::new();
-        serialize_params(&mut ours, &components, params.iter().copied());
-        let mut list = sfv::ListSerializer::new();
-        {
-            let mut inner = list.inner_list();
-            for component in &components {
-                let _ = inner.bare_item(StringRef::from_str(component.name()).unwrap());
-            }
-            let _ = inner.finish().parameters(params.iter().copied());
-        }
-        assert_eq!(ours, list.finish().unwrap());
-        assert_eq!(
-            ours,
-            r#"("@method" "content-type");created=1618884473;keyid="k-1";q="a\"b\\c";t=tok/1;b;f=?0;d=1.5;x=:AQID:;e="""#
-        );
-    }
-
-    #[test]
     fn values_are_trimmed_combined_and_ascii() {
         assert_eq!(trim(b"  a b \t"), b"a b");
         assert_eq!(trim(b"   "), b"");
@@ -274,7 +182,8 @@ mod tests {
             Component::RequestTarget,
             Component::TargetUri,
         ];
-        let base = build(&request, &target, &components, [], Some(1)).unwrap();
+        let params = r#"("x-a" "@query" "@request-target" "@target-uri")"#;
+        let base = build(&request, &target, &components, params, Some(1)).unwrap();
         assert_eq!(&base.text[base.captured.clone().unwrap()], "?q=1");
         assert_eq!(
             base.text,
@@ -287,7 +196,7 @@ mod tests {
                 &request,
                 &target,
                 &[Component::parse("x-b").unwrap()],
-                [],
+                "",
                 None
             )
             .map(|b| b.text),
@@ -298,7 +207,7 @@ mod tests {
                 &request,
                 &target,
                 &[Component::parse("x-c").unwrap()],
-                [],
+                "",
                 None
             )
             .map(|b| b.text),
@@ -309,7 +218,7 @@ mod tests {
             authority: None,
         };
         assert_eq!(
-            build(&request, &unknown, &[Component::Authority], [], None).map(|b| b.text),
+            build(&request, &unknown, &[Component::Authority], "", None).map(|b| b.text),
             Err(BaseError::MissingAuthority)
         );
     }

@@ -128,6 +128,21 @@ impl<'a> Component<'a> {
         }
     }
 
+    /// The start of the component's line in a signature base, `"@name": `,
+    /// for a derived component (a header's is built from its name).
+    pub(crate) fn line_start(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Method => "\"@method\": ",
+            Self::TargetUri => "\"@target-uri\": ",
+            Self::Authority => "\"@authority\": ",
+            Self::Scheme => "\"@scheme\": ",
+            Self::Path => "\"@path\": ",
+            Self::Query => "\"@query\": ",
+            Self::RequestTarget => "\"@request-target\": ",
+            Self::Header(_) => return None,
+        })
+    }
+
     /// Whether the value needs the authority.
     pub(crate) fn needs_authority(&self) -> bool {
         matches!(self, Self::Authority | Self::TargetUri)
@@ -178,7 +193,11 @@ mod tests {
             "content-digest",
             "x-custom_1",
         ] {
-            assert_eq!(Component::parse(name).unwrap().name(), name);
+            let component = Component::parse(name).unwrap();
+            assert_eq!(component.name(), name);
+            if let Some(start) = component.line_start() {
+                assert_eq!(start, format!("\"{name}\": "));
+            }
         }
     }
 

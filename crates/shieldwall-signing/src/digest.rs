@@ -3,40 +3,37 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256, Sha512};
-use subtle::ConstantTimeEq;
 
-use crate::Reason;
-use crate::sf::{RawMember, has_repeats, parse_dictionary};
+use crate::sf::{has_repeats, parse_byte_members};
+use crate::{Reason, ct};
 
 /// Checks a `Content-Digest` value against `body`: a dictionary of byte
 /// sequences in which every `sha-256` and `sha-512` entry matches (compared
 /// in constant time) and at least one of them is present. Other algorithms
 /// are ignored, as RFC 9530 asks; a repeated algorithm is refused.
 pub(crate) fn check(header: &[u8], body: &[u8]) -> Result<(), Reason> {
-    let entries = parse_dictionary(header).map_err(|_| Reason::MalformedDigest)?;
+    let entries = parse_byte_members(header).map_err(|_| Reason::MalformedDigest)?;
     if has_repeats(entries.iter().map(|(k, _)| k.as_str())) {
         return Err(Reason::MalformedDigest);
     }
     let mut checked = false;
-    for (algorithm, member) in &entries {
+    for (algorithm, value) in entries.iter() {
         let len = match algorithm.as_str() {
             "sha-256" => 32,
             "sha-512" => 64,
             _ => continue,
         };
-        let RawMember::Item(item) = member else {
-            return Err(Reason::MalformedDigest);
-        };
-        let Some(sent) = item.value.as_byte_sequence() else {
+        // An inner list or another type is not a digest.
+        let Some(sent) = value.as_deref() else {
             return Err(Reason::MalformedDigest);
         };
         if sent.len() != len {
             return Err(Reason::MalformedDigest);
         }
-        let matches: bool = if len == 32 {
-            Sha256::digest(body).as_slice().ct_eq(sent).into()
+        let matches = if len == 32 {
+            ct::equal(&Sha256::digest(body), sent)
         } else {
-            Sha512::digest(body).as_slice().ct_eq(sent).into()
+            ct::equal(&Sha512::digest(body), sent)
         };
         if !matches {
             return Err(Reason::DigestMismatch);

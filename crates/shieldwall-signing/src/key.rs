@@ -6,7 +6,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use shieldwall_core::Secret;
 
-use crate::{Algorithm, SigningConfigError};
+use crate::{Algorithm, SigningConfigError, ct};
 
 /// The shortest HMAC secret accepted, in bytes.
 pub const MIN_HMAC_SECRET_LEN: usize = 32;
@@ -145,7 +145,7 @@ impl VerificationKey {
             Material::HmacSha256 { mac, .. } => {
                 let mut mac = mac.clone();
                 mac.update(base);
-                mac.verify_slice(signature).is_ok()
+                ct::equal(&mac.finalize().into_bytes(), signature)
             }
             Material::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
                 .is_ok_and(|signature| key.verify_strict(base, &signature).is_ok()),

@@ -9,7 +9,8 @@ use crate::authority::normalize_authority;
 use crate::base::{self, BaseError, Target};
 use crate::component::Component;
 use crate::input::SignatureInput;
-use crate::select::parse_labels;
+use crate::select::parse_inputs;
+use crate::sf::Inputs;
 use crate::{Reason, Scheme, SignaturePolicy, SignatureRejection, fields};
 
 fn base_error(error: BaseError) -> Reason {
@@ -56,7 +57,7 @@ pub(crate) fn rebuild<R: RequestView + ?Sized>(
     capture: Option<usize>,
 ) -> Result<base::Base, Reason> {
     let scheme = scheme_of(request, policy);
-    let authority = if input.components.iter().any(Component::needs_authority) {
+    let authority = if input.components().iter().any(Component::needs_authority) {
         Some(authority_of(request, policy, scheme)?)
     } else {
         None
@@ -65,7 +66,14 @@ pub(crate) fn rebuild<R: RequestView + ?Sized>(
         scheme,
         authority: authority.as_deref(),
     };
-    base::build(request, &target, &input.components, input.params(), capture).map_err(base_error)
+    base::build(
+        request,
+        &target,
+        input.components(),
+        input.signature_params(),
+        capture,
+    )
+    .map_err(base_error)
 }
 
 /// The signature base that entry `label` of the request's `Signature-Input`
@@ -80,11 +88,12 @@ pub fn signature_base<R: RequestView + ?Sized>(
     let limit = policy.max_header_bytes;
     let inputs =
         fields::combined(request, "signature-input", limit)?.ok_or(Reason::SignatureMissing)?;
-    let inputs = parse_labels(&inputs, Reason::MalformedSignatureInput)?;
-    let (key, member) = inputs
-        .into_iter()
-        .find(|(k, _)| k.as_str() == label)
+    let mut parsed = Inputs::default();
+    parse_inputs(&inputs, &mut parsed)?;
+    let input = parsed
+        .iter()
+        .find(|input| input.label == label)
         .ok_or(Reason::LabelMissing)?;
-    let input = SignatureInput::from_raw(key, member)?;
-    Ok(rebuild(request, policy, &input, None)?.text)
+    input.problem()?;
+    Ok(rebuild(request, policy, input, None)?.text)
 }

@@ -2,53 +2,61 @@
 //! need no store.
 
 use crate::input::{MAX_NONCE_LEN, MIN_NONCE_LEN, SignatureInput};
-use crate::sf::{self, RawMember, has_repeats};
+use crate::sf::{self, ByteMembers, Inputs, has_repeats};
 use crate::{Reason, SignaturePolicy};
 
-/// Parses a dictionary of signatures and refuses a label given twice.
-pub(crate) fn parse_labels(
-    value: &[u8],
-    malformed: Reason,
-) -> Result<sf::RawDictionary<'_>, Reason> {
-    let entries = sf::parse_dictionary(value).map_err(|_| malformed)?;
-    if entries.is_empty() {
-        return Err(malformed);
+/// Parses `Signature-Input` into `inputs` and refuses a label given twice.
+pub(crate) fn parse_inputs<'de>(value: &'de [u8], inputs: &mut Inputs<'de>) -> Result<(), Reason> {
+    sf::parse_inputs(value, inputs).map_err(|_| Reason::MalformedSignatureInput)?;
+    if inputs.is_empty() {
+        return Err(Reason::MalformedSignatureInput);
     }
-    if has_repeats(entries.iter().map(|(k, _)| k.as_str())) {
+    if has_repeats(inputs.iter().map(|input| input.label)) {
         return Err(Reason::DuplicateLabel);
     }
-    Ok(entries)
+    Ok(())
+}
+
+/// Parses `Signature` and refuses a label given twice.
+pub(crate) fn parse_signatures(value: &[u8]) -> Result<ByteMembers<'_>, Reason> {
+    let signatures = sf::parse_byte_members(value).map_err(|_| Reason::MalformedSignature)?;
+    if signatures.is_empty() {
+        return Err(Reason::MalformedSignature);
+    }
+    if has_repeats(signatures.iter().map(|(k, _)| k.as_str())) {
+        return Err(Reason::DuplicateLabel);
+    }
+    Ok(signatures)
 }
 
 /// The entry to verify: the configured label's; else the only one; else the
 /// one entry, among several, that meets the policy.
-pub(crate) fn select<'de>(
-    inputs: sf::RawDictionary<'de>,
+pub(crate) fn select<'a, 'de>(
+    inputs: &'a Inputs<'de>,
     policy: &SignaturePolicy,
     now: i64,
-) -> Result<SignatureInput<'de>, Reason> {
+) -> Result<&'a SignatureInput<'de>, Reason> {
     if let Some(label) = policy.label.as_deref() {
-        let (key, member) = inputs
-            .into_iter()
-            .find(|(k, _)| k.as_str() == label)
+        let input = inputs
+            .iter()
+            .find(|input| input.label == label)
             .ok_or(Reason::LabelMissing)?;
-        let input = SignatureInput::from_raw(key, member)?;
-        check_policy(&input, policy, now)?;
+        input.problem()?;
+        check_policy(input, policy, now)?;
         return Ok(input);
     }
     if inputs.len() == 1 {
-        let mut inputs = inputs;
-        let (key, member) = inputs.pop().ok_or(Reason::MalformedSignatureInput)?;
-        let input = SignatureInput::from_raw(key, member)?;
-        check_policy(&input, policy, now)?;
+        let input = inputs
+            .iter()
+            .next()
+            .ok_or(Reason::MalformedSignatureInput)?;
+        input.problem()?;
+        check_policy(input, policy, now)?;
         return Ok(input);
     }
     let mut chosen = None;
-    for (key, member) in inputs {
-        let Ok(input) = SignatureInput::from_raw(key, member) else {
-            continue;
-        };
-        if check_policy(&input, policy, now).is_ok() {
+    for input in inputs.iter() {
+        if input.problem().is_ok() && check_policy(input, policy, now).is_ok() {
             if chosen.is_some() {
                 return Err(Reason::AmbiguousSignature);
             }
@@ -67,7 +75,7 @@ fn check_policy(
     if !policy
         .required
         .iter()
-        .all(|required| input.components.contains(required))
+        .all(|required| input.components().contains(required))
     {
         return Err(Reason::ComponentsMissing);
     }
@@ -108,19 +116,10 @@ fn check_policy(
 }
 
 /// The signature bytes of `label`.
-pub(crate) fn signature_of(
-    signatures: sf::RawDictionary<'_>,
-    label: &str,
-) -> Result<Vec<u8>, Reason> {
-    let (_, member) = signatures
+pub(crate) fn signature_of(signatures: ByteMembers<'_>, label: &str) -> Result<Vec<u8>, Reason> {
+    signatures
         .into_iter()
         .find(|(k, _)| k.as_str() == label)
-        .ok_or(Reason::MalformedSignature)?;
-    match member {
-        RawMember::Item(item) => match item.value {
-            sfv::GenericBareItem::ByteSequence(bytes) => Ok(bytes),
-            _ => Err(Reason::MalformedSignature),
-        },
-        RawMember::InnerList { .. } => Err(Reason::MalformedSignature),
-    }
+        .and_then(|(_, bytes)| bytes)
+        .ok_or(Reason::MalformedSignature)
 }

@@ -1,41 +1,43 @@
-//! RFC 9651 dictionaries read with `sfv`'s visitors into plain vectors that
-//! keep every member and parameter in order, repeats included, so that the
-//! caller can refuse a repeated label or parameter (RFC 9651 would silently
-//! keep the last one, which could let a second, weaker entry win).
+//! RFC 9651 dictionaries read with `sfv`'s visitors, straight into what the
+//! verifier needs, keeping every member and parameter in order, repeats
+//! included, so that the caller can refuse a repeated label or parameter
+//! (RFC 9651 would silently keep the last one, which could let a second,
+//! weaker entry win). Nothing is allocated for the usual single member, but
+//! the byte sequences `sfv` decodes.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 
 use sfv::visitor::{
-    DictionaryVisitor, EntryVisitor, InnerListVisitor, ItemVisitor, ParameterVisitor,
+    DictionaryVisitor, EntryVisitor, Ignored, InnerListVisitor, ItemVisitor, ParameterVisitor,
 };
 use sfv::{BareItemFromInput, KeyRef};
 
-/// Parameters in order, repeats kept.
-pub(crate) type Params<'de> = Vec<(&'de KeyRef, BareItemFromInput<'de>)>;
+use crate::few::OneOrMore;
+use crate::input::SignatureInput;
 
-/// An item and its parameters.
-#[derive(Debug)]
-pub(crate) struct RawItem<'de> {
-    pub(crate) value: BareItemFromInput<'de>,
-    pub(crate) params: Params<'de>,
+/// A dictionary whose members should be byte sequences (`Signature`,
+/// `Content-Digest`): each key with its bytes, or `None` when the member is
+/// anything else (another type, an inner list). Parameters are ignored.
+pub(crate) type ByteMembers<'de> = OneOrMore<(&'de KeyRef, Option<Vec<u8>>)>;
+
+/// The members of `Signature-Input`, each read and checked for shape.
+pub(crate) type Inputs<'de> = OneOrMore<SignatureInput<'de>>;
+
+/// Parses `input` as a dictionary of byte sequences. Syntax errors are
+/// errors; repeats and other types are not.
+pub(crate) fn parse_byte_members(input: &[u8]) -> Result<ByteMembers<'_>, sfv::Error> {
+    sfv::Parser::new(input).parse_dictionary_with_visitor(Bytes(OneOrMore::default()))
 }
 
-/// A dictionary member's value.
-#[derive(Debug)]
-pub(crate) enum RawMember<'de> {
-    Item(RawItem<'de>),
-    InnerList {
-        items: Vec<RawItem<'de>>,
-        params: Params<'de>,
-    },
-}
-
-/// A dictionary's members in order, repeats kept.
-pub(crate) type RawDictionary<'de> = Vec<(&'de KeyRef, RawMember<'de>)>;
-
-/// Parses `input` as a dictionary. Syntax errors are errors; repeats are not.
-pub(crate) fn parse_dictionary(input: &[u8]) -> Result<RawDictionary<'_>, sfv::Error> {
-    sfv::Parser::new(input).parse_dictionary_with_visitor(Dictionary(Vec::with_capacity(2)))
+/// Parses `input` as `Signature-Input` into `inputs` (in place: an input is
+/// large). Syntax errors are errors; a member of the wrong shape is kept
+/// with its problem (see [`SignatureInput`]).
+pub(crate) fn parse_inputs<'de>(
+    input: &'de [u8],
+    inputs: &mut Inputs<'de>,
+) -> Result<(), sfv::Error> {
+    sfv::Parser::new(input).parse_dictionary_with_visitor(InputsVisitor(inputs))
 }
 
 /// Whether some key appears twice among `keys` (few keys: a quadratic scan
@@ -46,17 +48,15 @@ pub(crate) fn has_repeats<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> bo
         .any(|(i, key)| keys.clone().skip(i + 1).any(|other| other == key))
 }
 
-struct Dictionary<'de>(RawDictionary<'de>);
+struct Bytes<'de>(ByteMembers<'de>);
 
-impl<'de> DictionaryVisitor<'de> for Dictionary<'de> {
-    type Out = RawDictionary<'de>;
+impl<'de> DictionaryVisitor<'de> for Bytes<'de> {
+    type Out = ByteMembers<'de>;
     type Error = Infallible;
 
     fn entry(&mut self, key: &'de KeyRef) -> Result<impl EntryVisitor<'de>, Self::Error> {
-        Ok(Entry {
-            members: &mut self.0,
-            key,
-        })
+        self.0.push((key, None));
+        Ok(self.0.last_mut().map(|(_, value)| BytesEntry(value)))
     }
 
     fn finish(self) -> Result<Self::Out, Self::Error> {
@@ -64,40 +64,21 @@ impl<'de> DictionaryVisitor<'de> for Dictionary<'de> {
     }
 }
 
-struct Entry<'a, 'de> {
-    members: &'a mut RawDictionary<'de>,
-    key: &'de KeyRef,
-}
+struct BytesEntry<'a>(&'a mut Option<Vec<u8>>);
 
-impl<'de> EntryVisitor<'de> for Entry<'_, 'de> {
+impl<'de> EntryVisitor<'de> for BytesEntry<'_> {
     type Error = Infallible;
 
     fn item(self) -> Result<impl ItemVisitor<'de>, Self::Error> {
-        Ok(Item {
-            sink: Sink::Member(self.members, self.key),
-        })
+        Ok(self)
     }
 
     fn inner_list(self) -> Result<impl InnerListVisitor<'de>, Self::Error> {
-        Ok(InnerList {
-            members: self.members,
-            key: self.key,
-            items: Vec::with_capacity(8),
-        })
+        Ok(Ignored)
     }
 }
 
-/// Where a finished item goes.
-enum Sink<'a, 'de> {
-    Member(&'a mut RawDictionary<'de>, &'de KeyRef),
-    List(&'a mut Vec<RawItem<'de>>),
-}
-
-struct Item<'a, 'de> {
-    sink: Sink<'a, 'de>,
-}
-
-impl<'de> ItemVisitor<'de> for Item<'_, 'de> {
+impl<'de> ItemVisitor<'de> for BytesEntry<'_> {
     type Out = ();
     type Error = Infallible;
 
@@ -105,80 +86,64 @@ impl<'de> ItemVisitor<'de> for Item<'_, 'de> {
         self,
         value: BareItemFromInput<'de>,
     ) -> Result<impl ParameterVisitor<'de, Out = Self::Out>, Self::Error> {
-        Ok(ItemParams {
-            sink: self.sink,
-            value,
-            params: Vec::new(),
-        })
+        if let BareItemFromInput::ByteSequence(bytes) = value {
+            *self.0 = Some(bytes);
+        }
+        Ok(Ignored)
     }
 }
 
-struct ItemParams<'a, 'de> {
-    sink: Sink<'a, 'de>,
-    value: BareItemFromInput<'de>,
-    params: Params<'de>,
-}
+struct InputsVisitor<'a, 'de>(&'a mut Inputs<'de>);
 
-impl<'de> ParameterVisitor<'de> for ItemParams<'_, 'de> {
+impl<'de> DictionaryVisitor<'de> for InputsVisitor<'_, 'de> {
     type Out = ();
     type Error = Infallible;
 
-    fn parameter(
-        &mut self,
-        key: &'de KeyRef,
-        value: BareItemFromInput<'de>,
-    ) -> Result<(), Self::Error> {
-        self.params.push((key, value));
-        Ok(())
+    fn entry(&mut self, key: &'de KeyRef) -> Result<impl EntryVisitor<'de>, Self::Error> {
+        self.0.push(SignatureInput::new(key));
+        Ok(self.0.last_mut().map(Input))
     }
 
     fn finish(self) -> Result<Self::Out, Self::Error> {
-        let item = RawItem {
-            value: self.value,
-            params: self.params,
-        };
-        match self.sink {
-            Sink::Member(members, key) => members.push((key, RawMember::Item(item))),
-            Sink::List(items) => items.push(item),
-        }
         Ok(())
     }
 }
 
-struct InnerList<'a, 'de> {
-    members: &'a mut RawDictionary<'de>,
-    key: &'de KeyRef,
-    items: Vec<RawItem<'de>>,
+/// The member being read.
+struct Input<'a, 'de>(&'a mut SignatureInput<'de>);
+
+impl<'de> EntryVisitor<'de> for Input<'_, 'de> {
+    type Error = Infallible;
+
+    fn item(self) -> Result<impl ItemVisitor<'de>, Self::Error> {
+        // Not an inner list: the member keeps its problem.
+        Ok(Ignored)
+    }
+
+    fn inner_list(self) -> Result<impl InnerListVisitor<'de>, Self::Error> {
+        self.0.start_list();
+        Ok(self)
+    }
 }
 
-impl<'de> InnerListVisitor<'de> for InnerList<'_, 'de> {
+impl<'de> InnerListVisitor<'de> for Input<'_, 'de> {
     type Error = Infallible;
 
     fn item(&mut self) -> Result<impl ItemVisitor<'de>, Self::Error> {
-        Ok(Item {
-            sink: Sink::List(&mut self.items),
+        Ok(ComponentItem {
+            input: &mut *self.0,
+            name: None,
+            has_params: false,
         })
     }
 
     fn finish(self) -> Result<impl ParameterVisitor<'de>, Self::Error> {
-        Ok(ListParams {
-            members: self.members,
-            key: self.key,
-            items: self.items,
-            // `created`, `expires`, `nonce`, `keyid`, `alg`, `tag`: one allocation.
-            params: Vec::with_capacity(6),
-        })
+        self.0.end_items();
+        Ok(self)
     }
 }
 
-struct ListParams<'a, 'de> {
-    members: &'a mut RawDictionary<'de>,
-    key: &'de KeyRef,
-    items: Vec<RawItem<'de>>,
-    params: Params<'de>,
-}
-
-impl<'de> ParameterVisitor<'de> for ListParams<'_, 'de> {
+impl<'de> ParameterVisitor<'de> for Input<'_, 'de> {
     type Out = ();
     type Error = Infallible;
 
@@ -187,18 +152,55 @@ impl<'de> ParameterVisitor<'de> for ListParams<'_, 'de> {
         key: &'de KeyRef,
         value: BareItemFromInput<'de>,
     ) -> Result<(), Self::Error> {
-        self.params.push((key, value));
+        self.0.push_param(key, value);
         Ok(())
     }
 
     fn finish(self) -> Result<Self::Out, Self::Error> {
-        self.members.push((
-            self.key,
-            RawMember::InnerList {
-                items: self.items,
-                params: self.params,
-            },
-        ));
+        self.0.finish_list();
+        Ok(())
+    }
+}
+
+/// A component identifier being read: its name when it is a string without
+/// escapes (an escape, `\\` or `\"`, is never in a component name), and
+/// whether it has parameters.
+struct ComponentItem<'a, 'de> {
+    input: &'a mut SignatureInput<'de>,
+    name: Option<&'de str>,
+    has_params: bool,
+}
+
+impl<'de> ItemVisitor<'de> for ComponentItem<'_, 'de> {
+    type Out = ();
+    type Error = Infallible;
+
+    fn bare_item(
+        mut self,
+        value: BareItemFromInput<'de>,
+    ) -> Result<impl ParameterVisitor<'de, Out = Self::Out>, Self::Error> {
+        if let BareItemFromInput::String(Cow::Borrowed(name)) = value {
+            self.name = Some(name.as_str());
+        }
+        Ok(self)
+    }
+}
+
+impl<'de> ParameterVisitor<'de> for ComponentItem<'_, 'de> {
+    type Out = ();
+    type Error = Infallible;
+
+    fn parameter(
+        &mut self,
+        _key: &'de KeyRef,
+        _value: BareItemFromInput<'de>,
+    ) -> Result<(), Self::Error> {
+        self.has_params = true;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Self::Out, Self::Error> {
+        self.input.push_component(self.name, self.has_params);
         Ok(())
     }
 }
@@ -208,29 +210,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn members_and_parameters_keep_order_and_repeats() {
-        let dict = parse_dictionary(br#"a=("x" "y";p=1);q=2;q=3, b=:AAE=:, a=?1"#).unwrap();
+    fn byte_members_keep_order_and_repeats() {
+        let dict = parse_byte_members(br#"a=:AAE=:;p=1, b=("x"), c=1, a=:AA==:, d"#).unwrap();
         let keys: Vec<&str> = dict.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["a", "b", "a"]);
+        assert_eq!(keys, ["a", "b", "c", "a", "d"]);
         assert!(has_repeats(keys.iter().copied()));
-        match &dict[0].1 {
-            RawMember::InnerList { items, params } => {
-                assert_eq!(items.len(), 2);
-                assert_eq!(items[1].params.len(), 1);
-                assert_eq!(params.len(), 2);
-            }
-            RawMember::Item(_) => panic!("an inner list"),
-        }
-        match &dict[1].1 {
-            RawMember::Item(item) => assert_eq!(item.value.as_byte_sequence(), Some(&[0, 1][..])),
-            RawMember::InnerList { .. } => panic!("an item"),
-        }
+        let values: Vec<Option<&[u8]>> = dict.iter().map(|(_, v)| v.as_deref()).collect();
+        assert_eq!(
+            values,
+            [Some(&[0, 1][..]), None, None, Some(&[0][..]), None]
+        );
+    }
+
+    #[test]
+    fn inputs_keep_order_and_repeats() {
+        let mut inputs = Inputs::default();
+        parse_inputs(
+            br#"a=("x" "y");q=2;q=3, b=:AAE=:, a=("z");created=1"#,
+            &mut inputs,
+        )
+        .unwrap();
+        let labels: Vec<&str> = inputs.iter().map(|i| i.label).collect();
+        assert_eq!(labels, ["a", "b", "a"]);
+        assert_eq!(inputs.len(), 3);
     }
 
     #[test]
     fn syntax_errors_are_errors() {
         for input in [&b"a=("[..], b"a=:!!:", b"A=1", b"a=1,", b"a=\"\x01\""] {
-            assert!(parse_dictionary(input).is_err(), "{input:?}");
+            assert!(parse_byte_members(input).is_err(), "{input:?}");
+            assert!(
+                parse_inputs(input, &mut Inputs::default()).is_err(),
+                "{input:?}"
+            );
         }
         assert!(!has_repeats(["a", "b"].into_iter()));
     }

@@ -16,7 +16,7 @@ use crate::base::{self, BaseError, Target};
 use crate::component::{Component, parse_list};
 use crate::key::{MIN_HMAC_SECRET_LEN, is_key_id};
 use crate::policy::DEFAULT_COMPONENTS;
-use crate::{Algorithm, Scheme, SignError, SigningConfigError, digest};
+use crate::{Algorithm, Scheme, SignError, SigningConfigError, digest, params};
 
 const SIGNATURE_INPUT: HeaderName = HeaderName::from_static("signature-input");
 const SIGNATURE: HeaderName = HeaderName::from_static("signature");
@@ -311,11 +311,17 @@ impl Signer {
                 .get(index)
                 .map_or_else(String::new, |c| c.name().to_owned())
         };
+        let mut signature_params = String::with_capacity(192);
+        params::serialize_params(
+            &mut signature_params,
+            &self.components,
+            params.iter().copied(),
+        );
         let signature_base = base::build(
             &*request,
             &target,
             &self.components,
-            params.iter().copied(),
+            &signature_params,
             None,
         )
         .map(|base| base.text)
@@ -327,7 +333,7 @@ impl Signer {
         let signature = self.key.sign(signature_base.as_bytes());
 
         let mut input = format!("{}=", self.label);
-        base::serialize_params(&mut input, &self.components, params.iter().copied());
+        input.push_str(&signature_params);
         let label = KeyRef::from_str(&self.label).map_err(|_| invalid("label"))?;
         let mut output = DictSerializer::new();
         let _ = output.bare_item(label, signature.as_slice());

@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shieldwall_core::{Clock, LogThrottle, RequestView, SystemClock};
 
-use crate::input::MAX_NONCE_LEN;
 use crate::rebuild::rebuild;
-use crate::select::{parse_labels, select, signature_of};
+use crate::select::{parse_inputs, parse_signatures, select, signature_of};
+use crate::sf::Inputs;
 use crate::{
     Algorithm, KeyResolver, NonceStore, Reason, SignaturePolicy, SignatureRejection,
     VerifiedSignature, digest, fields,
@@ -57,9 +57,8 @@ impl<K, N> std::fmt::Debug for Verifier<K, N> {
 /// [`Verifier::finish`] completes. Owns its data (`Send`).
 #[derive(Debug)]
 pub struct PendingSignature {
-    key_id: String,
+    ids: KeyIdAndNonce,
     algorithm: Option<Algorithm>,
-    nonce: Nonce,
     base: String,
     signature: Vec<u8>,
     label: String,
@@ -72,7 +71,7 @@ impl PendingSignature {
     /// The `keyid` the signature names (not yet looked up).
     #[must_use]
     pub fn key_id(&self) -> &str {
-        &self.key_id
+        self.ids.key_id()
     }
 
     /// The signature base that was rebuilt from the request.
@@ -91,37 +90,36 @@ impl PendingSignature {
     }
 }
 
-/// A nonce (at most [`MAX_NONCE_LEN`] bytes), held without an allocation.
-#[derive(Clone, Copy)]
-struct Nonce {
-    bytes: [u8; MAX_NONCE_LEN],
-    len: usize,
+/// The `keyid` and the nonce in one allocation, the `keyid` first; that
+/// part becomes the verified signature's `key_id`, without a copy.
+#[derive(Debug)]
+struct KeyIdAndNonce {
+    text: String,
+    key_len: usize,
 }
 
-impl Nonce {
-    fn new(text: &str) -> Option<Self> {
-        let mut bytes = [0; MAX_NONCE_LEN];
-        bytes
-            .get_mut(..text.len())?
-            .copy_from_slice(text.as_bytes());
-        Some(Self {
-            bytes,
-            len: text.len(),
-        })
+impl KeyIdAndNonce {
+    fn new(key_id: &str, nonce: &str) -> Self {
+        let mut text = String::with_capacity(key_id.len() + nonce.len());
+        text.push_str(key_id);
+        text.push_str(nonce);
+        Self {
+            text,
+            key_len: key_id.len(),
+        }
     }
 
-    fn as_str(&self) -> &str {
-        // Copied from a `&str` whole: always UTF-8.
-        self.bytes
-            .get(..self.len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or_default()
+    fn key_id(&self) -> &str {
+        self.text.get(..self.key_len).unwrap_or_default()
     }
-}
 
-impl std::fmt::Debug for Nonce {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+    fn nonce(&self) -> &str {
+        self.text.get(self.key_len..).unwrap_or_default()
+    }
+
+    fn into_key_id(mut self) -> String {
+        self.text.truncate(self.key_len);
+        self.text
     }
 }
 
@@ -212,15 +210,16 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
         ) else {
             return Err(Reason::SignatureMissing);
         };
-        let inputs = parse_labels(&inputs, Reason::MalformedSignatureInput)?;
-        let signatures = parse_labels(&signatures, Reason::MalformedSignature)?;
-        let input = select(inputs, policy, now)?;
+        let mut parsed = Inputs::default();
+        parse_inputs(&inputs, &mut parsed)?;
+        let signatures = parse_signatures(&signatures)?;
+        let input = select(&parsed, policy, now)?;
         let signature = signature_of(signatures, input.label)?;
         let digest_at = input
-            .components
+            .components()
             .iter()
             .position(|c| c.is_header("content-digest"));
-        let base = rebuild(request, policy, &input, digest_at)?;
+        let base = rebuild(request, policy, input, digest_at)?;
         if let Some(range) = base.captured {
             // The value as the base holds it: every line, trimmed, combined.
             let value = base.text.get(range).unwrap_or_default();
@@ -237,9 +236,8 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
             return Err(Reason::MalformedSignatureInput);
         };
         Ok(PendingSignature {
-            key_id: key_id.to_owned(),
+            ids: KeyIdAndNonce::new(key_id, nonce),
             algorithm: input.algorithm()?,
-            nonce: Nonce::new(nonce).ok_or(Reason::MalformedNonce)?,
             base,
             signature,
             label: input.label.to_owned(),
@@ -257,8 +255,8 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
         &self,
         pending: PendingSignature,
     ) -> Result<VerifiedSignature, SignatureRejection> {
-        let key = match self.keys.resolve(&pending.key_id).await {
-            Ok(Some(key)) if key.id() == pending.key_id => key,
+        let key = match self.keys.resolve(pending.ids.key_id()).await {
+            Ok(Some(key)) if key.id() == pending.ids.key_id() => key,
             Ok(_) => return Err(Reason::UnknownKey.into()),
             Err(error) => {
                 if self.store_log.allow() {
@@ -285,7 +283,7 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
         let ttl = self.nonce_ttl(pending.created, pending.expires);
         match self
             .nonces
-            .remember_nonce(key.id(), pending.nonce.as_str(), ttl)
+            .remember_nonce(key.id(), pending.ids.nonce(), ttl)
             .await
         {
             Ok(true) => {}
@@ -301,7 +299,7 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
             }
         }
         Ok(VerifiedSignature {
-            key_id: pending.key_id,
+            key_id: pending.ids.into_key_id(),
             owner: key.owner().to_owned(),
             algorithm,
             label: pending.label,

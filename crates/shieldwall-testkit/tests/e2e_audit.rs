@@ -131,7 +131,22 @@ fn scenario(server: &ServerProcess) -> (Vec<String>, usize) {
     let transfer = signed(TRANSFER);
     assert_eq!(send(transfer.clone()).status, 201);
     assert_eq!(send(transfer).status, 401);
-    // 10.-12. Wrong passwords until the auth limit (3) refuses: the third
+    // 10. A refused preflight (answered before routing: no route) and 11. a
+    // wrong method (routed: the route, 405).
+    assert_eq!(
+        send(
+            TestRequest::new("OPTIONS", "/api/v1/transfers")
+                .header("origin", "https://evil.example")
+                .header("access-control-request-method", "POST")
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        send(TestRequest::new("PUT", "/api/v1/transfers")).status,
+        405
+    );
+    // 12.-14. Wrong passwords until the auth limit (3) refuses: the third
     // login of this client was above, so the first wrong one is the fourth.
     let mut limited = false;
     for _ in 0..3 {
@@ -182,12 +197,14 @@ fn every_refusal_is_in_the_audit_log_with_its_reason() {
             ("/api/v1/auth/login", 200, "-"),
             ("/api/v1/auth/logout", 204, "-"),
             ("/api/v1/protected/me", 401, "token_revoked"),
-            ("/api/v1/users", 401, "invalid_api_key"),
+            ("/api/v1/users", 401, "malformed_key"),
             ("/api/v1/auth/login", 200, "-"),
             ("/api/v1/protected/keys", 201, "-"),
             ("/api/v1/transfers", 400, "validation_failed"),
             ("/api/v1/transfers", 201, "-"),
             ("/api/v1/transfers", 401, "nonce_replayed"),
+            ("-", 403, "cors_forbidden"),
+            ("/api/v1/transfers", 405, "method_not_allowed"),
         ];
         for (i, (route, status, reason)) in expected.iter().enumerate() {
             assert_eq!(
@@ -267,6 +284,6 @@ fn audit_events_go_to_a_redis_stream() {
         .unwrap();
     let text = format!("{entries:?}");
     assert_eq!(text.matches("/health").count(), 6, "{text}");
-    assert_eq!(text.matches("invalid_api_key").count(), 2, "{text}");
+    assert_eq!(text.matches("malformed_key").count(), 2, "{text}");
     assert!(!text.contains("sk_nope"), "{text}");
 }

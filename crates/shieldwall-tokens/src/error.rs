@@ -155,6 +155,23 @@ impl fmt::Display for TokenRejection {
 impl std::error::Error for TokenRejection {}
 
 impl Rejection for TokenRejection {
+    fn audit_reason(&self) -> Option<&'static str> {
+        Some(match self.kind {
+            TokenErrorKind::Missing => "token_missing",
+            TokenErrorKind::Ambiguous => "ambiguous_credentials",
+            TokenErrorKind::Malformed => "malformed_token",
+            TokenErrorKind::Algorithm => "unsupported_algorithm",
+            TokenErrorKind::UnknownKey => "unknown_key",
+            TokenErrorKind::Signature => "bad_signature",
+            TokenErrorKind::Claims => "invalid_claims",
+            TokenErrorKind::NotYetValid => "not_yet_valid",
+            TokenErrorKind::Expired => "token_expired",
+            TokenErrorKind::Revoked => "token_revoked",
+            TokenErrorKind::InsufficientScope => "insufficient_scope",
+            TokenErrorKind::StoreUnavailable => "store_unavailable",
+        })
+    }
+
     fn code(&self) -> ErrorCode {
         self.kind.code()
     }

@@ -69,6 +69,19 @@ pub mod headers {
 }
 
 /// JWT bearer tokens (`shieldwall-tokens`, feature `tokens`).
+/// RFC 9421 request signatures (`shieldwall-signing`, feature `signing`).
+#[cfg(feature = "signing")]
+pub mod signing {
+    pub use shieldwall_signing::*;
+}
+
+/// Audit events (`shieldwall-audit`, feature `audit`).
+#[cfg(feature = "audit")]
+pub mod audit {
+    pub use shieldwall_audit::*;
+}
+
+/// JWT bearer tokens (`shieldwall-tokens`, feature `tokens`).
 #[cfg(feature = "tokens")]
 pub mod tokens {
     pub use shieldwall_tokens::*;

@@ -113,6 +113,17 @@ async fn create_transfer(
     (StatusCode::CREATED, Json(transfer)).into_response()
 }
 
+/// SIGTERM (never, where there is no such signal).
+async fn terminated() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        term.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await;
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let demo = match example_demo::prepare().await {
@@ -191,8 +202,13 @@ async fn main() -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(demo.config.addr);
     example_demo::announce(&demo, "axum", addr);
+    // Ctrl-C, or SIGTERM (how containers and service managers stop a
+    // process): in-flight requests finish and the audit queue is written.
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated() => {}
+        }
     };
     let served = match demo.config.tls.clone() {
         Some(tls) => shieldwall_axum::serve_tls(listener, tls, app, shutdown).await,

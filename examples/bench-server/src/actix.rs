@@ -20,7 +20,9 @@ async fn hello_with_headers() -> actix_web::HttpResponse {
     for header in FLOOR_HEADERS {
         response.insert_header(header);
     }
-    response.content_type("text/plain; charset=utf-8").body("hello")
+    response
+        .content_type("text/plain; charset=utf-8")
+        .body("hello")
 }
 
 fn anchor_cors() -> actix_cors::Cors {
@@ -79,6 +81,17 @@ pub fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
                         .service(route())
                         .wrap(cors.clone())
                         .wrap(Shieldwall::with_perimeter(secured.clone()))
+                })
+                .workers(1)
+                .listen(listener)
+                .map(HttpServer::run)
+            }
+            Stack::Audit => {
+                let audited = crate::audited_perimeter()?;
+                HttpServer::new(move || {
+                    App::new()
+                        .service(route())
+                        .wrap(Shieldwall::with_perimeter(audited.clone()))
                 })
                 .workers(1)
                 .listen(listener)

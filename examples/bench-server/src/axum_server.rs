@@ -64,6 +64,9 @@ pub fn app(stack: Stack) -> Result<Router, String> {
                 .layer(GuardLayer::new(crate::cors()?).layer(routes)),
         ),
         Stack::Anchor => anchor(routes)?,
+        Stack::Audit => Router::new().fallback_service(
+            ShieldwallLayer::with_perimeter(crate::audited_perimeter()?).layer(routes),
+        ),
     })
 }
 

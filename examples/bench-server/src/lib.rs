@@ -26,6 +26,30 @@ pub enum Stack {
     Shieldwall,
     /// tower-http or actix-cors and default headers.
     Anchor,
+    /// shieldwall's outermost layer with audit events to a JSON-lines file
+    /// ([`audit_file`]).
+    Audit,
+}
+
+/// The JSON-lines file of the `audit` stack: `BENCH_AUDIT_FILE`, else a
+/// file of this process in the temporary directory.
+pub fn audit_file() -> std::path::PathBuf {
+    std::env::var_os("BENCH_AUDIT_FILE").map_or_else(
+        || std::env::temp_dir().join(format!("bench-audit-{}.jsonl", std::process::id())),
+        std::path::PathBuf::from,
+    )
+}
+
+/// The perimeter of the `audit` stack: its auditor writes to
+/// [`audit_file`]. Call it inside the server's Tokio runtime (the writer is
+/// spawned there).
+pub fn audited_perimeter() -> Result<shieldwall_core::Perimeter, String> {
+    let sink = shieldwall_audit::JsonLinesSink::open(audit_file()).map_err(|e| e.to_string())?;
+    let auditor = shieldwall_audit::Auditor::builder()
+        .sink(sink)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(shieldwall_core::Perimeter::new().observer(auditor))
 }
 
 /// The origin the load sends, allowed by both CORS stacks.

@@ -6,7 +6,9 @@
 //! security headers, and CORS for `https://myapp.com`), or `anchor` (the
 //! route behind the stack a team would otherwise assemble for the same work:
 //! tower-http's `CorsLayer` and `SetResponseHeader`, or actix-cors and
-//! `DefaultHeaders`). Prints `listening on http://ADDR`.
+//! `DefaultHeaders`), or `audit` (the perimeter with audit events to a
+//! JSON-lines file, `BENCH_AUDIT_FILE` or one in the temporary directory).
+//! Prints `listening on http://ADDR`.
 #![allow(clippy::print_stderr, reason = "a benchmark server's errors")]
 
 use std::net::SocketAddr;
@@ -22,8 +24,11 @@ fn main() -> ExitCode {
         Some("perimeter") => Stack::Perimeter,
         Some("shieldwall") => Stack::Shieldwall,
         Some("anchor") => Stack::Anchor,
+        Some("audit") => Stack::Audit,
         _ => {
-            eprintln!("usage: bench-server <axum|actix> <bare|floor|perimeter|shieldwall|anchor>");
+            eprintln!(
+                "usage: bench-server <axum|actix> <bare|floor|perimeter|shieldwall|anchor|audit>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -1,8 +1,8 @@
 //! Nonces in this process, bounded, never evicting one before its time.
 
-use std::collections::hash_map::RandomState;
+use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -53,6 +53,18 @@ pub struct MemoryNonceStore {
 trait DebugClock: Clock + std::fmt::Debug {}
 impl<T: Clock + std::fmt::Debug> DebugClock for T {}
 
+/// A `(keyid, nonce)` pair as its 128-bit keyed hash, in two halves (so
+/// that a table entry, with its time, takes 24 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Pair(u64, u64);
+
+impl Hash for Pair {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // One half of a keyed hash is already uniform (equal pairs have equal halves).
+        state.write_u64(self.0);
+    }
+}
+
 /// The table's own hasher: its keys are already keyed hashes.
 #[derive(Default)]
 struct PassThrough(u64);
@@ -68,19 +80,18 @@ impl Hasher for PassThrough {
         }
     }
 
-    fn write_u128(&mut self, value: u128) {
-        // The low half of a keyed hash: already uniform.
-        self.0 = value as u64;
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 
 #[derive(Debug, Default)]
 struct State {
-    /// Pair hash → when it may be forgotten (monotonic nanoseconds).
-    until: HashMap<u128, u64, BuildHasherDefault<PassThrough>>,
+    /// Pair → when it may be forgotten (monotonic nanoseconds).
+    until: HashMap<Pair, u64, BuildHasherDefault<PassThrough>>,
     /// `(until, pair)` in arrival order. An entry whose `until` is no longer
     /// the table's (it expired and came back) is skipped when popped.
-    arrivals: VecDeque<(u64, u128)>,
+    arrivals: VecDeque<(u64, Pair)>,
 }
 
 impl State {
@@ -91,8 +102,10 @@ impl State {
                 break;
             }
             self.arrivals.pop_front();
-            if self.until.get(&pair) == Some(&until) {
-                self.until.remove(&pair);
+            if let Entry::Occupied(entry) = self.until.entry(pair)
+                && *entry.get() == until
+            {
+                entry.remove();
             }
         }
     }
@@ -174,34 +187,47 @@ impl MemoryNonceStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = nanos(self.clock.monotonic());
+        let until = now.saturating_add(nanos(ttl));
         let [first, second] = &self.hashers;
-        let pair = u128::from(hash_pair(first, key_id, nonce)) << 64
-            | u128::from(hash_pair(second, key_id, nonce));
+        let pair = Pair(
+            hash_pair(first, key_id, nonce),
+            hash_pair(second, key_id, nonce),
+        );
         let mut state = self.state.lock().map_err(|_| {
             StoreError::new("nonce store", "a thread panicked while holding the lock")
         })?;
         state.purge_front(now);
-        if state.until.get(&pair).is_some_and(|until| *until > now) {
-            return Ok(false);
-        }
-        if state.until.len() >= self.capacity && !state.until.contains_key(&pair) {
-            state.purge_all(now);
-        }
-        if state.until.len() >= self.capacity && !state.until.contains_key(&pair) {
-            drop(state);
-            if self.full_log.allow() {
-                tracing::warn!(
-                    capacity = self.capacity,
-                    "nonce store full of live nonces; refusing signed requests until some expire"
-                );
+        let held = state.until.len();
+        let full = match state.until.entry(pair) {
+            Entry::Occupied(entry) if *entry.get() > now => return Ok(false),
+            // Expired but not yet dropped: remembered anew, in its own slot.
+            Entry::Occupied(mut entry) => {
+                entry.insert(until);
+                false
             }
-            return Err(StoreError::new(
-                "nonce store",
-                "full: every remembered nonce is still live",
-            ));
+            Entry::Vacant(entry) if held < self.capacity => {
+                entry.insert(until);
+                false
+            }
+            Entry::Vacant(_) => true,
+        };
+        if full {
+            state.purge_all(now);
+            if state.until.len() >= self.capacity {
+                drop(state);
+                if self.full_log.allow() {
+                    tracing::warn!(
+                        capacity = self.capacity,
+                        "nonce store full of live nonces; refusing signed requests until some expire"
+                    );
+                }
+                return Err(StoreError::new(
+                    "nonce store",
+                    "full: every remembered nonce is still live",
+                ));
+            }
+            state.until.insert(pair, until);
         }
-        let until = now.saturating_add(nanos(ttl));
-        state.until.insert(pair, until);
         state.arrivals.push_back((until, pair));
         Ok(true)
     }
