@@ -25,6 +25,17 @@ impl<'v> RequestView for ActixView<'v> {
         self.0.uri().query()
     }
 
+    fn authority(&self) -> Option<&str> {
+        match self.0.uri().authority() {
+            Some(authority) => Some(authority.as_str()),
+            None => self
+                .single_header("host")
+                .ok()
+                .flatten()
+                .and_then(|host| std::str::from_utf8(host).ok()),
+        }
+    }
+
     // Captures exactly what the trait captures (`'b` and `Self`, that is `'v`);
     // spelled with the named lifetime because `Self` cannot be named here.
     #[allow(refining_impl_trait)]

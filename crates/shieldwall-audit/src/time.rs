@@ -3,6 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use shieldwall_core::civil_from_days;
+
 /// A formatted time, on the stack.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Stamp {
@@ -111,25 +113,6 @@ impl StampCache {
         stamp.set_millis(since.subsec_millis());
         stamp
     }
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard
-/// Hinnant's algorithm, as in shieldwall-core).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        u32::try_from(month).unwrap_or(1),
-        u32::try_from(day).unwrap_or(1),
-    )
 }
 
 #[cfg(test)]

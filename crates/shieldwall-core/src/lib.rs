@@ -49,7 +49,7 @@ pub use scope::{PathPrefix, ScopeConfigError, Scoped};
 pub use secret::Secret;
 pub use store::StoreError;
 pub use throttle::LogThrottle;
-pub use time::{imf_fixdate, rfc3339};
+pub use time::{civil_from_days, imf_fixdate, rfc3339};
 pub use version::Version;
 pub use view::{Ambiguous, PeerAddr, RequestView, TlsConnection};
 

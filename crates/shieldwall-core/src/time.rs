@@ -90,8 +90,10 @@ impl Utc {
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard
-/// Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// Hinnant's algorithm): for crates that format times of their own
+/// (shieldwall-audit's millisecond stamps).
+#[must_use]
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -64,6 +64,14 @@ pub trait RequestView {
     /// What earlier guards attached, if anything.
     fn attachments(&self) -> Option<Attachments>;
 
+    /// The authority the request was sent to: the request target's own
+    /// (HTTP/2 `:authority`, an absolute-form target), else the one `Host`
+    /// header. `None` when neither is there, `Host` is repeated or is not
+    /// text. Client-chosen: compare it, never trust it for routing.
+    fn authority(&self) -> Option<&str> {
+        host_of(self)
+    }
+
     /// The value of type `T` an earlier guard attached.
     fn attachment<T: std::any::Any + Send + Sync>(&self) -> Option<std::sync::Arc<T>> {
         self.attachments()?.get::<T>()
@@ -79,6 +87,15 @@ pub trait RequestView {
             None => Ok(first),
         }
     }
+}
+
+/// The one `Host` header, as text.
+pub(crate) fn host_of<R: RequestView + ?Sized>(request: &R) -> Option<&str> {
+    request
+        .single_header("host")
+        .ok()
+        .flatten()
+        .and_then(|host| std::str::from_utf8(host).ok())
 }
 
 /// A header that must appear once appeared more than once.
@@ -121,6 +138,13 @@ impl<B> RequestView for http::Request<B> {
         self.uri().query()
     }
 
+    fn authority(&self) -> Option<&str> {
+        match self.uri().authority() {
+            Some(authority) => Some(authority.as_str()),
+            None => host_of(self),
+        }
+    }
+
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + use<'a, B> {
         header_values_of(self.headers(), name)
     }
@@ -157,6 +181,13 @@ impl RequestView for http::request::Parts {
 
     fn query(&self) -> Option<&str> {
         self.uri.query()
+    }
+
+    fn authority(&self) -> Option<&str> {
+        match self.uri.authority() {
+            Some(authority) => Some(authority.as_str()),
+            None => host_of(self),
+        }
     }
 
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + use<'a> {
@@ -226,6 +257,30 @@ mod tests {
         assert_eq!(summary(&req), summary(&parts));
         assert_eq!(summary(&req).3, vec![b"a".to_vec(), b"b".to_vec()]);
         assert_eq!(summary(&req).4, Some("192.0.2.1:4000".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_authority_is_the_targets_then_the_one_host() {
+        let origin_form = http::Request::get("/x")
+            .header("host", "api.example.com")
+            .body(())
+            .unwrap();
+        assert_eq!(origin_form.authority(), Some("api.example.com"));
+        // HTTP/2 (`:authority`) and absolute-form targets carry their own.
+        let absolute = http::Request::get("https://api.example.com:8443/x")
+            .header("host", "other.example")
+            .body(())
+            .unwrap();
+        assert_eq!(absolute.authority(), Some("api.example.com:8443"));
+        let (parts, ()) = absolute.into_parts();
+        assert_eq!(parts.authority(), Some("api.example.com:8443"));
+        let two_hosts = http::Request::get("/x")
+            .header("host", "a.example")
+            .header("host", "b.example")
+            .body(())
+            .unwrap();
+        assert_eq!(two_hosts.authority(), None);
+        assert_eq!(http::Request::get("/x").body(()).unwrap().authority(), None);
     }
 
     #[test]

@@ -32,7 +32,9 @@ fn scheme_of<R: RequestView + ?Sized>(request: &R, policy: &SignaturePolicy) -> 
     })
 }
 
-/// The authority: the policy's, else the one `Host` header, normalized.
+/// The authority: the policy's, else the request's own (HTTP/2
+/// `:authority`, an absolute-form target, else the one `Host` header),
+/// normalized.
 fn authority_of<'a, R: RequestView + ?Sized>(
     request: &'a R,
     policy: &'a SignaturePolicy,
@@ -41,10 +43,15 @@ fn authority_of<'a, R: RequestView + ?Sized>(
     if let Some(authority) = policy.authority.as_deref() {
         return Ok(Cow::Borrowed(authority));
     }
-    match request.single_header("host") {
-        Ok(Some(host)) => normalize_authority(host, scheme).ok_or(Reason::InvalidComponentValue),
-        Ok(None) => Err(Reason::MissingAuthority),
-        Err(_) => Err(Reason::InvalidComponentValue),
+    match request.authority() {
+        Some(authority) => {
+            normalize_authority(authority.as_bytes(), scheme).ok_or(Reason::InvalidComponentValue)
+        }
+        // Absent, repeated or not text.
+        None => match request.single_header("host") {
+            Ok(None) => Err(Reason::MissingAuthority),
+            _ => Err(Reason::InvalidComponentValue),
+        },
     }
 }
 

@@ -1,9 +1,10 @@
 //! RFC 9651 dictionaries read with `sfv`'s visitors, straight into what the
-//! verifier needs, keeping every member and parameter in order, repeats
-//! included, so that the caller can refuse a repeated label or parameter
-//! (RFC 9651 would silently keep the last one, which could let a second,
-//! weaker entry win). Nothing is allocated for the usual single member, but
-//! the byte sequences `sfv` decodes.
+//! verifier needs, keeping every member and every parameter key in order,
+//! repeats included, so that the caller can refuse a repeated label or
+//! parameter (RFC 9651 would silently keep the last one, which could let a
+//! second, weaker entry win). For the usual single member, nothing is
+//! allocated but the byte sequences `sfv` decodes and the serialized
+//! `@signature-params` of a `Signature-Input` entry.
 
 use std::borrow::Cow;
 use std::convert::Infallible;

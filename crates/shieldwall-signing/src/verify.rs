@@ -15,11 +15,6 @@ use crate::{
     VerifiedSignature, digest, fields,
 };
 
-/// The longest `expires` that keeps a nonce longer than the window: a
-/// signature is never accepted after `created + window` anyway, and the
-/// window is at most a day.
-const MAX_NONCE_HORIZON: i64 = 24 * 60 * 60;
-
 /// Checks signed requests against a [`SignaturePolicy`], with keys from a
 /// [`KeyResolver`] and nonces remembered in a [`NonceStore`].
 ///
@@ -92,7 +87,6 @@ impl PendingSignature {
 
 /// The `keyid` and the nonce in one allocation, the `keyid` first; that
 /// part becomes the verified signature's `key_id`, without a copy.
-#[derive(Debug)]
 struct KeyIdAndNonce {
     text: String,
     key_len: usize,
@@ -120,6 +114,15 @@ impl KeyIdAndNonce {
     fn into_key_id(mut self) -> String {
         self.text.truncate(self.key_len);
         self.text
+    }
+}
+
+impl std::fmt::Debug for KeyIdAndNonce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyIdAndNonce")
+            .field("key_id", &self.key_id())
+            .field("nonce", &self.nonce())
+            .finish()
     }
 }
 
@@ -318,17 +321,16 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
         self.finish(pending).await
     }
 
-    /// How long the nonce must be remembered: until `created + window`, or
-    /// `expires` when later (up to a day after `created`), plus the clock
-    /// skew margin, from now.
+    /// How long the nonce must be remembered: until the last second the
+    /// signature can be accepted (`created + window`, or `expires` when
+    /// earlier: a signature is refused once either is past), plus the clock
+    /// skew margin for instances whose clocks run behind, from now. A
+    /// client's far `expires` does not keep a nonce longer.
     fn nonce_ttl(&self, created: i64, expires: Option<i64>) -> Duration {
         let window = i64::try_from(self.policy.window.as_secs()).unwrap_or(i64::MAX);
         let skew = i64::try_from(self.policy.clock_skew.as_secs()).unwrap_or(i64::MAX);
-        let horizon = expires
-            .map_or(i64::MIN, |e| {
-                e.min(created.saturating_add(MAX_NONCE_HORIZON))
-            })
-            .max(created.saturating_add(window));
+        let last_accepted = created.saturating_add(window);
+        let horizon = expires.map_or(last_accepted, |e| e.min(last_accepted));
         let until_ms = i128::from(horizon.saturating_add(skew)) * 1000;
         let now_ms = self
             .clock

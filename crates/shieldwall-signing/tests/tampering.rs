@@ -55,7 +55,7 @@ async fn path_query_method_scheme_and_authority_changes_are_refused() {
     let verifier = verifier(&clock);
     let signer = hmac_signer(&clock);
     type Change = fn(&mut http::Request<()>);
-    let changes: [(&str, Change); 7] = [
+    let changes: [(&str, Change); 8] = [
         ("path", |r| {
             *r.uri_mut() = "https://api.example.com/api/v1/transfers/other?dry_run=0"
                 .parse()
@@ -70,7 +70,17 @@ async fn path_query_method_scheme_and_authority_changes_are_refused() {
             *r.uri_mut() = "https://api.example.com/api/v1/transfers".parse().unwrap();
         }),
         ("method", |r| *r.method_mut() = http::Method::PUT),
-        ("authority", |r| set(r, "host", "evil.example.com")),
+        // The target's own authority (HTTP/2 `:authority`, absolute form)
+        // is the one signed; `Host` only when the target has none.
+        ("authority", |r| {
+            *r.uri_mut() = "https://evil.example.com/api/v1/transfers?dry_run=0"
+                .parse()
+                .unwrap();
+        }),
+        ("host of an origin-form target", |r| {
+            *r.uri_mut() = "/api/v1/transfers?dry_run=0".parse().unwrap();
+            set(r, "host", "evil.example.com");
+        }),
         ("content type", |r| set(r, "content-type", "text/plain")),
         ("scheme", |r| {
             r.extensions_mut().remove::<TlsConnection>();

@@ -229,15 +229,21 @@ async fn a_fixed_authority_and_scheme_replace_the_host_header() {
         Reason::BadSignature
     );
 
-    // Without a fixed authority and without `Host`, `@target-uri` cannot be rebuilt.
+    // Without a fixed authority, an authority in the target or `Host`,
+    // `@target-uri` cannot be rebuilt (an origin-form target: HTTP/1.1).
     let verifier = verifier(&clock);
+    let origin_form = |request: &mut http::Request<()>| {
+        *request.uri_mut() = "/api/v1/transfers?dry_run=0".parse().unwrap();
+    };
     let mut request = signed(&hmac_signer(&clock));
+    origin_form(&mut request);
     request.headers_mut().remove("host");
     assert_eq!(
         refusal(&verifier, &request, BODY).await,
         Reason::MissingAuthority
     );
     let mut request = signed(&hmac_signer(&clock));
+    origin_form(&mut request);
     request
         .headers_mut()
         .append("host", "api.example.com".parse().unwrap());
