@@ -113,6 +113,9 @@ impl Captured {
         let subscriber = tracing_subscriber::fmt()
             .with_writer(self.clone())
             .with_max_level(tracing::Level::INFO)
+            // Plain text whatever features the workspace build turns on
+            // (with `ansi`, field names come wrapped in escape codes).
+            .with_ansi(false)
             .finish();
         tracing::subscriber::set_default(subscriber)
     }
