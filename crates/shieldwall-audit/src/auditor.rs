@@ -92,7 +92,7 @@ impl RequestObserver for Auditor {
     /// Copies the request's facts and offers them to the queue. Never
     /// waits: when the queue is full the event is dropped and counted.
     fn observe(&self, summary: &RequestSummary<'_>) {
-        self.record(&Summary::from(summary));
+        self.record(summary);
     }
 }
 

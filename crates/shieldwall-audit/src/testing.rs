@@ -1,10 +1,8 @@
 //! For tests and benchmarks: feed an auditor without a web framework.
 //!
-//! shieldwall-core's `RequestSummary` cannot be built outside that crate
-//! (it is `#[non_exhaustive]` and has no constructor), so this module gives
-//! its field-for-field copy, [`Summary`], and the two steps of
-//! `Auditor::observe` on it. `observe` converts each `RequestSummary` into
-//! a `Summary` and calls [`observe`], so a test here takes the request
+//! [`Summary`] is shieldwall-core's `RequestSummary` (made with
+//! `RequestSummary::new`, fields set afterwards); this module gives the
+//! two steps of `Auditor::observe` on it, so a test here takes the request
 //! path's code.
 //!
 //! ```
