@@ -3,7 +3,8 @@
 //! with `openssl` for 127.0.0.1), driven with `curl --cacert` over HTTP/1.1
 //! and HTTP/2; plain HTTP on the TLS port, a client that never completes its
 //! handshake, a client that completes it and then sends nothing, `HEAD` over
-//! HTTP/2, and the start-up refusals of bad TLS settings.
+//! HTTP/2, signed transfers over both (HTTP/2 sends `:authority`, not
+//! `Host`), and the start-up refusals of bad TLS settings.
 //!
 //! Needs `openssl` (the tests that need a certificate are skipped, saying so,
 //! without it) and `curl` with HTTP/2 (`.ci/run` installs both).
@@ -91,6 +92,11 @@ fn curl(dir: &TempDir, ca: &Path, args: &[&str], url: &str) -> CurlAnswer {
         "curl {args:?} {url}: {answer:?}"
     );
     answer
+}
+
+/// The JSON body of a curl answer.
+fn json_of(answer: &CurlAnswer) -> serde_json::Value {
+    serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {answer:?}"))
 }
 
 fn start(name: &str, env: &[(&str, &str)]) -> ServerProcess {
@@ -487,4 +493,88 @@ fn bad_tls_settings_stop_start_up_naming_the_variable() {
     // A key that is not the certificate's.
     let (_, other_key) = self_signed(&dir, "other-").unwrap();
     refused(&[(CERT, cert), (KEY, other_key.to_str().unwrap())], KEY);
+}
+
+#[test]
+fn signed_transfers_pass_over_http2_and_http1_1() {
+    use base64::Engine as _;
+
+    const SECRET: &[u8; 32] = b"alice-transfer-signing-secret-32";
+    const BODY: &str = r#"{"to":"bob","amount":5,"currency":"EUR"}"#;
+    let dir = TempDir::new("e2e-tls-signed");
+    let Some((cert, key)) = self_signed(&dir, "") else {
+        return;
+    };
+    let keys = format!(
+        "alice-key:alice@example.com:{}",
+        base64::engine::general_purpose::STANDARD.encode(SECRET)
+    );
+    let signer = shieldwall_signing::Signer::hmac_sha256(
+        "alice-key",
+        shieldwall_core::Secret::new(SECRET.to_vec()),
+    )
+    .unwrap();
+    for name in SERVERS {
+        let mut env = tls_env(&cert, &key).to_vec();
+        env.extend([
+            ("SHIELDWALL_SIGNING_KEYS", keys.as_str()),
+            ("SHIELDWALL_AUDIT", "off"),
+        ]);
+        let server = start(name, &env);
+        let json = ["-H", "content-type: application/json", "--data"];
+        let login = curl(
+            &dir,
+            &cert,
+            &[
+                &json[..],
+                &[r#"{"email":"alice@example.com","password":"alice-password-1"}"#],
+            ]
+            .concat(),
+            &server.url("/api/v1/auth/login"),
+        );
+        let bearer = format!(
+            "authorization: Bearer {}",
+            json_of(&login)["access_token"].as_str().unwrap()
+        );
+        let created = curl(
+            &dir,
+            &cert,
+            &[
+                &["-H", bearer.as_str()],
+                &json[..],
+                &[r#"{"name":"tls","scopes":["transfers:write"]}"#],
+            ]
+            .concat(),
+            &server.url("/api/v1/protected/keys"),
+        );
+        let api_key = format!("x-api-key: {}", json_of(&created)["key"].as_str().unwrap());
+        for (flag, version) in [("--http2", "2"), ("--http1.1", "1.1")] {
+            let url = server.url("/api/v1/transfers");
+            let mut head = http::Request::post(url.as_str())
+                .header("content-type", "application/json")
+                .body(())
+                .unwrap();
+            signer.sign(&mut head, BODY.as_bytes()).unwrap();
+            let lines: Vec<String> = head
+                .headers()
+                .iter()
+                .map(|(n, v)| format!("{n}: {}", v.to_str().unwrap()))
+                .collect();
+            let mut args: Vec<&str> = vec![flag, "-H", api_key.as_str()];
+            for line in &lines {
+                args.extend(["-H", line.as_str()]);
+            }
+            args.extend(["--data-binary", BODY]);
+            let answer = curl(&dir, &cert, &args, &url);
+            assert_eq!(answer.status, 201, "{name} {flag}: {answer:?}");
+            assert_eq!(answer.version, version, "{name} {flag}");
+            // The same signature again: a replay, whatever the protocol.
+            let again = curl(&dir, &cert, &args, &url);
+            assert_eq!(again.status, 401, "{name} {flag}: {again:?}");
+            assert!(
+                again.body.contains("INVALID_SIGNATURE"),
+                "{name} {flag}: {again:?}"
+            );
+        }
+    }
 }
