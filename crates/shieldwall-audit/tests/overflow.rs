@@ -50,12 +50,15 @@ async fn a_stalled_sink_fills_the_queue_and_the_rest_is_dropped_and_counted() {
         slowest = slowest.max(one.elapsed());
     }
     let total = started.elapsed();
+    // The sink is stuck for good: an observe that waited on it would never
+    // return. The bounds tell "did not wait" from "waited", generously (a
+    // loaded machine may pause a thread); speed is the benchmarks' to measure.
     assert!(
-        slowest < Duration::from_millis(20),
+        slowest < Duration::from_secs(1),
         "slowest observe {slowest:?}"
     );
     assert!(
-        total < Duration::from_secs(2),
+        total < Duration::from_secs(10),
         "10 000 observes took {total:?}"
     );
     let stats = auditor.stats();

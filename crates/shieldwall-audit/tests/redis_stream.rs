@@ -216,8 +216,10 @@ async fn a_dead_redis_costs_requests_nothing_and_its_events_are_counted_lost() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
+    // Waiting on the dead server would take its 200 ms timeouts; the bound
+    // tells that apart from a thread paused by a loaded machine.
     assert!(
-        slowest < Duration::from_millis(20),
+        slowest < Duration::from_millis(100),
         "slowest observe {slowest:?}"
     );
     let flushed = Instant::now();
