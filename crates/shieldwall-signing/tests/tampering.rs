@@ -10,7 +10,6 @@
 
 mod common;
 
-
 use common::*;
 use shieldwall_core::TlsConnection;
 use shieldwall_signing::{Reason, SignaturePolicy};
