@@ -121,7 +121,7 @@ impl AuditorBuilder {
     /// The bound on a user agent in bytes, after escaping (16 to 4096;
     /// default 256). A longer one is cut at a character and ends with `…`.
     pub fn user_agent_limit(mut self, bytes: usize) -> Result<Self, AuditConfigError> {
-        if !(16..=4096).contains(&bytes) {
+        if !(16..=shieldwall_core::MAX_OBSERVED_USER_AGENT).contains(&bytes) {
             return Err(AuditConfigError::UserAgentLimit(bytes));
         }
         self.user_agent_limit = bytes;

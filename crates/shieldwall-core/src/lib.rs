@@ -40,7 +40,10 @@ pub use guard::{
     Completion, Decision, Grant, Guard, Step, append_headers, append_headers_from,
     fill_missing_from, run_guard,
 };
-pub use observe::{Answered, Observation, Refusal, RequestObserver, RequestSummary, RouteTemplate};
+pub use observe::{
+    Answered, MAX_OBSERVED_USER_AGENT, Observation, Refusal, RequestObserver, RequestSummary,
+    RouteTemplate,
+};
 pub use params::{api_key_principal_of, claims_of, path_not_found, principal_of};
 pub use preflight::is_cors_preflight;
 pub use principal::{Credential, Principal, PrincipalKind, is_scope_token};

@@ -10,6 +10,10 @@ use shieldwall_errors::{ErrorCode, Problem};
 
 use crate::{Perimeter, Principal, RequestContext, RequestView};
 
+/// The most bytes of a `User-Agent` an observer is given (one more tells
+/// that it was cut).
+pub const MAX_OBSERVED_USER_AGENT: usize = 4096;
+
 /// A refusal as the audit log records it: the public code and, where one
 /// code stands for several causes, the private reason.
 #[non_exhaustive]
@@ -79,7 +83,9 @@ pub struct RequestSummary<'a> {
     pub principal: Option<&'a Principal>,
     /// The refusal, when shieldwall answered with a problem.
     pub refusal: Option<Refusal>,
-    /// The raw `User-Agent` (client text: escape before writing it anywhere).
+    /// The raw `User-Agent` (client text: escape before writing it
+    /// anywhere), at most [`MAX_OBSERVED_USER_AGENT`] bytes and one more
+    /// when it was longer.
     pub user_agent: Option<&'a [u8]>,
 }
 
@@ -174,10 +180,11 @@ impl Perimeter {
             // is never taken.
             method: http::Method::from_bytes(request.method().as_bytes())
                 .unwrap_or(http::Method::GET),
-            user_agent: request
-                .header_values("user-agent")
-                .next()
-                .map(Bytes::copy_from_slice),
+            // Kept up to a bound: a megabyte user agent is not copied per
+            // request (one byte past the bound tells an observer it was cut).
+            user_agent: request.header_values("user-agent").next().map(|agent| {
+                Bytes::copy_from_slice(agent.get(..MAX_OBSERVED_USER_AGENT + 1).unwrap_or(agent))
+            }),
         })
     }
 
@@ -203,5 +210,67 @@ impl Perimeter {
             refusal: answered.problem.map(Refusal::of),
             user_agent: observation.user_agent.as_deref(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Status, route, user agent length and refusal of one request.
+    type Heard = (u16, Option<String>, Option<usize>, Option<Refusal>);
+
+    /// Keeps what it was told.
+    #[derive(Debug, Default)]
+    struct Recording(Arc<Mutex<Vec<Heard>>>);
+
+    impl RequestObserver for Recording {
+        fn observe(&self, summary: &RequestSummary<'_>) {
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push((
+                    summary.status,
+                    summary.route.map(str::to_owned),
+                    summary.user_agent.map(<[u8]>::len),
+                    summary.refusal,
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn the_observer_hears_each_request_once_with_a_bounded_user_agent() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let perimeter = Perimeter::new().observer(Recording(Arc::clone(&seen)));
+        let long = "a".repeat(10_000);
+        let request = http::Request::get("/x")
+            .header("user-agent", long.as_str())
+            .body(())
+            .unwrap();
+        let context = perimeter.begin(&request, None);
+        let observation = perimeter.observe_start(&request);
+        let mut problem = Problem::new(ErrorCode::InvalidSignature);
+        problem.reason = Some("nonce_replayed");
+        perimeter.observe_end(
+            observation,
+            &context,
+            Answered::new(401).with(Some("/x"), None, Some(&problem)),
+        );
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            *seen,
+            [(
+                401,
+                Some("/x".to_owned()),
+                Some(MAX_OBSERVED_USER_AGENT + 1),
+                Some(Refusal {
+                    code: ErrorCode::InvalidSignature,
+                    reason: Some("nonce_replayed"),
+                }),
+            )]
+        );
+        // Without an observer nothing is kept.
+        assert!(Perimeter::new().observe_start(&request).is_none());
     }
 }
