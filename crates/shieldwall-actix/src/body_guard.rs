@@ -11,11 +11,10 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage};
 use shieldwall_core::{BodyGuard, Step};
-use shieldwall_errors::actix::response_to_actix;
 
 use crate::ActixView;
 use crate::extract::read_limited;
-use crate::guard::proceed;
+use crate::guard::{proceed, refusal};
 use crate::headers::ConvertedHeaders;
 
 /// Runs `guard` before the wrapped service: the head is checked first, then
@@ -113,7 +112,7 @@ where
             let body = match read_limited(request.take_payload(), guard.body_limit().get()).await {
                 Ok(body) => body.freeze(),
                 Err(error) => {
-                    return Ok(request.into_response(response_to_actix(error.to_response(None))));
+                    return Ok(request.into_response(refusal(&error)));
                 }
             };
             let decision = match guard.extract(&ActixView(request.request()), &body) {

@@ -12,6 +12,7 @@ use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
 use pin_project_lite::pin_project;
 use shieldwall_core::{Decision, Grant, Guard, Principal, Step};
+use shieldwall_errors::ApiError;
 use shieldwall_errors::actix::{append_headers, response_to_actix};
 
 use crate::ActixView;
@@ -136,7 +137,7 @@ where
                 }
             }
             Step::Done(Decision::Reject(error)) => State::Answered {
-                response: Some(request.into_response(response_to_actix(error.to_response(None)))),
+                response: Some(request.into_response(refusal(&error))),
             },
             Step::Done(Decision::Respond(response)) => State::Answered {
                 response: Some(request.into_response(response_to_actix(response))),
@@ -183,11 +184,19 @@ where
             }
             answer
         }
-        Decision::Reject(error) => {
-            Ok(request.into_response(response_to_actix(error.to_response(None))))
-        }
+        Decision::Reject(error) => Ok(request.into_response(refusal(&error))),
         Decision::Respond(response) => Ok(request.into_response(response_to_actix(response))),
     }
+}
+
+/// A guard's refusal as actix-web's answer, with the principal the guard
+/// identified before it refused (for the perimeter's observer).
+pub(crate) fn refusal(error: &ApiError) -> actix_web::HttpResponse {
+    let mut response = response_to_actix(error.to_response(None));
+    if let Some(principal) = error.extensions().get::<Principal>() {
+        response.extensions_mut().insert(principal.clone());
+    }
+    response
 }
 
 /// Attaches the grant's principal and values to the request; returns what

@@ -38,6 +38,7 @@ struct Inner {
     problem: Problem,
     headers: HeaderMap,
     source: Option<Source>,
+    extensions: http::Extensions,
 }
 
 impl ApiError {
@@ -48,6 +49,7 @@ impl ApiError {
             problem: Problem::new(code),
             headers: HeaderMap::new(),
             source: None,
+            extensions: http::Extensions::new(),
         }))
     }
 
@@ -106,6 +108,21 @@ impl ApiError {
     #[must_use]
     pub fn reason(&self) -> Option<&'static str> {
         self.0.problem.reason
+    }
+
+    /// Puts `value` in the extensions of the rendered answer, never in its
+    /// head or body: what the layers outside read of a refusal (the
+    /// principal a guard identified before it refused, for the audit log).
+    #[must_use]
+    pub fn with_extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.0.extensions.insert(value);
+        self
+    }
+
+    /// The values for the rendered answer's extensions.
+    #[must_use]
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.0.extensions
     }
 
     /// Attaches the internal cause: logged by [`ApiError::report`], never rendered.
@@ -178,7 +195,9 @@ impl ApiError {
     #[must_use]
     pub fn to_response(&self, request_id: Option<&str>) -> http::Response<Bytes> {
         self.report();
-        render(self.problem(), self.0.headers.clone(), request_id)
+        let mut response = render(self.problem(), self.0.headers.clone(), request_id);
+        response.extensions_mut().extend(self.0.extensions.clone());
+        response
     }
 }
 
@@ -258,6 +277,32 @@ mod tests {
 
     fn body_of(response: &http::Response<Bytes>) -> serde_json::Value {
         serde_json::from_slice(response.body()).unwrap()
+    }
+
+    #[test]
+    fn extensions_travel_on_the_answer_and_never_into_it() {
+        #[derive(Clone, Debug, PartialEq)]
+        struct Who(&'static str);
+        let err = ApiError::new(ErrorCode::InsufficientScope)
+            .with_reason("scope_missing")
+            .with_extension(Who("usr_7"));
+        let response = err.to_response(Some("req-1"));
+        assert_eq!(response.extensions().get::<Who>(), Some(&Who("usr_7")));
+        assert_eq!(
+            response.extensions().get::<Problem>().map(|p| p.reason),
+            Some(Some("scope_missing"))
+        );
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(
+            !text.contains("usr_7") && !text.contains("scope_missing"),
+            "{text}"
+        );
+        assert!(
+            response
+                .headers()
+                .values()
+                .all(|v| !v.as_bytes().windows(5).any(|w| w == b"usr_7"))
+        );
     }
 
     #[test]

@@ -103,9 +103,15 @@ impl<S: KeyStore> Guard for ApiKeyGuard<S> {
         match self.keys.verify_parsed(&parsed).await {
             Ok(record) => {
                 if self.scopes.iter().any(|s| !record.principal().has_scope(s)) {
-                    return reject(
-                        KeyErrorKind::InsufficientScope,
-                        "a required scope is missing",
+                    // The key is genuine: its principal goes with the refusal
+                    // (the audit log names who tried).
+                    return Decision::Reject(
+                        KeyRejection::new(
+                            KeyErrorKind::InsufficientScope,
+                            "a required scope is missing",
+                        )
+                        .into_api_error()
+                        .with_extension(record.principal().clone()),
                     );
                 }
                 Decision::allow(Grant::new().with_principal(record.principal().clone()))

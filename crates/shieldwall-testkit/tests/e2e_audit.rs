@@ -111,6 +111,23 @@ fn scenario(server: &ServerProcess) -> (Vec<String>, usize) {
     );
     assert_eq!(created.status, 201);
     let key = created.json().unwrap()["key"].as_str().unwrap().to_owned();
+    // 7. A key without the scope, 8. used on transfers: refused, and the
+    // event names the key's owner (the key itself was genuine).
+    let reader = send(
+        TestRequest::post("/api/v1/protected/keys")
+            .header("authorization", format!("Bearer {token}"))
+            .json(r#"{"name":"reader","scopes":["users:read"]}"#),
+    );
+    let reader = reader.json().unwrap()["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        send(
+            TestRequest::post("/api/v1/transfers")
+                .header("x-api-key", &reader)
+                .json(TRANSFER)
+        )
+        .status,
+        403
+    );
     let signer = Signer::hmac_sha256("alice-key", Secret::new(SIGNING_SECRET.to_vec()))
         .unwrap()
         .default_scheme(Scheme::Http);
@@ -153,7 +170,7 @@ fn scenario(server: &ServerProcess) -> (Vec<String>, usize) {
         limited |= send(login("wrong-password")).status == 429;
     }
     assert!(limited);
-    (vec![token, key, bearer, "hunter2".into()], sent)
+    (vec![token, key, reader, bearer, "hunter2".into()], sent)
 }
 
 #[test]
@@ -200,6 +217,8 @@ fn every_refusal_is_in_the_audit_log_with_its_reason() {
             ("/api/v1/users", 401, "malformed_key"),
             ("/api/v1/auth/login", 200, "-"),
             ("/api/v1/protected/keys", 201, "-"),
+            ("/api/v1/protected/keys", 201, "-"),
+            ("/api/v1/transfers", 403, "insufficient_scope"),
             ("/api/v1/transfers", 400, "validation_failed"),
             ("/api/v1/transfers", 201, "-"),
             ("/api/v1/transfers", 401, "nonce_replayed"),
@@ -220,7 +239,10 @@ fn every_refusal_is_in_the_audit_log_with_its_reason() {
             "{name}: {reasons:?}"
         );
         // Who: the user behind the key on the transfer, the key id too.
-        let transfer = &events[7];
+        let refused = &events[7];
+        assert_eq!(refused["principal_kind"], "api_key", "{name}: {refused}");
+        assert!(refused["key_id"].as_str().is_some(), "{name}: {refused}");
+        let transfer = &events[9];
         assert_eq!(transfer["principal_kind"], "api_key", "{name}");
         assert!(transfer["key_id"].as_str().is_some(), "{name}");
         assert_eq!(transfer["outcome"], "allowed", "{name}");
