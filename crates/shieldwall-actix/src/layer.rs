@@ -201,7 +201,7 @@ fn finish(
     let mut response = match plan {
         ResponsePlan::Keep => response,
         ResponsePlan::Render(problem) => {
-            let body = problem.to_json(Some(context.request_id.as_str()));
+            let body = perimeter.render_problem(&problem, context.request_id.as_str());
             let mut fresh = HttpResponse::with_body(status_to_actix(problem.code.status()), body)
                 .map_into_boxed_body();
             for (name, value) in response.headers() {

@@ -103,7 +103,7 @@ where
         let observation = self.perimeter.observe_start(&request);
         if let Err(error) = self.perimeter.screen(&request, &context) {
             let rendered = error.to_response(Some(context.request_id.as_str()));
-            let response = stamp(rendered.map(Body::from), &context);
+            let response = finish(&self.perimeter, &context, rendered.map(Body::from));
             report(&self.perimeter, observation, &context, &response);
             return Box::pin(std::future::ready(Ok(for_method(head, response))));
         }
@@ -129,7 +129,7 @@ where
                     Err(payload) => {
                         let error = panic_error(payload.as_ref());
                         let rendered = error.to_response(Some(context.request_id.as_str()));
-                        stamp(rendered.map(Body::from), &context)
+                        finish(&perimeter, &context, rendered.map(Body::from))
                     }
                 };
                 report(&perimeter, observation, &context, &response);
@@ -176,7 +176,7 @@ fn finish(perimeter: &Perimeter, context: &RequestContext, response: Response) -
         ResponsePlan::Render(problem) => {
             let (mut parts, _body) = response.into_parts();
             remove_body_headers(&mut parts.headers);
-            let body = problem.to_json(Some(context.request_id.as_str()));
+            let body = perimeter.render_problem(&problem, context.request_id.as_str());
             parts.status = problem.code.status();
             parts
                 .headers

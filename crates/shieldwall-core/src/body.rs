@@ -215,13 +215,13 @@ impl JsonBody {
                 self.max_depth
             )),
             ScanError::Duplicate(_) => malformed("the request body has a duplicate key"),
-            ScanError::Forbidden(_) => ApiError::new(ErrorCode::ValidationFailed)
-                .with_detail("the request body has invalid fields")
-                .with_field_error(FieldError::new(
+            ScanError::Forbidden(_) => {
+                ApiError::invalid_fields().with_field_error(FieldError::new(
                     cap_path(err.path()),
                     "forbidden_key",
                     "holds a key that is not allowed (an operator or prototype key)",
-                )),
+                ))
+            }
         }
     }
 
@@ -297,8 +297,7 @@ fn from_path_error(body: &[u8], err: &serde_path_to_error::Error<serde_json::Err
         return malformed("the request body must be a JSON object")
             .with_source(DisplayOnly::of(inner));
     }
-    ApiError::new(ErrorCode::ValidationFailed)
-        .with_detail("the request body has invalid fields")
+    ApiError::invalid_fields()
         .with_field_error(field_error(err.path(), &message))
         .with_source(DisplayOnly::of(inner))
 }

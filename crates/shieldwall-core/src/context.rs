@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 
-use shieldwall_errors::{ApiError, ErrorCode, PROBLEM_JSON, Problem};
+use shieldwall_errors::{ApiError, ErrorCode, PROBLEM_JSON, Problem, ProblemTypes};
 
 use crate::{ClientIpResolver, REQUEST_ID_HEADER, RequestId, RequestObserver, RequestView};
 
@@ -138,13 +138,15 @@ pub enum ResponsePlan {
 #[derive(Clone, Debug, Default)]
 pub struct Perimeter {
     resolver: ClientIpResolver,
-    keep_error_bodies: bool,
+    error_bodies: ErrorBodies,
+    problem_types: ProblemTypes,
     headers: Option<Arc<dyn ResponseHeaderPolicy>>,
     observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl Perimeter {
-    /// No trusted proxies; bare error bodies are replaced.
+    /// No trusted proxies; bare error bodies are replaced, an application's
+    /// own JSON 4xx bodies kept; problem `type` is `about:blank`.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -162,8 +164,34 @@ impl Perimeter {
     /// values and 5xx bodies can carry internals.
     #[must_use]
     pub fn keep_error_bodies_insecure(mut self) -> Self {
-        self.keep_error_bodies = true;
+        self.error_bodies = ErrorBodies::KeepAllInsecure;
         self
+    }
+
+    /// Replaces an application's own JSON 4xx bodies too (`404
+    /// {"error":"order 42 not found"}` becomes `NOT_FOUND`): for a service
+    /// whose every error must be problem+json, or whose handlers might echo
+    /// what a client sent into an error. By default they are kept.
+    #[must_use]
+    pub fn replace_json_error_bodies(mut self) -> Self {
+        self.error_bodies = ErrorBodies::ReplaceAll;
+        self
+    }
+
+    /// How the `type` member of every problem this perimeter renders is
+    /// written (default `about:blank`, which names no library or version).
+    #[must_use]
+    pub fn problem_types(mut self, types: ProblemTypes) -> Self {
+        self.problem_types = types;
+        self
+    }
+
+    /// The problem+json body of `problem` for the request with
+    /// `request_id`, its `type` written as this perimeter says: what the
+    /// adapters send for [`ResponsePlan::Render`].
+    #[must_use]
+    pub fn render_problem(&self, problem: &Problem, request_id: &str) -> bytes::Bytes {
+        problem.to_json_with(&self.problem_types, Some(request_id))
     }
 
     /// Headers for every answer, and HTTPS enforcement (`shieldwall-headers`).
@@ -248,9 +276,12 @@ impl Perimeter {
     }
 
     /// Decides what happens to a response: a body shieldwall rendered gets
-    /// the request id; a bare framework error (404, 405, 413, 415, 400, 422,
-    /// 429, 5xx that is not problem+json) is replaced by the matching problem,
-    /// so that no framework text, submitted value or internal detail leaves.
+    /// the request id; a framework's bare error (404, 405, 413, 415, 400,
+    /// 422, 429 in plain text, HTML or with no type) and **every** 5xx that
+    /// is not problem+json are replaced by the matching problem, so that no
+    /// framework text, submitted value or internal detail leaves. An
+    /// application's own JSON 4xx body (`application/json` or `+json`) is
+    /// kept, unless [`Perimeter::replace_json_error_bodies`] was chosen.
     #[must_use]
     pub fn plan_response(
         &self,
@@ -261,13 +292,15 @@ impl Perimeter {
         if let Some(problem) = rendered {
             return ResponsePlan::Render(problem.clone());
         }
-        let is_problem = content_type.is_some_and(|ct| {
-            ct.len() >= PROBLEM_JSON.len()
-                && ct
-                    .get(..PROBLEM_JSON.len())
-                    .is_some_and(|head| head.eq_ignore_ascii_case(PROBLEM_JSON.as_bytes()))
-        });
-        if is_problem || self.keep_error_bodies {
+        let essence = content_type.map(media_type);
+        let is_problem = essence.is_some_and(|m| m.eq_ignore_ascii_case(PROBLEM_JSON.as_bytes()));
+        if is_problem || self.error_bodies == ErrorBodies::KeepAllInsecure {
+            return ResponsePlan::Keep;
+        }
+        let application_json = (400..500).contains(&status)
+            && self.error_bodies == ErrorBodies::KeepJson
+            && essence.is_some_and(is_json);
+        if application_json {
             return ResponsePlan::Keep;
         }
         match http::StatusCode::from_u16(status)
@@ -278,6 +311,40 @@ impl Perimeter {
             None => ResponsePlan::Keep,
         }
     }
+}
+
+/// What happens to error bodies that are not problem+json.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ErrorBodies {
+    /// Framework rejections and 5xx replaced, an application's JSON 4xx kept.
+    #[default]
+    KeepJson,
+    /// Every bare error body replaced.
+    ReplaceAll,
+    /// Nothing replaced.
+    KeepAllInsecure,
+}
+
+/// The media type of a `Content-Type` value, without parameters or spaces.
+fn media_type(value: &[u8]) -> &[u8] {
+    let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
+    value.get(..end).unwrap_or(value).trim_ascii()
+}
+
+/// `application/json` or an `application/...+json` type.
+fn is_json(media: &[u8]) -> bool {
+    const APPLICATION: &[u8] = b"application/";
+    let Some((head, subtype)) = media.split_at_checked(APPLICATION.len()) else {
+        return false;
+    };
+    let suffix = subtype
+        .len()
+        .checked_sub(b"+json".len())
+        .and_then(|at| subtype.get(at..));
+    head.eq_ignore_ascii_case(APPLICATION)
+        && (subtype.eq_ignore_ascii_case(b"json")
+            || (subtype.len() > b"+json".len()
+                && suffix.is_some_and(|s| s.eq_ignore_ascii_case(b"+json"))))
 }
 
 /// The answer to a panic: 500 `INTERNAL_ERROR`, with the panic message as the
@@ -357,6 +424,71 @@ mod tests {
         let lax = Perimeter::new().keep_error_bodies_insecure();
         assert_eq!(
             lax.plan_response(500, Some(b"text/plain"), None),
+            ResponsePlan::Keep
+        );
+    }
+
+    #[test]
+    fn an_applications_json_4xx_is_kept_unless_strict_and_a_5xx_never() {
+        let p = Perimeter::new();
+        let strict = Perimeter::new().replace_json_error_bodies();
+        let not_found = || ResponsePlan::Render(Problem::new(ErrorCode::NotFound));
+        for json in [
+            &b"application/json"[..],
+            b"Application/JSON; charset=utf-8",
+            b" application/json ;x=1",
+            b"application/vnd.acme.order+json",
+            b"application/merge-patch+JSON",
+        ] {
+            assert_eq!(
+                p.plan_response(404, Some(json), None),
+                ResponsePlan::Keep,
+                "{json:?}"
+            );
+            assert_eq!(
+                strict.plan_response(404, Some(json), None),
+                not_found(),
+                "{json:?}"
+            );
+            assert_eq!(
+                p.plan_response(500, Some(json), None),
+                ResponsePlan::Render(Problem::new(ErrorCode::InternalError)),
+                "{json:?}"
+            );
+            assert_eq!(
+                p.plan_response(503, Some(json), None),
+                ResponsePlan::Render(Problem::new(ErrorCode::ServiceUnavailable))
+            );
+        }
+        // What only looks like JSON is a framework's text.
+        for not_json in [
+            &b"text/plain"[..],
+            b"text/json",
+            b"application/+json",
+            b"application/jsonx",
+            b"application/json-seq",
+            b"application/xjson",
+            b"json",
+            b"",
+        ] {
+            assert_eq!(
+                p.plan_response(404, Some(not_json), None),
+                not_found(),
+                "{not_json:?}"
+            );
+        }
+        assert_eq!(p.plan_response(404, None, None), not_found());
+        // Statuses with no framework meaning stay as they are, in any type.
+        assert_eq!(
+            strict.plan_response(409, Some(b"application/json"), None),
+            ResponsePlan::Keep
+        );
+        // The insecure option keeps everything, a strict one does not undo it.
+        let lax = Perimeter::new()
+            .replace_json_error_bodies()
+            .keep_error_bodies_insecure();
+        assert_eq!(
+            lax.plan_response(502, Some(b"application/json"), None),
             ResponsePlan::Keep
         );
     }

@@ -9,6 +9,9 @@ use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::{ErrorCode, FieldError, PROBLEM_JSON, Problem};
 
+/// The detail of every `VALIDATION_FAILED` ([`ApiError::invalid_fields`]).
+const INVALID_FIELDS: &str = "the request has invalid fields";
+
 /// The internal cause of an error: logged, never rendered.
 pub type Source = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -51,6 +54,24 @@ impl ApiError {
             source: None,
             extensions: http::Extensions::new(),
         }))
+    }
+
+    /// 400 `VALIDATION_FAILED` with the one detail every invalid request
+    /// gets, whichever part of it (body, query, path) broke a rule: the
+    /// field errors say where. Add them with
+    /// [`ApiError::with_field_errors`].
+    #[must_use]
+    pub fn invalid_fields() -> Self {
+        Self::new(ErrorCode::ValidationFailed).with_detail(INVALID_FIELDS)
+    }
+
+    /// An error with an application's own code (409 `ORDER_CONFLICT`, 403
+    /// `QUOTA_EXCEEDED`): rendered like shieldwall's, detail, field errors,
+    /// headers and request id included; a 5xx one loses its detail and
+    /// field errors like any other.
+    #[must_use]
+    pub fn custom(code: crate::CustomCode) -> Self {
+        Self::new(ErrorCode::Custom(code))
     }
 
     /// 500 `INTERNAL_ERROR` with an internal cause that is logged, never sent.
@@ -326,7 +347,7 @@ mod tests {
             assert_eq!(json["code"], code.as_str());
             assert_eq!(json["status"], code.status().as_u16());
             assert_eq!(json["title"], code.title());
-            assert_eq!(json["type"], code.type_uri());
+            assert_eq!(json["type"], "about:blank");
             assert_eq!(json["request_id"], "rid");
         }
     }

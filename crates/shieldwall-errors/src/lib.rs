@@ -2,8 +2,10 @@
 
 mod api_error;
 mod code;
+mod custom;
 mod problem;
 mod rejection;
+mod types;
 
 #[cfg(feature = "actix")]
 pub mod actix;
@@ -12,8 +14,10 @@ mod axum;
 
 pub use api_error::{ApiError, Source, render};
 pub use code::ErrorCode;
+pub use custom::{CustomCode, CustomCodeError};
 pub use problem::{FieldError, PROBLEM_JSON, Problem};
 pub use rejection::Rejection;
+pub use types::{ProblemTypeError, ProblemTypes};
 
 /// The `http` crate, re-exported: the types every decision speaks.
 pub use http;

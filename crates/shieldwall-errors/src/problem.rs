@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::ErrorCode;
+use crate::{ErrorCode, ProblemTypes};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -64,7 +64,7 @@ pub struct Problem {
 #[derive(Serialize)]
 struct Body<'a> {
     #[serde(rename = "type")]
-    type_uri: &'static str,
+    type_uri: &'a str,
     title: &'static str,
     status: u16,
     code: &'static str,
@@ -88,11 +88,20 @@ impl Problem {
         }
     }
 
-    /// The RFC 9457 JSON body, with `request_id` when one is known.
+    /// The RFC 9457 JSON body, with `request_id` when one is known, its
+    /// `type` `about:blank` (see [`Problem::to_json_with`]).
     #[must_use]
     pub fn to_json(&self, request_id: Option<&str>) -> Bytes {
+        self.to_json_with(&ProblemTypes::about_blank(), request_id)
+    }
+
+    /// The RFC 9457 JSON body, its `type` written by `types`, with
+    /// `request_id` when one is known.
+    #[must_use]
+    pub fn to_json_with(&self, types: &ProblemTypes, request_id: Option<&str>) -> Bytes {
+        let type_uri = types.uri_of(self.code);
         let body = Body {
-            type_uri: self.code.type_uri(),
+            type_uri: &type_uri,
             title: self.code.title(),
             status: self.code.status().as_u16(),
             code: self.code.as_str(),
@@ -122,7 +131,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({
-                "type": ErrorCode::NotFound.type_uri(),
+                "type": "about:blank",
                 "title": "Not found",
                 "status": 404,
                 "code": "NOT_FOUND",

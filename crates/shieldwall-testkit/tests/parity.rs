@@ -495,11 +495,11 @@ fn cases() -> Vec<Case> {
             Expect::problem(400, "VALIDATION_FAILED")
                 .never(SECRET)
                 .json(serde_json::json!({
-                    "type": ErrorCode::ValidationFailed.type_uri(),
+                    "type": "about:blank",
                     "title": "Validation failed",
                     "status": 400,
                     "code": "VALIDATION_FAILED",
-                    "detail": "the request body has invalid fields",
+                    "detail": "the request has invalid fields",
                     "errors": [{"field": "name", "code": "invalid_type", "message": "has the wrong type"}],
                     "request_id": "rid-v",
                 }))

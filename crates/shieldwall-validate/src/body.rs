@@ -119,8 +119,6 @@ fn malformed() -> ApiError {
 fn from_tree<T: DeserializeOwned>(tree: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(tree).map_err(|err| {
         let message = err.inner().to_string();
-        ApiError::new(ErrorCode::ValidationFailed)
-            .with_detail("the request body has invalid fields")
-            .with_field_error(field_error(err.path(), &message))
+        ApiError::invalid_fields().with_field_error(field_error(err.path(), &message))
     })
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 use shieldwall_core::field_name;
-use shieldwall_errors::{ApiError, ErrorCode, FieldError};
+use shieldwall_errors::{ApiError, FieldError};
 use validator::{ValidationError, ValidationErrors, ValidationErrorsKind};
 
 use crate::names::client_name;
@@ -23,9 +23,7 @@ pub fn validation_failed(
     let mut out = Vec::new();
     collect(errors, "", fields, sent, &mut out);
     out.sort_by(|a, b| (&a.field, &a.code).cmp(&(&b.field, &b.code)));
-    ApiError::new(ErrorCode::ValidationFailed)
-        .with_detail("the request has invalid fields")
-        .with_field_errors(out)
+    ApiError::invalid_fields().with_field_errors(out)
 }
 
 fn collect(

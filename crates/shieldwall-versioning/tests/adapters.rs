@@ -210,7 +210,7 @@ fn cases() -> Vec<Case> {
                 .request_id("rid-v3")
                 .no_header("vary")
                 .json(serde_json::json!({
-                    "type": ErrorCode::UnsupportedVersion.type_uri(),
+                    "type": "about:blank",
                     "title": ErrorCode::UnsupportedVersion.title(),
                     "status": 404,
                     "code": "UNSUPPORTED_VERSION",

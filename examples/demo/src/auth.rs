@@ -95,9 +95,7 @@ impl Auth {
             ));
         }
         if !errors.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationFailed)
-                .with_detail("the request body has invalid fields")
-                .with_field_errors(errors));
+            return Err(ApiError::invalid_fields().with_field_errors(errors));
         }
         let users = Arc::clone(&self.users);
         let user_id = self

@@ -188,9 +188,7 @@ impl Keys {
             ));
         }
         if !errors.is_empty() {
-            return Err(ApiError::new(ErrorCode::ValidationFailed)
-                .with_detail("the request body has invalid fields")
-                .with_field_errors(errors));
+            return Err(ApiError::invalid_fields().with_field_errors(errors));
         }
         let mut new = NewKey::new(owner, name, scopes);
         if let Some(days) = request.expires_in_days {
