@@ -1,12 +1,20 @@
 //! `cargo xtask`: the workspace's automation. CI runs `cargo xtask ci`.
 //!
-//! - `ci`: fmt check, clippy (warnings denied, all targets and features), the
-//!   tests exactly as `cargo xtask test` runs them, docs (warnings denied),
-//!   `cargo deny check bans licenses sources`.
+//! - `ci`: fmt check, unused dependencies (`cargo machete`), the MSRV check,
+//!   clippy (warnings denied, all targets and features), the tests exactly as
+//!   `cargo xtask test` runs them, the JWT backends each alone, the feature
+//!   checks, docs (warnings denied), `cargo deny check bans licenses sources`.
 //! - `test [ARGS]`: starts a throwaway `redis-server` on a free loopback port,
 //!   builds the example servers, runs every test with the server's URL in
 //!   `SHIELDWALL_TEST_REDIS_URL`, stops the server. `ARGS` go to `cargo test`.
 //! - `lint`, `doc`, `deny`: one step of `ci` each.
+//! - `machete`: fails on a dependency no source uses (`cargo machete`).
+//! - `msrv`: fails when the declared `rust-version` is below what a package of
+//!   `Cargo.lock`, the edition or a language feature in our code needs. It does
+//!   not build with that toolchain (none but stable is installed).
+//! - `backends`: the tests of `shieldwall-tokens` with each JWT backend alone.
+//! - `features`: `cargo check` of each published crate without its default
+//!   features and with them, and of the facade with each feature alone.
 //! - `redis`: starts a `redis-server` for development and prints its URL.
 //! - `dev-cert`: writes a self-signed certificate and key for `localhost` to
 //!   `target/dev-cert/` (with `openssl`) and prints the `SHIELDWALL_TLS_CERT` /
@@ -20,17 +28,21 @@
 )]
 
 mod dev_cert;
+mod json;
 mod load;
+mod matrix;
+mod metadata;
+mod msrv;
 mod redis;
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | redis | dev-cert | load>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -40,6 +52,10 @@ fn main() -> ExitCode {
         Some("lint") => lint(),
         Some("doc") => doc(),
         Some("deny") => deny(),
+        Some("machete") => machete(),
+        Some("msrv") => msrv::check(),
+        Some("backends") => matrix::backends(),
+        Some("features") => matrix::features(),
         Some("redis") => redis::serve_for_development(),
         Some("dev-cert") => dev_cert::generate(&root()),
         Some("load") => load::run(),
@@ -81,11 +97,41 @@ fn step(name: &str, command: &mut Command) -> Result {
     }
 }
 
+/// Runs a step with its output held back: one line when it passes; its
+/// output and what failed when it fails, or when a compiler warned (a line
+/// of the output starts with `warning`). Returns stdout and the time taken.
+fn quiet(name: &str, command: &mut Command) -> Result<(String, Duration)> {
+    let started = Instant::now();
+    let output = command
+        .output()
+        .map_err(|e| format!("{name}: cannot run: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warned = stdout
+        .lines()
+        .chain(stderr.lines())
+        .any(|line| line.starts_with("warning"));
+    if output.status.success() && !warned {
+        return Ok((stdout, started.elapsed()));
+    }
+    eprint!("{stdout}{stderr}");
+    let why = if output.status.success() {
+        "warned (warnings fail this step; see above)".to_owned()
+    } else {
+        format!("failed ({}; see above)", output.status)
+    };
+    Err(format!("{name}: {why}\n  command: {command:?}"))
+}
+
 fn ci() -> Result {
     let started = Instant::now();
     step("fmt", cargo().args(["fmt", "--all", "--check"]))?;
+    machete()?;
+    msrv::check()?;
     lint()?;
     test(&[])?;
+    matrix::backends()?;
+    matrix::features()?;
     doc()?;
     deny()?;
     println!("xtask: ci passed in {:.1?}", started.elapsed());
@@ -129,6 +175,35 @@ fn deny() -> Result {
         "deny",
         cargo().args(["deny", "check", "bans", "licenses", "sources"]),
     )
+}
+
+fn machete() -> Result {
+    let present = Command::new("cargo-machete")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        return Err(
+            "cargo-machete is not installed: `cargo install --locked cargo-machete`".to_owned(),
+        );
+    }
+    let name = "unused dependencies (cargo machete)";
+    let (_, took) = quiet(
+        name,
+        // Run directly: as `cargo machete` under `cargo run` it reads its
+        // own name as a path to analyze.
+        Command::new("cargo-machete")
+            .arg("--skip-target-dir")
+            .current_dir(root()),
+    ).map_err(|e| {
+        format!(
+            "{e}\n  remove each dependency listed above from its Cargo.toml; if one is used in a way \
+             cargo-machete cannot see (only through a macro, say), list it under \
+             `[package.metadata.cargo-machete] ignored` with a comment that says why"
+        )
+    })?;
+    println!("xtask: {name}: none ({took:.1?})");
+    Ok(())
 }
 
 fn test(extra: &[String]) -> Result {

@@ -68,11 +68,7 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(BodyGuardService {
-            service: Rc::new(service),
-            guard: Arc::clone(&self.guard),
-            converted: Rc::default(),
-        }))
+        ready(Ok(BodyGuardService::new(service, Arc::clone(&self.guard))))
     }
 }
 
@@ -81,6 +77,17 @@ pub struct BodyGuardService<S, G> {
     service: Rc<S>,
     guard: Arc<G>,
     converted: Rc<ConvertedHeaders>,
+}
+
+impl<S, G> BodyGuardService<S, G> {
+    /// `service` behind `guard` (what the middleware makes, and a stack).
+    pub(crate) fn new(service: S, guard: Arc<G>) -> Self {
+        Self {
+            service: Rc::new(service),
+            guard,
+            converted: Rc::default(),
+        }
+    }
 }
 
 impl<S, G> std::fmt::Debug for BodyGuardService<S, G> {

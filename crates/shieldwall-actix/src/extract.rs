@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of,
+    BodyPolicy, Principal, RequestContext, RequestView, Version, api_key_principal_of,
     body_too_large, body_unreadable, claims_of, path_not_found, principal_of,
 };
 use shieldwall_errors::ApiError;
@@ -58,11 +58,13 @@ impl FromRequest for RequestId {
     }
 }
 
-/// A JSON body, read under shieldwall's rules: `application/json` (else 415),
-/// at most 64 KiB or the [`JsonBody`] registered with `app_data` (else 413),
-/// valid JSON (else 400 `MALFORMED_REQUEST`), the right shape (else 400
-/// `VALIDATION_FAILED` naming the field). No error echoes the body or serde's
-/// message.
+/// A JSON body, read under the route's [`BodyPolicy`] (the one registered
+/// with `app_data`, else the defaults): `application/json` (else 415), at
+/// most its limit, 64 KiB by default (else 413), valid JSON within its depth
+/// (else 400 `MALFORMED_REQUEST`), the right shape (else 400
+/// `VALIDATION_FAILED` naming the field). Keys are read as data: the
+/// policy's key rule is applied by `Valid<Json<T>>`. No error echoes the body
+/// or serde's message.
 ///
 /// As a response, serializes `T` as `application/json`.
 // Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
@@ -75,7 +77,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let rules = request.app_data::<JsonBody>().copied().unwrap_or_default();
+        let rules = body_policy(request);
         let head = rules.check_head(&ActixView(request));
         let payload = payload.take();
         Box::pin(async move {
@@ -98,7 +100,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let rules = request.app_data::<JsonBody>().copied().unwrap_or_default();
+        let rules = body_policy(request);
         let head = rules.check_head_optional(&ActixView(request));
         let payload = payload.take();
         Box::pin(async move {
@@ -107,6 +109,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
             rules.parse_optional(has_content_type, &body).map(Self)
         })
     }
+}
+
+/// The route's body policy: the [`BodyPolicy`] registered with `app_data`,
+/// else the defaults. The one place the extractors (`Json`, `OptionalJson`,
+/// `Valid<Json<T>>`) read it.
+pub(crate) fn body_policy(request: &HttpRequest) -> BodyPolicy {
+    request
+        .app_data::<BodyPolicy>()
+        .copied()
+        .unwrap_or_default()
 }
 
 /// The whole body, at most `limit` bytes (413 beyond, 400 when the
@@ -159,6 +171,15 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
 }
 
 /// The principal the route's guard attached (500 if the route has no guard).
+///
+/// `Option<Authenticated>` is `None` when no guard attached one: the route
+/// has no guard, or its guard let a request without credentials through
+/// (`OrAnonymous`, for an optional-auth route). It reads only what a guard
+/// attached and never parses a credential itself: on a route without a
+/// guard, an `Authorization` header changes nothing, and on a route with
+/// one, a bad credential is refused before the handler runs. (actix-web's
+/// own `Option<T>` turns this extractor's only error, "no principal", into
+/// `None`; axum's gives the same.)
 // Exhaustive on purpose: handlers destructure extractors.
 #[allow(clippy::exhaustive_structs)]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +196,12 @@ impl FromRequest for Authenticated {
 
 /// The verified token's claims as `T`. 401 `INVALID_TOKEN` when the claims
 /// lack what `T` needs; 500 when the route has no bearer guard.
+///
+/// `Option<Claims<T>>` is `None` when no guard attached verified claims (no
+/// guard, an anonymous request, an API key's principal) and when the claims
+/// lack what `T` needs: actix-web's `Option<T>` turns every error into
+/// `None`, and axum's is made to match
+/// ([`optional_claims_of`](shieldwall_core::optional_claims_of)).
 // Exhaustive on purpose: handlers destructure extractors.
 #[allow(clippy::exhaustive_structs)]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,6 +218,10 @@ impl<T: DeserializeOwned> FromRequest for Claims<T> {
 
 /// The API key principal the route's guard attached: the key's owner as id,
 /// its key id and its scopes (500 if the route has no API key guard).
+///
+/// `Option<ApiKey>` is `None` when no guard attached an API key's
+/// principal: no guard, an anonymous request, or a bearer token's principal
+/// on a route that takes either.
 // Exhaustive on purpose: handlers destructure extractors.
 #[allow(clippy::exhaustive_structs)]
 #[derive(Clone, Debug, PartialEq, Eq)]

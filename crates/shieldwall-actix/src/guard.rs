@@ -91,11 +91,7 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(GuardService {
-            service: Rc::new(service),
-            guard: Arc::clone(&self.guard),
-            converted: Rc::default(),
-        }))
+        ready(Ok(GuardService::new(service, Arc::clone(&self.guard))))
     }
 }
 
@@ -104,6 +100,17 @@ pub struct GuardService<S, G> {
     service: Rc<S>,
     guard: Arc<G>,
     converted: Rc<ConvertedHeaders>,
+}
+
+impl<S, G> GuardService<S, G> {
+    /// `service` behind `guard` (what the middleware makes, and a stack).
+    pub(crate) fn new(service: S, guard: Arc<G>) -> Self {
+        Self {
+            service: Rc::new(service),
+            guard,
+            converted: Rc::default(),
+        }
+    }
 }
 
 impl<S, G> std::fmt::Debug for GuardService<S, G> {

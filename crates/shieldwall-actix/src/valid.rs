@@ -8,17 +8,17 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
-use shieldwall_core::JsonBody;
 use shieldwall_errors::ApiError;
-use shieldwall_validate::{BodyPolicy, Sanitize, Validate, parse_path, parse_query};
+use shieldwall_validate::{Sanitize, Validate, parse_body, parse_path, parse_query};
 
 use crate::ActixView;
 use crate::Json;
-use crate::extract::read_limited;
+use crate::extract::{body_policy, read_limited};
 
 /// A value that passed validation and cleaning: `Valid<Json<T>>` reads a
-/// JSON body under the [`BodyPolicy`] registered with `app_data` (else the
-/// [`JsonBody`] there, else the defaults), validates it with `T`'s
+/// JSON body under the route's [`BodyPolicy`](shieldwall_core::BodyPolicy)
+/// (the one registered with `app_data`, else the defaults: the same value
+/// [`Json`] reads), its key rule included, validates it with `T`'s
 /// `validator` rules, cleans it with its [`Sanitize`] impl and validates
 /// again if cleaning changed it. Every refusal is problem+json (400, 413,
 /// 415) naming fields by their JSON names, never echoing a value.
@@ -35,16 +35,13 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let policy = BodyPolicy::for_route(
-            request.app_data::<BodyPolicy>(),
-            request.app_data::<JsonBody>(),
-        );
-        let head = policy.json().check_head(&ActixView(request));
+        let policy = body_policy(request);
+        let head = policy.check_head(&ActixView(request));
         let payload = payload.take();
         Box::pin(async move {
             head?;
-            let body = read_limited(payload, policy.json().limit()).await?;
-            policy.parse(&body).map(|value| Self(Json(value)))
+            let body = read_limited(payload, policy.limit()).await?;
+            parse_body(&policy, &body).map(|value| Self(Json(value)))
         })
     }
 }
@@ -88,5 +85,93 @@ where
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let params: Vec<(&str, &str)> = request.match_info().iter().collect();
         ready(parse_path(&params).map(Self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use actix_web::{App, HttpResponse, test, web};
+    use shieldwall_core::BodyPolicy;
+
+    use super::*;
+
+    /// Derived through the re-export: this crate has no `validator` of its own.
+    #[derive(serde::Deserialize, Validate)]
+    #[validate(crate = "shieldwall_validate::validator")]
+    #[allow(dead_code)]
+    struct Note {
+        title: serde_json::Value,
+        #[validate(range(max = 10))]
+        n: Option<u8>,
+    }
+
+    impl Sanitize for Note {}
+
+    async fn plain(_: Json<serde_json::Value>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
+    async fn valid(_: Valid<Json<Note>>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
+    async fn statuses(policy: Option<BodyPolicy>, body: &str) -> [StatusCode; 2] {
+        let mut app = App::new();
+        if let Some(policy) = policy {
+            app = app.app_data(policy);
+        }
+        let app = test::init_service(
+            app.route("/plain", web::post().to(plain))
+                .route("/valid", web::post().to(valid)),
+        )
+        .await;
+        let mut out = [StatusCode::OK; 2];
+        for (slot, path) in out.iter_mut().zip(["/plain", "/valid"]) {
+            let request = test::TestRequest::post()
+                .uri(path)
+                .insert_header(("content-type", "application/json"))
+                .set_payload(body.to_owned())
+                .to_request();
+            *slot = test::call_service(&app, request).await.status();
+        }
+        out
+    }
+
+    /// `Json` and `Valid<Json<T>>` read one policy, from one place: a limit or
+    /// a depth set for the route holds for both (`Json` used to read another
+    /// type and ignore the route's `BodyPolicy`).
+    #[actix_web::test]
+    async fn every_json_extractor_reads_the_routes_one_policy() {
+        use StatusCode as S;
+        let long = format!(r#"{{"title": "{}"}}"#, "a".repeat(40));
+        let deep = r#"{"title": [[1]]}"#;
+        assert_eq!(statuses(None, &long).await, [S::OK, S::OK]);
+        assert_eq!(statuses(None, deep).await, [S::OK, S::OK]);
+        let policy = BodyPolicy::builder()
+            .limit(32)
+            .max_depth(2)
+            .build()
+            .unwrap();
+        let strict = Some(policy);
+        assert_eq!(
+            statuses(strict, &long).await,
+            [S::PAYLOAD_TOO_LARGE, S::PAYLOAD_TOO_LARGE]
+        );
+        assert_eq!(
+            statuses(strict, deep).await,
+            [S::BAD_REQUEST, S::BAD_REQUEST]
+        );
+        assert_eq!(statuses(strict, r#"{"title": [1]}"#).await, [S::OK, S::OK]);
+        // `T`'s own rules (derived through the re-export) are `Valid`'s too.
+        assert_eq!(
+            statuses(strict, r#"{"title": 1, "n": 11}"#).await,
+            [S::OK, S::BAD_REQUEST]
+        );
+        // The key rule is `Valid`'s: `Json` reads keys as data.
+        assert_eq!(
+            statuses(strict, r#"{"title": {"$gt": ""}}"#).await,
+            [S::OK, S::BAD_REQUEST]
+        );
     }
 }

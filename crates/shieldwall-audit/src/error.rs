@@ -49,7 +49,7 @@ pub enum SinkError {
     /// Redis refused the write, or could not be reached in time.
     #[cfg(feature = "redis")]
     #[error("audit stream write failed")]
-    Redis(#[from] shieldwall_redis::StoreError),
+    Redis(#[from] shieldwall_redis::RedisError),
     /// Another sink's failure.
     #[error("audit sink failed: {0}")]
     Other(Box<dyn std::error::Error + Send + Sync>),

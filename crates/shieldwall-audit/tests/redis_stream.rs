@@ -246,3 +246,35 @@ async fn a_bad_stream_name_is_refused() {
         ));
     }
 }
+
+/// The stream sink is background work, outside the circuit breaker: while
+/// request-path commands have the breaker open, its batches still reach
+/// Redis (nothing audited is refused and lost for the cool-down), and they
+/// never count towards opening it.
+#[tokio::test]
+async fn an_open_breaker_does_not_refuse_audit_batches() {
+    let mut rig = redis_testing::BreakerRig::start().await;
+    let redis = rig.redis.clone();
+    let ping = move || {
+        let redis = redis.clone();
+        async move { redis.run::<String>(&redis::cmd("PING")).await }
+    };
+    rig.open_breaker(ping.clone()).await;
+    assert!(ping().await.unwrap_err().is_circuit_open());
+    let sink = RedisStreamSink::new(rig.redis.clone(), "audit").unwrap();
+    let auditor = Auditor::builder().sink(sink).retries(1).build().unwrap();
+    for i in 0..20 {
+        testing::observe(&auditor, &summary(&format!("open{i}"), 200));
+    }
+    auditor.flush().await.unwrap();
+    let stats = auditor.stats();
+    assert_eq!(stats.written, 20, "{stats:?}");
+    assert_eq!(stats.lost + stats.dropped, 0, "{stats:?}");
+    assert_eq!(rig.commands_run().await.get("xadd"), Some(&20));
+    // The request path is still refused until the cool-down ends.
+    assert_eq!(
+        rig.redis.breaker_state(),
+        shieldwall_redis::BreakerState::Open
+    );
+    assert_eq!(rig.close_breaker(ping).await, "PONG");
+}

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shieldwall_core::{
-    JsonBody, Principal, RequestContext, RequestView, Version, api_key_principal_of,
+    BodyPolicy, Principal, RequestContext, RequestView, Version, api_key_principal_of,
     body_too_large, body_unreadable, claims_of, path_not_found, principal_of,
 };
 use shieldwall_errors::ApiError;
@@ -51,11 +51,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     }
 }
 
-/// A JSON body, read under shieldwall's rules: `application/json` (else 415),
-/// at most 64 KiB or the [`JsonBody`] found in the request extensions (else
-/// 413), valid JSON (else 400 `MALFORMED_REQUEST`), the right shape (else 400
-/// `VALIDATION_FAILED` naming the field). No error echoes the body or serde's
-/// message.
+/// A JSON body, read under the route's [`BodyPolicy`] (the one in the request
+/// extensions, else the defaults): `application/json` (else 415), at most its
+/// limit, 64 KiB by default (else 413), valid JSON within its depth (else 400
+/// `MALFORMED_REQUEST`), the right shape (else 400 `VALIDATION_FAILED` naming
+/// the field). Keys are read as data: the policy's key rule is applied by
+/// `Valid<Json<T>>`. No error echoes the body or serde's message.
 ///
 /// As a response, serializes `T` as `application/json`.
 // Exhaustive on purpose: handlers destructure extractors (`ClientIp(ip)`).
@@ -72,11 +73,7 @@ where
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let rules = parts
-            .extensions
-            .get::<JsonBody>()
-            .copied()
-            .unwrap_or_default();
+        let rules = body_policy(&parts);
         rules.check_head(&parts)?;
         let bytes = read_limited(body, rules.limit()).await?;
         rules.parse(&bytes).map(Self)
@@ -99,15 +96,22 @@ where
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let rules = parts
-            .extensions
-            .get::<JsonBody>()
-            .copied()
-            .unwrap_or_default();
+        let rules = body_policy(&parts);
         let has_content_type = rules.check_head_optional(&parts)?;
         let bytes = read_limited(body, rules.limit()).await?;
         rules.parse_optional(has_content_type, &bytes).map(Self)
     }
+}
+
+/// The route's body policy: the [`BodyPolicy`] in the request extensions,
+/// else the defaults. The one place the extractors (`Json`, `OptionalJson`,
+/// `Valid<Json<T>>`) read it.
+pub(crate) fn body_policy(parts: &Parts) -> BodyPolicy {
+    parts
+        .extensions
+        .get::<BodyPolicy>()
+        .copied()
+        .unwrap_or_default()
 }
 
 /// The whole body, at most `limit` bytes (413 beyond, 400 when the
@@ -158,6 +162,13 @@ where
 }
 
 /// The principal the route's guard attached (500 if the route has no guard).
+///
+/// `Option<Authenticated>` is `None` when no guard attached one: the route
+/// has no guard, or its guard let a request without credentials through
+/// (`OrAnonymous`, for an optional-auth route). It reads only what a guard
+/// attached and never parses a credential itself: on a route without a
+/// guard, an `Authorization` header changes nothing, and on a route with
+/// one, a bad credential is refused before the handler runs.
 // Exhaustive on purpose: handlers destructure extractors.
 #[allow(clippy::exhaustive_structs)]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +186,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
 /// `Claims<shieldwall_tokens::RegisteredClaims>` or your own struct).
 /// 401 `INVALID_TOKEN` when the claims lack what `T` needs; 500 when the
 /// route has no bearer guard.
+///
+/// `Option<Claims<T>>` is `None` when no guard attached verified claims (no
+/// guard, an anonymous request, an API key's principal) and when the claims
+/// lack what `T` needs, the same as on actix-web
+/// ([`optional_claims_of`](shieldwall_core::optional_claims_of)).
 // Exhaustive on purpose: handlers destructure extractors.
 #[allow(clippy::exhaustive_structs)]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,6 +210,10 @@ where
 
 /// The API key principal the route's guard attached: the key's owner as id,
 /// its key id and its scopes (500 if the route has no API key guard).
+///
+/// `Option<ApiKey>` is `None` when no guard attached an API key's
+/// principal: no guard, an anonymous request, or a bearer token's principal
+/// on a route that takes either.
 // Exhaustive on purpose: handlers destructure extractors.
 #[allow(clippy::exhaustive_structs)]
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use axum::extract::ConnectInfo;
@@ -98,6 +99,9 @@ where
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0)
             .or_else(|| request.extensions().get::<PeerAddr>().map(|p| p.0));
+        if peer.is_none() {
+            report_unknown_peer();
+        }
         let head = request.method() == Method::HEAD;
         let context = self.perimeter.begin(&request, peer);
         let observation = self.perimeter.observe_start(&request);
@@ -188,6 +192,23 @@ fn finish(perimeter: &Perimeter, context: &RequestContext, response: Response) -
         ResponsePlan::Keep => response,
     };
     stamp(response, context)
+}
+
+/// Whether a request without a peer address was reported (once per process).
+static UNKNOWN_PEER_REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Says once, at `error` level, why every guard that needs the client
+/// address answers 500, and how to fix it.
+fn report_unknown_peer() {
+    if !UNKNOWN_PEER_REPORTED.swap(true, Ordering::Relaxed) {
+        tracing::error!(
+            "shieldwall: requests arrive without their peer address, so every guard that needs the \
+             client address (a rate limit by IP, trusted proxies, the audit log) answers 500 \
+             INTERNAL_ERROR. Serve the app with \
+             `axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())`, \
+             or put `shieldwall_core::PeerAddr` in the request extensions"
+        );
+    }
 }
 
 fn stamp(mut response: Response, context: &RequestContext) -> Response {

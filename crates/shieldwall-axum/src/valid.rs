@@ -6,16 +6,17 @@ use axum::extract::RawPathParams;
 use axum_core::extract::{FromRequest, FromRequestParts, Request};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
-use shieldwall_core::{JsonBody, path_not_found};
+use shieldwall_core::path_not_found;
 use shieldwall_errors::ApiError;
-use shieldwall_validate::{BodyPolicy, Sanitize, Validate, parse_path, parse_query};
+use shieldwall_validate::{Sanitize, Validate, parse_body, parse_path, parse_query};
 
 use crate::Json;
-use crate::extract::read_limited;
+use crate::extract::{body_policy, read_limited};
 
 /// A value that passed validation and cleaning: `Valid<Json<T>>` reads a
-/// JSON body under the [`BodyPolicy`] in the request extensions (else the
-/// [`JsonBody`] there, else the defaults), validates it with `T`'s
+/// JSON body under the route's [`BodyPolicy`](shieldwall_core::BodyPolicy)
+/// (the one in the request extensions, else the defaults: the same value
+/// [`Json`] reads), its key rule included, validates it with `T`'s
 /// `validator` rules, cleans it with its [`Sanitize`] impl and validates
 /// again if cleaning changed it. Every refusal is problem+json (400, 413,
 /// 415) naming fields by their JSON names, never echoing a value.
@@ -33,13 +34,10 @@ where
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let policy = BodyPolicy::for_route(
-            parts.extensions.get::<BodyPolicy>(),
-            parts.extensions.get::<JsonBody>(),
-        );
-        policy.json().check_head(&parts)?;
-        let bytes = read_limited(body, policy.json().limit()).await?;
-        policy.parse(&bytes).map(|value| Self(Json(value)))
+        let policy = body_policy(&parts);
+        policy.check_head(&parts)?;
+        let bytes = read_limited(body, policy.limit()).await?;
+        parse_body(&policy, &bytes).map(|value| Self(Json(value)))
     }
 }
 
@@ -84,5 +82,114 @@ where
             .map_err(|rejection| path_not_found(rejection.body_text()))?;
         let params: Vec<(&str, &str)> = raw.iter().collect();
         parse_path(&params).map(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::post;
+    use axum_core::body::Body;
+    use http::StatusCode;
+    use shieldwall_core::BodyPolicy;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// Derived through the re-export: this crate has no `validator` of its own.
+    #[derive(serde::Deserialize, Validate)]
+    #[validate(crate = "shieldwall_validate::validator")]
+    #[allow(dead_code)]
+    struct Note {
+        title: serde_json::Value,
+        #[validate(range(max = 10))]
+        n: Option<u8>,
+    }
+
+    impl Sanitize for Note {}
+
+    fn app(policy: Option<BodyPolicy>) -> Router {
+        let app = Router::new()
+            .route(
+                "/plain",
+                post(|Json(_): Json<serde_json::Value>| async { StatusCode::OK }),
+            )
+            .route(
+                "/valid",
+                post(|Valid(Json(_)): Valid<Json<Note>>| async { StatusCode::OK }),
+            );
+        match policy {
+            Some(policy) => app.layer(axum::Extension(policy)),
+            None => app,
+        }
+    }
+
+    async fn status(app: &Router, path: &str, body: &str) -> StatusCode {
+        let request = http::Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        app.clone().oneshot(request).await.unwrap().status()
+    }
+
+    /// `Json` and `Valid<Json<T>>` read one policy, from one place: a limit or
+    /// a depth set for the route holds for both (`Json` used to read another
+    /// type and ignore the route's `BodyPolicy`).
+    #[tokio::test]
+    async fn every_json_extractor_reads_the_routes_one_policy() {
+        let long = format!(r#"{{"title": "{}"}}"#, "a".repeat(40));
+        let deep = r#"{"title": [[1]]}"#;
+        let defaults = app(None);
+        for path in ["/plain", "/valid"] {
+            assert_eq!(
+                status(&defaults, path, &long).await,
+                StatusCode::OK,
+                "{path}"
+            );
+            assert_eq!(
+                status(&defaults, path, deep).await,
+                StatusCode::OK,
+                "{path}"
+            );
+        }
+        let policy = BodyPolicy::builder()
+            .limit(32)
+            .max_depth(2)
+            .build()
+            .unwrap();
+        let strict = app(Some(policy));
+        for path in ["/plain", "/valid"] {
+            assert_eq!(
+                status(&strict, path, &long).await,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{path}"
+            );
+            assert_eq!(
+                status(&strict, path, deep).await,
+                StatusCode::BAD_REQUEST,
+                "{path}"
+            );
+            assert_eq!(
+                status(&strict, path, r#"{"title": [1]}"#).await,
+                StatusCode::OK
+            );
+        }
+        // `T`'s own rules (derived through the re-export) are `Valid`'s too.
+        let out_of_range = r#"{"title": 1, "n": 11}"#;
+        assert_eq!(
+            status(&strict, "/plain", out_of_range).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(&strict, "/valid", out_of_range).await,
+            StatusCode::BAD_REQUEST
+        );
+        // The key rule is `Valid`'s: `Json` reads keys as data.
+        let operator = r#"{"title": {"$gt": ""}}"#;
+        assert_eq!(status(&strict, "/plain", operator).await, StatusCode::OK);
+        assert_eq!(
+            status(&strict, "/valid", operator).await,
+            StatusCode::BAD_REQUEST
+        );
     }
 }

@@ -277,8 +277,9 @@ impl Perimeter {
 
     /// Decides what happens to a response: a body shieldwall rendered gets
     /// the request id; a framework's bare error (404, 405, 413, 415, 400,
-    /// 422, 429 in plain text, HTML or with no type) and **every** 5xx that
-    /// is not problem+json are replaced by the matching problem, so that no
+    /// 422, 429 in plain text, HTML or with no type) and **every** 5xx body
+    /// shieldwall did not render (problem+json too) are replaced by the
+    /// matching problem, so that no
     /// framework text, submitted value or internal detail leaves. An
     /// application's own JSON 4xx body (`application/json` or `+json`) is
     /// kept, unless [`Perimeter::replace_json_error_bodies`] was chosen.
@@ -292,9 +293,15 @@ impl Perimeter {
         if let Some(problem) = rendered {
             return ResponsePlan::Render(problem.clone());
         }
+        if self.error_bodies == ErrorBodies::KeepAllInsecure {
+            return ResponsePlan::Keep;
+        }
         let essence = content_type.map(media_type);
         let is_problem = essence.is_some_and(|m| m.eq_ignore_ascii_case(PROBLEM_JSON.as_bytes()));
-        if is_problem || self.error_bodies == ErrorBodies::KeepAllInsecure {
+        // A 5xx problem that shieldwall did not render (a handler passing an
+        // upstream's answer on) can hold internals in its detail: replaced
+        // like any other 5xx body.
+        if is_problem && status < 500 {
             return ResponsePlan::Keep;
         }
         let application_json = (400..500).contains(&status)
@@ -483,7 +490,17 @@ mod tests {
             strict.plan_response(409, Some(b"application/json"), None),
             ResponsePlan::Keep
         );
-        // The insecure option keeps everything, a strict one does not undo it.
+        // A 5xx problem+json that shieldwall did not render is replaced too
+        // (a handler passing an upstream's answer on); a 4xx one is kept.
+        assert_eq!(
+            p.plan_response(500, Some(b"application/problem+json"), None),
+            ResponsePlan::Render(Problem::new(ErrorCode::InternalError))
+        );
+        assert_eq!(
+            p.plan_response(409, Some(b"application/problem+json"), None),
+            ResponsePlan::Keep
+        );
+        // The option chosen last wins: here the insecure one keeps everything.
         let lax = Perimeter::new()
             .replace_json_error_bodies()
             .keep_error_bodies_insecure();

@@ -25,11 +25,40 @@ pub fn principal_of(principal: Option<crate::Principal>) -> Result<crate::Princi
 pub fn api_key_principal_of(
     principal: Option<crate::Principal>,
 ) -> Result<crate::Principal, ApiError> {
-    principal.filter(|p| p.key_id().is_some()).ok_or_else(|| {
+    api_key_principal(principal).ok_or_else(|| {
         ApiError::internal(
             "no API key principal on this request: is the route behind its API key guard?",
         )
     })
+}
+
+/// The principal, when an API key identified it: what `Option<ApiKey>`
+/// reads on both adapters. `None` on a route without a guard, for a request
+/// its guard let through anonymously, and for a principal of another kind
+/// (a bearer token's, on a route that takes either).
+#[must_use]
+pub fn api_key_principal(principal: Option<crate::Principal>) -> Option<crate::Principal> {
+    principal.filter(|p| p.key_id().is_some())
+}
+
+/// The verified token's claims as `T`, when a guard attached claims that
+/// read as `T`: what `Option<Claims<T>>` gives on both adapters, exactly
+/// [`claims_of`]`(..).ok()`.
+///
+/// `None` when no guard attached claims (no guard, an anonymous request, an
+/// API key's principal) **and** when the attached claims lack what `T`
+/// needs. The second follows actix-web, whose `Option<T>` extractor turns
+/// every error of `T` into `None` and cannot be changed from outside; axum's
+/// is made to match, so that one handler means the same on both. Where a
+/// token lacking a claim must be refused rather than treated as anonymous,
+/// make that field of `T` an `Option` and refuse in the handler, or take
+/// `Claims<T>` behind a guard that requires a token.
+#[must_use]
+pub fn optional_claims_of<T: serde::de::DeserializeOwned>(
+    principal: Option<&crate::Principal>,
+) -> Option<T> {
+    let claims = principal?.claims_json()?;
+    serde_json::from_str::<T>(claims).ok()
 }
 
 /// The verified token's claims as `T`.
@@ -83,6 +112,41 @@ mod tests {
         assert_eq!(code(claims_of(None)), ErrorCode::InternalError);
         assert_eq!(
             code(claims_of(Some(&Principal::user("u1")))),
+            ErrorCode::InternalError
+        );
+    }
+
+    #[test]
+    fn optional_claims_are_claims_of_without_its_errors() {
+        let fits = Principal::from_token(
+            "u1".into(),
+            Vec::new(),
+            Arc::from(r#"{"sub":"u1","tenant":"t9"}"#),
+            None,
+        );
+        let lacking =
+            Principal::from_token("u1".into(), Vec::new(), Arc::from(r#"{"sub":"u1"}"#), None);
+        let key = Principal::api_key("owner", "k1");
+        for principal in [Some(&fits), Some(&lacking), Some(&key), None] {
+            assert_eq!(
+                optional_claims_of::<Mine>(principal),
+                claims_of::<Mine>(principal).ok()
+            );
+        }
+        assert!(optional_claims_of::<Mine>(Some(&fits)).is_some());
+    }
+
+    #[test]
+    fn an_api_key_principal_is_one_with_a_key_id() {
+        let key = Principal::api_key("owner", "k1");
+        assert_eq!(api_key_principal(Some(key.clone())), Some(key.clone()));
+        assert_eq!(api_key_principal(Some(Principal::user("u1"))), None);
+        assert_eq!(api_key_principal(None), None);
+        assert_eq!(api_key_principal_of(Some(key.clone())).unwrap(), key);
+        assert_eq!(
+            api_key_principal_of(Some(Principal::user("u1")))
+                .unwrap_err()
+                .code(),
             ErrorCode::InternalError
         );
     }

@@ -100,13 +100,16 @@ impl Problem {
     #[must_use]
     pub fn to_json_with(&self, types: &ProblemTypes, request_id: Option<&str>) -> Bytes {
         let type_uri = types.uri_of(self.code);
+        // A 5xx never carries a detail or field errors, however this
+        // problem was made (`ApiError::problem` drops them too).
+        let server_error = self.code.status().is_server_error();
         let body = Body {
             type_uri: &type_uri,
             title: self.code.title(),
             status: self.code.status().as_u16(),
             code: self.code.as_str(),
-            detail: self.detail.as_deref(),
-            errors: &self.errors,
+            detail: self.detail.as_deref().filter(|_| !server_error),
+            errors: if server_error { &[] } else { &self.errors },
             request_id,
         };
         match serde_json::to_vec(&body) {

@@ -36,7 +36,8 @@ pub struct ProblemTypes {
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemTypeError {
-    /// Not an absolute `https://` or `http://` URI with a host.
+    /// Not an absolute `https://` or `http://` URI with a host (and no
+    /// user information).
     NotAbsoluteHttp,
     /// It has a query or a fragment: the code is appended to the path.
     HasQueryOrFragment,
@@ -89,7 +90,8 @@ impl ProblemTypes {
         let http = uri
             .scheme_str()
             .is_some_and(|s| s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http"));
-        if !http || uri.host().is_none_or(str::is_empty) {
+        let userinfo = uri.authority().is_some_and(|a| a.as_str().contains('@'));
+        if !http || userinfo || uri.host().is_none_or(str::is_empty) {
             return Err(ProblemTypeError::NotAbsoluteHttp);
         }
         if !uri.path().ends_with('/') || !base.ends_with('/') {
@@ -136,6 +138,10 @@ mod tests {
             ("urn:example:problems/", ProblemTypeError::NotAbsoluteHttp),
             ("ftp://example.com/", ProblemTypeError::NotAbsoluteHttp),
             ("https:///problems/", ProblemTypeError::NotAbsoluteHttp),
+            (
+                "https://user:pass@example.com/p/",
+                ProblemTypeError::NotAbsoluteHttp,
+            ),
             ("https://exa mple.com/", ProblemTypeError::NotAbsoluteHttp),
             (
                 "https://example.com/p?x=/",

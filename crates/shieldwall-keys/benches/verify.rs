@@ -30,7 +30,8 @@ fn verify(c: &mut Criterion) {
     let created = runtime
         .block_on(keys.create(NewKey::new("owner", "k", ["users:read"])))
         .unwrap();
-    let key = created.key.expose().to_vec();
+    let created_key = created.key.reveal();
+    let key = created_key.as_bytes().to_vec();
     let secret = key[15..58].to_vec();
     let mut bad_checksum = key.clone();
     let last = bad_checksum.len() - 1;

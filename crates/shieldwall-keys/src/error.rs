@@ -119,7 +119,8 @@ pub enum KeyConfigError {
     /// A header name that is not a valid header name.
     #[error("`{0}` is not a valid header name")]
     HeaderName(String),
-    /// A scope outside the rules (visible ASCII without space, quote or backslash).
-    #[error("invalid scope")]
-    Scope,
+    /// A scope outside the rules (visible ASCII without space, quote or
+    /// backslash), named.
+    #[error(transparent)]
+    Scope(#[from] shieldwall_core::ScopeError),
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use shieldwall_core::{Decision, Grant, Guard, RequestView, Step};
+use shieldwall_core::{CredentialGuard, Decision, Grant, Guard, RequestView, Scopes, Step};
 use shieldwall_errors::Rejection;
 use shieldwall_errors::http::HeaderName;
 
@@ -14,10 +14,17 @@ use crate::{ApiKeys, KeyConfigError, KeyErrorKind, KeyRejection, KeyStore, Parse
 /// query string or the body; two key headers are 400 `MALFORMED_REQUEST`; a
 /// key that does not have the shape of a key is refused without a store
 /// call. On success the principal (owner, key id, scopes) is attached.
+///
+/// It is a [`CredentialGuard`]: a request carries its credential when it has
+/// the key header at all. `.or(bearer_guard)` makes a route that takes an
+/// API key or a bearer token ([`OneOf`](shieldwall_core::OneOf)), and
+/// `.or_anonymous()` one that also lets a caller with no key through
+/// ([`OrAnonymous`](shieldwall_core::OrAnonymous)); a key that is sent is
+/// always checked.
 pub struct ApiKeyGuard<S> {
     keys: ApiKeys<S>,
     header: Arc<str>,
-    scopes: Arc<[String]>,
+    scopes: Scopes,
 }
 
 impl<S> Clone for ApiKeyGuard<S> {
@@ -25,7 +32,7 @@ impl<S> Clone for ApiKeyGuard<S> {
         Self {
             keys: self.keys.clone(),
             header: Arc::clone(&self.header),
-            scopes: Arc::clone(&self.scopes),
+            scopes: self.scopes.clone(),
         }
     }
 }
@@ -50,7 +57,7 @@ impl<S: KeyStore> ApiKeyGuard<S> {
         Self {
             keys,
             header: Arc::from("x-api-key"),
-            scopes: Arc::from(Vec::new()),
+            scopes: Scopes::none(),
         }
     }
 
@@ -64,18 +71,23 @@ impl<S: KeyStore> ApiKeyGuard<S> {
         Ok(self)
     }
 
-    /// Also requires every one of `scopes` (403 `INSUFFICIENT_SCOPE` otherwise).
+    /// Also requires every one of `scopes` (403 `INSUFFICIENT_SCOPE`
+    /// otherwise), checked with [`Scopes::check`]; a scope that is not a
+    /// scope token is [`KeyConfigError::Scope`]. Takes a list or a
+    /// `&Scopes`, replacing what was required before.
     pub fn require_scopes<I, T>(mut self, scopes: I) -> Result<Self, KeyConfigError>
     where
         I: IntoIterator<Item = T>,
         T: Into<String>,
     {
-        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        if !scopes.iter().all(|s| shieldwall_core::is_scope_token(s)) {
-            return Err(KeyConfigError::Scope);
-        }
-        self.scopes = Arc::from(scopes);
+        self.scopes = Scopes::new(scopes.into_iter().map(Into::into))?;
         Ok(self)
+    }
+
+    /// The scopes required.
+    #[must_use]
+    pub fn required_scopes(&self) -> &Scopes {
+        &self.scopes
     }
 
     /// The key manager.
@@ -102,7 +114,8 @@ impl<S: KeyStore> Guard for ApiKeyGuard<S> {
     async fn decide(&self, parsed: ParsedKey) -> Decision {
         match self.keys.verify_parsed(&parsed).await {
             Ok(record) => {
-                if self.scopes.iter().any(|s| !record.principal().has_scope(s)) {
+                if let Err(refused) = self.scopes.check(record.principal()) {
+                    tracing::debug!(scope = refused.missing(), "API key lacks a required scope");
                     // The key is genuine: its principal goes with the refusal
                     // (the audit log names who tried).
                     return Decision::Reject(
@@ -118,5 +131,12 @@ impl<S: KeyStore> Guard for ApiKeyGuard<S> {
             }
             Err(rejection) => Decision::Reject(rejection.into_api_error()),
         }
+    }
+}
+
+impl<S: KeyStore> CredentialGuard for ApiKeyGuard<S> {
+    /// The key header is there, once or more, whatever it holds.
+    fn is_presented<R: RequestView + ?Sized>(&self, request: &R) -> bool {
+        request.header_values(&self.header).next().is_some()
     }
 }

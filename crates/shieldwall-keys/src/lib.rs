@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
 
 mod crc32;
@@ -8,6 +9,7 @@ mod guard;
 mod manager;
 mod record;
 mod recorder;
+mod reveal;
 mod store;
 
 pub use digest::{KeyDigest, KeyHasher};
@@ -16,6 +18,7 @@ pub use format::{CHECKSUM_LEN, ID_LEN, KeyFormat, Malformed, ParsedKey, SECRET_L
 pub use guard::ApiKeyGuard;
 pub use manager::{ApiKeys, ApiKeysBuilder, CreateError, CreatedKey, NewKey};
 pub use record::KeyRecord;
+pub use reveal::RevealOnce;
 pub use store::{AnyKeyStore, KeyStore, MemoryKeyStore};
 #[cfg(feature = "redis")]
 pub use store::{RedisKeyStore, RedisKeyStoreConfig};

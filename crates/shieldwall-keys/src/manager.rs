@@ -3,12 +3,12 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
-use shieldwall_core::{Clock, LogThrottle, Secret, StoreError, SystemClock};
+use shieldwall_core::{Clock, LogThrottle, Scopes, StoreError, SystemClock};
 
 use crate::recorder::UseRecorder;
 use crate::{
     KeyConfigError, KeyDigest, KeyErrorKind, KeyFormat, KeyHasher, KeyRecord, KeyRejection,
-    KeyStore, ParsedKey,
+    KeyStore, ParsedKey, RevealOnce,
 };
 
 /// What a new key should be.
@@ -49,23 +49,15 @@ impl NewKey {
     }
 }
 
-/// A key just made: the only time the key itself is seen. `Debug` hides it.
+/// A key just made: the only time the key itself is seen. Not `Clone`;
+/// `Debug` hides the key.
 #[non_exhaustive]
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct CreatedKey {
-    /// The key, to show the owner once.
-    pub key: Secret,
+    /// The key, to show the owner once: `created.key.reveal()`.
+    pub key: RevealOnce,
     /// What was stored.
     pub record: Arc<KeyRecord>,
-}
-
-impl std::fmt::Debug for CreatedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreatedKey")
-            .field("key", &"[REDACTED]")
-            .field("record", &self.record)
-            .finish()
-    }
 }
 
 /// API keys over a store: format, hashing, verification, last-use batching.
@@ -211,18 +203,20 @@ impl<S: KeyStore> ApiKeys<S> {
         &self.inner.store
     }
 
-    /// Makes and stores a key; the key itself is returned once and never stored.
+    /// Makes and stores a key; the key itself is returned once
+    /// ([`RevealOnce`]) and never stored. Every scope must be a scope token
+    /// ([`Scopes`]), else [`KeyConfigError::Scope`].
     pub async fn create(&self, new: NewKey) -> Result<CreatedKey, CreateError> {
-        if !new
-            .scopes
+        // Stored as `Scopes` writes them (sorted, each once): the memory and
+        // Redis stores then hold, and list, the same scopes.
+        let scopes: Vec<String> = Scopes::new(&new.scopes)
+            .map_err(|e| CreateError::Config(KeyConfigError::Scope(e)))?
             .iter()
-            .all(|s| shieldwall_core::is_scope_token(s))
-        {
-            return Err(CreateError::Config(KeyConfigError::Scope));
-        }
+            .map(str::to_owned)
+            .collect();
         let now = self.inner.clock.now();
-        let (key, id) = self.inner.format.generate();
-        let parsed = self.inner.format.parse(key.expose()).map_err(|_| {
+        let (key, id) = self.inner.format.generate_text();
+        let parsed = self.inner.format.parse(key.as_bytes()).map_err(|_| {
             CreateError::Store(StoreError::new(
                 "key store",
                 "a generated key did not parse",
@@ -233,7 +227,7 @@ impl<S: KeyStore> ApiKeys<S> {
             self.inner.hasher.digest(parsed.secret()),
             new.owner,
             new.name,
-            new.scopes,
+            scopes,
             now,
             new.expires_in.map(|d| now + d),
             None,
@@ -245,7 +239,10 @@ impl<S: KeyStore> ApiKeys<S> {
             .insert((*record).clone())
             .await
             .map_err(CreateError::Store)?;
-        Ok(CreatedKey { key, record })
+        Ok(CreatedKey {
+            key: RevealOnce::new(key),
+            record,
+        })
     }
 
     /// The owner's keys, newest first.

@@ -11,9 +11,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use futures_util::FutureExt;
-use shieldwall_core::{Decision, Guard, Step};
+use shieldwall_core::{CredentialGuard, Decision, Guard, ScopeError, Scopes, Step};
 use shieldwall_errors::ErrorCode;
-use shieldwall_keys::{ApiKeyGuard, ApiKeys, KeyFormat, MemoryKeyStore, NewKey};
+use shieldwall_keys::{
+    ApiKeyGuard, ApiKeys, CreateError, KeyConfigError, KeyFormat, MemoryKeyStore, NewKey,
+};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -67,16 +69,18 @@ fn every_bad_key_gets_one_safe_answer_and_no_key_reaches_the_logs() {
     let created = runtime
         .block_on(keys.create(NewKey::new("owner-1", "ci", ["users:read"])))
         .unwrap();
+    let created_key = created.key.reveal();
     let revoked = runtime
         .block_on(keys.create(NewKey::new("owner-1", "old", ["users:read"])))
         .unwrap();
+    let revoked_key = revoked.key.reveal();
     runtime
         .block_on(keys.revoke("owner-1", &revoked.record.id))
         .unwrap();
     let guard = ApiKeyGuard::new(keys.clone())
         .require_scopes(["users:read"])
         .unwrap();
-    let key = std::str::from_utf8(created.key.expose())
+    let key = std::str::from_utf8(created_key.as_bytes())
         .unwrap()
         .to_owned();
     let secret_part = key[15..58].to_owned();
@@ -120,7 +124,7 @@ fn every_bad_key_gets_one_safe_answer_and_no_key_reaches_the_logs() {
             [&key.as_bytes()[..20], &[0xc3, 0x28], &key.as_bytes()[22..]].concat(),
         ),
         ("well-formed stranger", stranger.expose().to_vec()),
-        ("revoked", revoked.key.expose().to_vec()),
+        ("revoked", revoked_key.as_bytes().to_vec()),
         (
             "Bearer scheme in front",
             format!("Bearer {key}").into_bytes(),
@@ -206,4 +210,75 @@ fn every_bad_key_gets_one_safe_answer_and_no_key_reaches_the_logs() {
         "a log line holds the key:\n{logged}"
     );
     assert!(!logged.contains(&key), "a log line holds the key");
+}
+
+#[test]
+fn scopes_are_core_scopes_for_creation_and_for_the_guard() {
+    let keys = ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let bad = ScopeError::NotAScopeToken("users read".to_owned());
+    match runtime.block_on(keys.create(NewKey::new("o", "k", ["users:read", "users read"]))) {
+        Err(CreateError::Config(KeyConfigError::Scope(error))) => assert_eq!(error, bad),
+        other => panic!("expected a scope error, got {other:?}"),
+    }
+    assert_eq!(
+        ApiKeyGuard::new(keys.clone())
+            .require_scopes(["users read"])
+            .unwrap_err(),
+        KeyConfigError::Scope(bad)
+    );
+    // One `Scopes` value, sorted and deduplicated, configures the guard.
+    let required = Scopes::new(["users:write", "users:read", "users:write"]).unwrap();
+    let guard = ApiKeyGuard::new(keys.clone())
+        .require_scopes(&required)
+        .unwrap();
+    assert_eq!(guard.required_scopes().as_str(), "users:read users:write");
+    let reader = runtime
+        .block_on(keys.create(NewKey::new("o", "r", ["users:read"])))
+        .unwrap()
+        .key
+        .reveal();
+    let both = runtime
+        .block_on(keys.create(NewKey::new("o", "b", ["users:write", "users:read"])))
+        .unwrap()
+        .key
+        .reveal();
+    assert_eq!(
+        code(&decide(&guard, &[("x-api-key", reader.as_bytes())], "/")),
+        Some(ErrorCode::InsufficientScope)
+    );
+    assert!(matches!(
+        decide(&guard, &[("x-api-key", both.as_bytes())], "/"),
+        Decision::Continue(_)
+    ));
+}
+
+#[test]
+fn a_request_carries_the_key_when_it_has_the_header_at_all() {
+    let keys = ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build();
+    let guard = ApiKeyGuard::new(keys).header("X-Service-Key").unwrap();
+    let presented = |headers: &[(&str, &str)]| {
+        let mut request = http::Request::builder();
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        guard.is_presented(&request.body(()).unwrap())
+    };
+    assert!(!presented(&[]));
+    assert!(!presented(&[
+        ("x-api-key", "sk_x"),
+        ("authorization", "Bearer x")
+    ]));
+    assert!(presented(&[("x-service-key", "")]));
+    assert!(presented(&[
+        ("X-Service-Key", "junk"),
+        ("x-service-key", "junk")
+    ]));
 }

@@ -51,16 +51,17 @@ async fn a_revocation_on_one_instance_stops_the_key_on_another_within_a_second()
         .create(NewKey::new("u1", "ci", ["users:read"]))
         .await
         .unwrap();
+    let created_key = created.key.reveal();
     assert!(
-        b.verify(created.key.expose()).await.is_ok(),
+        b.verify(created_key.as_bytes()).await.is_ok(),
         "b has it cached now"
     );
-    assert!(b.verify(created.key.expose()).await.is_ok());
+    assert!(b.verify(created_key.as_bytes()).await.is_ok());
 
     let revoked_at = Instant::now();
     assert!(a.revoke("u1", &created.record.id).await.unwrap());
     loop {
-        match b.verify(created.key.expose()).await {
+        match b.verify(created_key.as_bytes()).await {
             Err(e) => {
                 assert_eq!(e.kind(), KeyErrorKind::Invalid);
                 break;
@@ -84,13 +85,14 @@ async fn a_revocation_on_one_instance_stops_the_key_on_another_within_a_second()
         .create(NewKey::new("u1", "ci", ["users:read"]))
         .await
         .unwrap();
-    assert!(b.verify(second.key.expose()).await.is_ok());
+    let second_key = second.key.reveal();
+    assert!(b.verify(second_key.as_bytes()).await.is_ok());
     a.rotate("u1", &second.record.id, Duration::ZERO)
         .await
         .unwrap()
         .unwrap();
     let rotated_at = Instant::now();
-    while b.verify(second.key.expose()).await.is_ok() {
+    while b.verify(second_key.as_bytes()).await.is_ok() {
         assert!(
             rotated_at.elapsed() < Duration::from_secs(1),
             "old key accepted after 1 s"
@@ -132,9 +134,10 @@ async fn one_round_trip_per_verification_without_cache_none_on_a_cache_hit_none_
         .create(NewKey::new("u1", "ci", ["users:read"]))
         .await
         .unwrap();
+    let created_key = created.key.reveal();
     let before = stats(&probe).await;
     for _ in 0..100 {
-        uncached.verify(created.key.expose()).await.unwrap();
+        uncached.verify(created_key.as_bytes()).await.unwrap();
     }
     assert_eq!(
         delta(&before, &stats(&probe).await),
@@ -144,7 +147,7 @@ async fn one_round_trip_per_verification_without_cache_none_on_a_cache_hit_none_
     // Junk never reaches Redis.
     let before = stats(&probe).await;
     let (stranger, _) = uncached.format().generate();
-    let mut bad_checksum = String::from_utf8(created.key.expose().to_vec()).unwrap();
+    let mut bad_checksum = String::from_utf8(created_key.as_bytes().to_vec()).unwrap();
     bad_checksum.pop();
     bad_checksum.push('x');
     for junk in [&b"sk_nope"[..], bad_checksum.as_bytes(), b"", &[0xff; 64]] {
@@ -171,7 +174,7 @@ async fn one_round_trip_per_verification_without_cache_none_on_a_cache_hit_none_
     .await;
     let before = stats(&probe).await;
     for _ in 0..100 {
-        cached.verify(created.key.expose()).await.unwrap();
+        cached.verify(created_key.as_bytes()).await.unwrap();
     }
     assert_eq!(
         delta(&before, &stats(&probe).await),
@@ -194,7 +197,8 @@ async fn without_its_subscription_the_cache_steps_aside() {
         .create(NewKey::new("u1", "ci", ["users:read"]))
         .await
         .unwrap();
-    cached.verify(created.key.expose()).await.unwrap();
+    let created_key = created.key.reveal();
+    cached.verify(created_key.as_bytes()).await.unwrap();
 
     // Drop every pub/sub connection: invalidations could be missed now.
     let _: i64 = probe
@@ -224,10 +228,41 @@ async fn without_its_subscription_the_cache_steps_aside() {
     // Either the cache is off (the store is read) or it came back and was cleared: refused either way.
     assert_eq!(
         cached
-            .verify(created.key.expose())
+            .verify(created_key.as_bytes())
             .await
             .unwrap_err()
             .kind(),
         KeyErrorKind::Invalid
     );
+}
+
+/// The key store behind an open breaker: Redis is back, but the store answers
+/// at once and sends it nothing, and a verification is refused with 503 as
+/// when Redis is down; after the cool-down the store asks Redis again.
+#[tokio::test]
+async fn an_open_breaker_answers_without_a_round_trip() {
+    use shieldwall_keys::KeyStore;
+
+    let mut rig = testing::BreakerRig::start().await;
+    let store = RedisKeyStore::new(rig.redis.clone(), RedisKeyStoreConfig::uncached());
+    let keys = ApiKeys::builder(store.clone(), KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build();
+    let created = keys
+        .create(NewKey::new("u1", "ci", ["users:read"]))
+        .await
+        .unwrap();
+    let key = created.key.reveal();
+    keys.verify(key.as_bytes()).await.unwrap();
+    rig.open_breaker(|| store.find("missing")).await;
+    for _ in 0..10 {
+        let error = store.find("missing").await.unwrap_err();
+        assert!(testing::circuit_open(&error), "{error:?}");
+        let refused = keys.verify(key.as_bytes()).await.unwrap_err();
+        assert_eq!(refused.kind(), KeyErrorKind::StoreUnavailable);
+        use shieldwall_errors::Rejection;
+        assert_eq!(refused.into_api_error().status(), 503);
+    }
+    assert_eq!(rig.commands_run().await, Default::default());
+    assert!(rig.close_breaker(|| store.find("missing")).await.is_none());
 }

@@ -13,10 +13,10 @@
 )]
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
-use shieldwall_ratelimit::{Algorithm, MemoryStore, Policy, Quota};
+use shieldwall_ratelimit::{Algorithm, Policy, Quota, RateLimiter};
 
 const KEYS: u32 = 1_000_000;
 
@@ -59,12 +59,15 @@ fn child(which: &str) {
                 .algorithm(algorithm)
                 .build()
                 .unwrap();
-            let store = MemoryStore::new(&policy, 2 * KEYS as usize);
+            let limiter = RateLimiter::builder(policy)
+                .memory_keys(NonZeroUsize::new(2 * KEYS as usize).unwrap())
+                .memory();
+            let store = limiter.store();
             for i in 0..KEYS {
                 store.check_now(&key(i), 1).unwrap();
             }
             assert_eq!(store.len(), KEYS as usize);
-            Box::new(store)
+            Box::new(limiter)
         }
     };
     let grown = resident_bytes().saturating_sub(before);

@@ -15,11 +15,11 @@
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use shieldwall_ratelimit::{MemoryStore, Policy, Quota};
+use shieldwall_ratelimit::{MemoryStore, Policy, Quota, RateLimiter};
 
 type Governor = governor::DefaultKeyedRateLimiter<IpAddr>;
 
@@ -37,6 +37,13 @@ fn address(i: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | i))
 }
 
+/// A memory store of `keys` keys for `policy`, as a limiter makes it.
+fn memory_store(policy: Policy, keys: u32) -> RateLimiter<MemoryStore> {
+    RateLimiter::builder(policy)
+        .memory_keys(NonZeroUsize::new(keys as usize).unwrap())
+        .memory()
+}
+
 /// What the limiter hands the store for a client address: a tag, the prefix
 /// length and the address (see `KeyStrategy::ClientIp`).
 fn store_key(i: u32) -> [u8; 6] {
@@ -46,7 +53,8 @@ fn store_key(i: u32) -> [u8; 6] {
 
 fn hot_key(c: &mut Criterion) {
     let (policy, quota) = generous();
-    let store = MemoryStore::new(&policy, 1_000_000);
+    let limiter = memory_store(policy, 1_000_000);
+    let store = limiter.store();
     let governor = Governor::keyed(quota);
     let (key, ip) = (store_key(7), address(7));
     let mut group = c.benchmark_group("memory/one hot key");
@@ -61,7 +69,8 @@ fn hot_key(c: &mut Criterion) {
 
 fn distinct_keys(c: &mut Criterion) {
     let (policy, quota) = generous();
-    let store = MemoryStore::new(&policy, 2 * DISTINCT as usize);
+    let limiter = memory_store(policy, 2 * DISTINCT);
+    let store = limiter.store();
     let governor = Governor::keyed(quota);
     let keys: Vec<[u8; 6]> = (0..DISTINCT).map(store_key).collect();
     let ips: Vec<IpAddr> = (0..DISTINCT).map(address).collect();
@@ -106,7 +115,8 @@ fn two_threads(iters: u64, check: &(dyn Fn() -> bool + Sync)) -> Duration {
 
 fn contended(c: &mut Criterion) {
     let (policy, quota) = generous();
-    let store = MemoryStore::new(&policy, 1_000_000);
+    let limiter = memory_store(policy, 1_000_000);
+    let store = limiter.store();
     let governor = Governor::keyed(quota);
     let (key, ip) = (store_key(7), address(7));
     let mut group = c.benchmark_group("memory/two threads one key");

@@ -19,9 +19,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shieldwall_ratelimit::{
-    Algorithm, KeyBytes, KeyStrategy, Policy, RateLimiter, RateStore, RedisStore,
-};
+use shieldwall_ratelimit::{Algorithm, KeyBytes, Policy, RateLimiter, RateStore};
 use shieldwall_redis::redis;
 use shieldwall_redis::testing::OwnServer;
 use shieldwall_redis::{Redis, RedisConfig};
@@ -33,13 +31,7 @@ const ROUND: Duration = Duration::from_millis(1500);
 const ROUNDS: usize = 8;
 
 fn key(tag: &str) -> KeyBytes {
-    let tag = tag.to_owned();
-    KeyStrategy::Custom(
-        Arc::new(move |_: &shieldwall_ratelimit::KeyInput<'_>| Some(tag.clone())),
-        Default::default(),
-    )
-    .key_of(&http::Request::builder().body(()).unwrap())
-    .unwrap()
+    KeyBytes::new(tag.as_bytes())
 }
 
 struct Round {
@@ -154,7 +146,7 @@ async fn main() {
     let policy = Policy::builder("bench", "1000000/1s".parse().unwrap())
         .build()
         .unwrap();
-    let store = Arc::new(RedisStore::new(redis.clone(), &policy));
+    let store = Arc::new(RateLimiter::redis(policy, redis.clone()).store().clone());
     let keys: Arc<Vec<KeyBytes>> =
         Arc::new((0..TASKS).map(|i| key(&format!("client-{i}"))).collect());
     store.check(&keys[0], 1).await.unwrap(); // loads the script
@@ -229,7 +221,7 @@ async fn main() {
         .algorithm(Algorithm::Gcra)
         .build()
         .unwrap();
-    let limiter = RateLimiter::new(strict.clone(), RedisStore::new(redis.clone(), &strict));
+    let limiter = RateLimiter::redis(strict, redis.clone());
     let flooder = key("flooder");
     limiter.check(&key("warm")).await.unwrap();
     reset_stats(&redis).await;
@@ -246,7 +238,7 @@ async fn main() {
     let lasting = Policy::builder("fill", "10/1h".parse().unwrap())
         .build()
         .unwrap();
-    let filler = Arc::new(RedisStore::new(redis.clone(), &lasting));
+    let filler = Arc::new(RateLimiter::redis(lasting, redis.clone()).store().clone());
     let mut fill = Vec::new();
     for task in 0..TASKS {
         let filler = Arc::clone(&filler);

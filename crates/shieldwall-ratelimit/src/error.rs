@@ -25,6 +25,9 @@ pub enum RateLimitConfigError {
     /// A header name that is not a header name.
     #[error("`{0}` is not a valid header name")]
     HeaderName(String),
+    /// A failure mode that is not `closed`, `open` or `memory`.
+    #[error("`{0}` is not a failure mode (closed, open or memory)")]
+    FailureMode(String),
 }
 
 /// Why a request was not let through.

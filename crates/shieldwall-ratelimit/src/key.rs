@@ -11,6 +11,18 @@ use shieldwall_core::{IpGrouping, Principal, RequestView};
 const MAX_RAW_KEY: usize = 64;
 
 /// A key's bytes: small ones on the stack (no allocation per request).
+///
+/// A [`KeyStrategy`] makes them from a request; [`KeyBytes::new`] makes one
+/// from a value of your own, to call [`RateLimiter::check`](crate::RateLimiter::check)
+/// outside a guard.
+///
+/// ```
+/// use shieldwall_ratelimit::KeyBytes;
+///
+/// let key = KeyBytes::new(b"tenant-42");
+/// assert_eq!(key, KeyBytes::new(b"tenant-42"));
+/// assert_ne!(key, KeyBytes::new(b"tenant-43"));
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct KeyBytes {
     len: u8,
@@ -18,7 +30,16 @@ pub struct KeyBytes {
 }
 
 impl KeyBytes {
-    fn new(tag: u8, body: &[u8]) -> Self {
+    /// The key of `value`: the same key [`KeyStrategy::Custom`] makes when
+    /// its function returns `value`, so it shares that count and never
+    /// equals a client address, principal, API key or header key. Values
+    /// longer than 64 bytes are replaced by their SHA-256.
+    #[must_use]
+    pub fn new(value: &[u8]) -> Self {
+        Self::tagged(b'c', value)
+    }
+
+    fn tagged(tag: u8, body: &[u8]) -> Self {
         let mut key = Self {
             len: 0,
             bytes: [0; MAX_RAW_KEY + 2],
@@ -87,7 +108,7 @@ fn ip_key(ip: IpAddr, grouping: &IpGrouping) -> KeyBytes {
         IpAddr::V6(v6) => body[1..17].copy_from_slice(&v6.octets()),
     }
     let len = if net.network().is_ipv4() { 5 } else { 17 };
-    KeyBytes::new(b'i', body.get(..len).unwrap_or_default())
+    KeyBytes::tagged(b'i', body.get(..len).unwrap_or_default())
 }
 
 /// What a custom key function sees of a request.
@@ -171,18 +192,18 @@ impl KeyStrategy {
         match self {
             Self::ClientIp(_) => by_ip(),
             Self::Principal(_) => match request.principal() {
-                Some(p) => Some(KeyBytes::new(b'p', p.id().as_bytes())),
+                Some(p) => Some(KeyBytes::tagged(b'p', p.id().as_bytes())),
                 None => by_ip(),
             },
             Self::ApiKeyId(_) => match request
                 .principal()
-                .and_then(|p| p.key_id().map(|k| KeyBytes::new(b'k', k.as_bytes())))
+                .and_then(|p| p.key_id().map(|k| KeyBytes::tagged(b'k', k.as_bytes())))
             {
                 Some(key) => Some(key),
                 None => by_ip(),
             },
             Self::Header(name, _) => match request.header_values(name).next() {
-                Some(value) => Some(KeyBytes::new(b'h', value)),
+                Some(value) => Some(KeyBytes::tagged(b'h', value)),
                 None => by_ip(),
             },
             Self::Custom(function, _) => {
@@ -196,7 +217,7 @@ impl KeyStrategy {
                     headers: &lookup,
                 };
                 match function(&input) {
-                    Some(key) => Some(KeyBytes::new(b'c', key.as_bytes())),
+                    Some(key) => Some(KeyBytes::new(key.as_bytes())),
                     None => by_ip(),
                 }
             }
@@ -256,6 +277,10 @@ mod tests {
         );
         let with_tenant = request(&[("x-tenant", "acme")], None, "192.0.2.1:1");
         assert_eq!(custom.key_of(&with_tenant).unwrap().as_bytes(), b"cacme");
+        // A key made by hand is the custom function's key for the same value.
+        assert_eq!(custom.key_of(&with_tenant), Some(KeyBytes::new(b"acme")));
+        assert_ne!(KeyBytes::new(b"u1"), by_principal.key_of(&user).unwrap());
+        assert_eq!(KeyBytes::new(long.as_bytes()).as_bytes().len(), 33);
         // No address known at all: no key.
         let bare = http::Request::builder().body(()).unwrap();
         assert!(ip.key_of(&bare).is_none());

@@ -1,6 +1,8 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
 
 mod algorithm;
+mod builder;
 mod error;
 mod headers;
 mod key;
@@ -10,6 +12,7 @@ mod quota;
 mod store;
 
 pub use algorithm::{Algorithm, Reservation, Verdict};
+pub use builder::RateLimiterBuilder;
 pub use error::{RateLimitConfigError, RateLimited};
 pub use headers::{RATELIMIT, RATELIMIT_POLICY};
 pub use key::{KeyBytes, KeyFn, KeyInput, KeyStrategy};

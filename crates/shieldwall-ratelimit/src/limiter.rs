@@ -1,59 +1,31 @@
 //! `RateLimiter`: a policy over a store, as a guard.
 
+use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use http::HeaderValue;
-use shieldwall_core::{
-    Clock, Completion, Decision, Grant, Guard, LogThrottle, RequestView, Step, SystemClock,
-};
+use shieldwall_core::{Clock, Completion, Decision, Grant, Guard, LogThrottle, RequestView, Step};
 use shieldwall_errors::{ApiError, Rejection};
 
 use crate::error::{RateLimitedKind, header_value};
 use crate::headers::{self, ceil_secs};
 use crate::{FailureMode, KeyBytes, MemoryStore, Policy, RateLimited, RateStore, Skip, Verdict};
 
-/// Consecutive store failures that open the circuit.
-const BREAKER_THRESHOLD: u32 = 5;
-/// How long an open circuit keeps the store from being called.
-const BREAKER_COOLDOWN: Duration = Duration::from_secs(2);
-
-/// Stops calling a store that keeps failing: after 5 failures in a row, the
-/// failure mode answers at once for 2 s, then one call tries the store again.
-#[derive(Debug, Default)]
-struct Breaker {
-    failures: AtomicU32,
-    open_until: AtomicU64,
-}
-
-impl Breaker {
-    fn is_open(&self, now: u64) -> bool {
-        now < self.open_until.load(Ordering::Acquire)
-    }
-
-    fn success(&self) {
-        self.failures.store(0, Ordering::Release);
-    }
-
-    fn failure(&self, now: u64) {
-        let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
-        if failures >= BREAKER_THRESHOLD {
-            let cooldown = u64::try_from(BREAKER_COOLDOWN.as_nanos()).unwrap_or(u64::MAX);
-            self.open_until
-                .store(now.saturating_add(cooldown), Ordering::Release);
-            self.failures
-                .store(BREAKER_THRESHOLD - 1, Ordering::Release);
-        }
-    }
-}
-
-/// A policy over a store: `check` decides, and as a [`Guard`] it answers 429
-/// `RATE_LIMITED` with `Retry-After`, and adds `RateLimit-Policy` and
-/// `RateLimit` to every response of the route it guards. It counts every
-/// request it sees: CORS preflights are answered by the CORS layer in front
-/// of it (`shieldwall-cors`) and never reach it. Cheap to clone.
+/// A policy over the store it made for it: `check` decides, and as a
+/// [`Guard`] it answers 429 `RATE_LIMITED` with `Retry-After`, and adds
+/// `RateLimit-Policy` and `RateLimit` to every response of the route it
+/// guards. It counts every request it sees: CORS preflights are answered by
+/// the CORS layer in front of it (`shieldwall-cors`) and never reach it.
+///
+/// The limiter owns its policy: [`RateLimiter::memory`],
+/// [`RateLimiter::redis`] and [`RateLimiter::builder`] make the store from
+/// it, so the store counts exactly the quota the headers report.
+///
+/// Cheap to clone, and every clone shares one count: build it once and clone
+/// it where it is used (into each actix-web worker, say), never once per
+/// worker, which would give every worker a count of its own.
 pub struct RateLimiter<S> {
     inner: Arc<Inner<S>>,
 }
@@ -77,11 +49,11 @@ impl<S> std::fmt::Debug for RateLimiter<S> {
 struct Inner<S> {
     policy: Policy,
     policy_header: HeaderValue,
+    /// `Retry-After` when the store is down and the policy fails closed.
+    retry_when_down: HeaderValue,
     store: S,
     fallback: Option<MemoryStore>,
-    breaker: Breaker,
     store_log: LogThrottle,
-    clock: Arc<dyn Clock>,
 }
 
 /// What a check found.
@@ -101,21 +73,26 @@ enum Source {
 }
 
 impl<S: RateStore> RateLimiter<S> {
-    /// A limiter for `policy` on `store`. With [`FailureMode::Memory`], a
-    /// memory store of the same policy (100 000 keys) stands by.
-    #[must_use]
-    pub fn new(policy: Policy, store: S) -> Self {
+    /// A limiter for `policy` on `store`, made for it. With
+    /// [`FailureMode::Memory`], a memory store of the same policy
+    /// (`memory_keys` keys, on `clock`) stands by.
+    pub(crate) fn assemble(
+        policy: Policy,
+        store: S,
+        memory_keys: NonZeroUsize,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Self {
         let fallback = (policy.on_store_error == FailureMode::Memory)
-            .then(|| MemoryStore::new(&policy, 100_000));
+            .then(|| MemoryStore::new(&policy, memory_keys, clock));
+        let down_for = u64::try_from(store.unavailable_for().as_nanos()).unwrap_or(u64::MAX);
         Self {
             inner: Arc::new(Inner {
                 policy_header: headers::policy_value(&policy),
+                retry_when_down: header_value(&ceil_secs(down_for).max(1).to_string()),
                 policy,
                 store,
                 fallback,
-                breaker: Breaker::default(),
                 store_log: LogThrottle::new(Duration::from_secs(10)),
-                clock: Arc::new(SystemClock::new()),
             }),
         }
     }
@@ -132,25 +109,14 @@ impl<S: RateStore> RateLimiter<S> {
         &self.inner.store
     }
 
-    fn now(&self) -> u64 {
-        u64::try_from(self.inner.clock.monotonic().as_nanos()).unwrap_or(u64::MAX)
-    }
-
     async fn answer(&self, key: &KeyBytes) -> Answer {
         let cost = self.inner.policy.cost.get();
-        let now = self.now();
-        if !self.inner.breaker.is_open(now) {
-            match self.inner.store.check(key, cost).await {
-                Ok(verdict) => {
-                    self.inner.breaker.success();
-                    return Answer::Counted(verdict, Source::Store);
-                }
-                Err(error) => {
-                    self.inner.breaker.failure(now);
-                    if self.inner.store_log.allow() {
-                        tracing::error!(policy = %self.inner.policy.name, %error,
-                            mode = ?self.inner.policy.on_store_error, "rate-limit store failed");
-                    }
+        match self.inner.store.check(key, cost).await {
+            Ok(verdict) => return Answer::Counted(verdict, Source::Store),
+            Err(error) => {
+                if self.inner.store_log.allow() {
+                    tracing::error!(policy = %self.inner.policy.name, %error,
+                        mode = ?self.inner.policy.on_store_error, "rate-limit store failed");
                 }
             }
         }
@@ -199,10 +165,9 @@ impl<S: RateStore> RateLimiter<S> {
             )),
             Answer::StoreDown => {
                 let mut headers = http::HeaderMap::new();
-                let cooldown = ceil_secs(u64::try_from(BREAKER_COOLDOWN.as_nanos()).unwrap_or(0));
                 headers.insert(
                     http::header::RETRY_AFTER,
-                    header_value(&cooldown.to_string()),
+                    self.inner.retry_when_down.clone(),
                 );
                 Err(RateLimited {
                     kind: RateLimitedKind::StoreDown,

@@ -1,6 +1,8 @@
 //! `Policy`: a named quota, algorithm, key, cost, failure mode and skip rule.
 
+use std::fmt;
 use std::num::NonZeroU32;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use shieldwall_core::IpGrouping;
@@ -8,6 +10,20 @@ use shieldwall_core::IpGrouping;
 use crate::{Algorithm, KeyFn, KeyStrategy, Quota, RateLimitConfigError};
 
 /// What a limit does when its store cannot answer.
+///
+/// Parses from its name, `closed`, `open` or `memory`, in any case (for a
+/// setting read from the environment or a file):
+///
+/// ```
+/// use shieldwall_ratelimit::FailureMode;
+///
+/// assert_eq!("memory".parse::<FailureMode>()?, FailureMode::Memory);
+/// assert_eq!("Closed".parse::<FailureMode>()?, FailureMode::Closed);
+/// assert_eq!(FailureMode::Open.to_string(), "open");
+/// let refused = "later".parse::<FailureMode>().unwrap_err();
+/// assert_eq!(refused.to_string(), "`later` is not a failure mode (closed, open or memory)");
+/// # Ok::<(), shieldwall_ratelimit::RateLimitConfigError>(())
+/// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FailureMode {
@@ -18,6 +34,35 @@ pub enum FailureMode {
     Open,
     /// Count in this process's memory with the same quota.
     Memory,
+}
+
+impl FailureMode {
+    /// The name: `closed`, `open` or `memory`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::Memory => "memory",
+        }
+    }
+}
+
+impl fmt::Display for FailureMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FailureMode {
+    type Err = RateLimitConfigError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        [Self::Closed, Self::Open, Self::Memory]
+            .into_iter()
+            .find(|mode| mode.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| RateLimitConfigError::FailureMode(name.to_owned()))
+    }
 }
 
 /// Which responses give their count back.
@@ -220,5 +265,23 @@ mod tests {
             RateLimitConfigError::Cost
         );
         assert!(Policy::builder("p", q).by_header("bad header").is_err());
+    }
+
+    #[test]
+    fn failure_modes_parse_from_their_names_in_any_case() {
+        for (name, mode) in [
+            ("closed", FailureMode::Closed),
+            ("OPEN", FailureMode::Open),
+            ("Memory", FailureMode::Memory),
+        ] {
+            assert_eq!(name.parse::<FailureMode>(), Ok(mode));
+            assert_eq!(mode.to_string().parse::<FailureMode>(), Ok(mode));
+        }
+        for bad in ["", "close", "memory ", "fallback"] {
+            assert_eq!(
+                bad.parse::<FailureMode>(),
+                Err(RateLimitConfigError::FailureMode(bad.to_owned()))
+            );
+        }
     }
 }

@@ -8,23 +8,12 @@
     reason = "tests"
 )]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use shieldwall_ratelimit::{Algorithm, KeyBytes, MemoryStore, Policy, RateLimiter, RateStore};
+use shieldwall_ratelimit::{Algorithm, KeyBytes, Policy, RateLimiter, RateStore};
 
 fn key(tag: &str) -> KeyBytes {
-    // Keys come from requests; a custom key function is the simplest way to make one here.
-    let strategy = shieldwall_ratelimit::KeyStrategy::Custom(
-        Arc::new({
-            let tag = tag.to_owned();
-            move |_: &shieldwall_ratelimit::KeyInput<'_>| Some(tag.clone())
-        }),
-        shieldwall_core::IpGrouping::default(),
-    );
-    strategy
-        .key_of(&http::Request::builder().body(()).unwrap())
-        .unwrap()
+    KeyBytes::new(tag.as_bytes())
 }
 
 fn policy(name: &str, quota: &str, algorithm: Algorithm) -> Policy {
@@ -109,8 +98,7 @@ async fn memory_store_conforms_for_every_algorithm() {
     ]
     .map(|algorithm| {
         let p = policy("conf", "3/2s", algorithm);
-        let store = MemoryStore::new(&p, 1000);
-        tokio::spawn(conformance(RateLimiter::new(p, store), "mem"))
+        tokio::spawn(conformance(RateLimiter::memory(p), "mem"))
     });
     for run in runs {
         run.await.unwrap();
@@ -141,9 +129,7 @@ async fn a_burst_of_100_concurrent_requests_lets_exactly_n_through_in_memory() {
         Algorithm::FixedWindow,
     ] {
         let p = policy("burst", "7/1h", algorithm);
-        let store = MemoryStore::new(&p, 1000);
-        exactly_n_of_100_concurrent(RateLimiter::new(p, store), &format!("mem-{algorithm:?}"))
-            .await;
+        exactly_n_of_100_concurrent(RateLimiter::memory(p), &format!("mem-{algorithm:?}")).await;
     }
 }
 
@@ -151,10 +137,7 @@ async fn a_burst_of_100_concurrent_requests_lets_exactly_n_through_in_memory() {
 async fn policies_with_one_key_count_apart() {
     let public = policy("public", "1/1h", Algorithm::Gcra);
     let auth = policy("auth", "1/1h", Algorithm::Gcra);
-    let (public, auth) = (
-        RateLimiter::new(public.clone(), MemoryStore::new(&public, 10)),
-        RateLimiter::new(auth.clone(), MemoryStore::new(&auth, 10)),
-    );
+    let (public, auth) = (RateLimiter::memory(public), RateLimiter::memory(auth));
     let k = key("same-client");
     assert!(public.check(&k).await.is_ok());
     assert!(
@@ -167,7 +150,6 @@ async fn policies_with_one_key_count_apart() {
 #[cfg(feature = "redis")]
 mod on_redis {
     use super::*;
-    use shieldwall_ratelimit::RedisStore;
     use shieldwall_redis::{Redis, testing};
 
     async fn redis(name: &str) -> Redis {
@@ -196,9 +178,9 @@ mod on_redis {
             Algorithm::FixedWindow,
         ] {
             let p = policy("conf", "3/2s", algorithm);
-            let store = RedisStore::new(redis(&format!("rl-conf-{algorithm:?}")).await, &p);
+            let redis = redis(&format!("rl-conf-{algorithm:?}")).await;
             runs.push(tokio::spawn(conformance(
-                RateLimiter::new(p, store),
+                RateLimiter::redis(p, redis),
                 "redis",
             )));
         }
@@ -215,9 +197,9 @@ mod on_redis {
             Algorithm::FixedWindow,
         ] {
             let p = policy("burst", "7/1h", algorithm);
-            let store = RedisStore::new(redis(&format!("rl-burst-{algorithm:?}")).await, &p);
+            let redis = redis(&format!("rl-burst-{algorithm:?}")).await;
             exactly_n_of_100_concurrent(
-                RateLimiter::new(p, store),
+                RateLimiter::redis(p, redis),
                 &format!("redis-{algorithm:?}"),
             )
             .await;
@@ -228,14 +210,8 @@ mod on_redis {
     async fn two_instances_share_one_quota() {
         let config = testing::config("rl-shared");
         let p = policy("shared", "10/1h", Algorithm::Gcra);
-        let a = RateLimiter::new(
-            p.clone(),
-            RedisStore::new(Redis::connect(&config).await.unwrap(), &p),
-        );
-        let b = RateLimiter::new(
-            p.clone(),
-            RedisStore::new(Redis::connect(&config).await.unwrap(), &p),
-        );
+        let a = RateLimiter::redis(p.clone(), Redis::connect(&config).await.unwrap());
+        let b = RateLimiter::redis(p, Redis::connect(&config).await.unwrap());
         let k = key("client");
         let mut allowed = 0;
         for i in 0..30 {

@@ -1,6 +1,7 @@
 //! When the store fails: closed (503 with Retry-After), open (uncounted), or
 //! a local memory fallback with the same quota; against a real redis-server
-//! that is killed mid-run. And the skip rules' refunds.
+//! that is killed mid-run, and with the breaker and the fallback on a manual
+//! clock. And the skip rules' refunds.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,23 +10,16 @@
     reason = "tests"
 )]
 
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::time::Duration;
 
 use futures_util::FutureExt;
-use shieldwall_core::{Decision, Guard, Perimeter, Step};
+use shieldwall_core::{Decision, Guard, ManualClock, Perimeter, Step};
 use shieldwall_errors::Rejection;
-use shieldwall_ratelimit::{
-    Algorithm, FailureMode, KeyBytes, KeyStrategy, MemoryStore, Policy, RateLimiter, RateStore,
-};
+use shieldwall_ratelimit::{Algorithm, FailureMode, KeyBytes, Policy, RateLimiter, RateStore};
 
 fn key(tag: &str) -> KeyBytes {
-    let tag = tag.to_owned();
-    KeyStrategy::Custom(
-        Arc::new(move |_: &shieldwall_ratelimit::KeyInput<'_>| Some(tag.clone())),
-        Default::default(),
-    )
-    .key_of(&http::Request::builder().body(()).unwrap())
-    .unwrap()
+    KeyBytes::new(tag.as_bytes())
 }
 
 fn request(method: &str, peer: &str, headers: &[(&str, &str)]) -> http::Request<()> {
@@ -53,7 +47,7 @@ fn preflight_shaped_requests_are_counted_like_any_other() {
     let p = Policy::builder("p", "1/1h".parse().unwrap())
         .build()
         .unwrap();
-    let limiter = RateLimiter::new(p.clone(), MemoryStore::new(&p, 10));
+    let limiter = RateLimiter::memory(p);
     let preflight = request(
         "OPTIONS",
         "192.0.2.1:1",
@@ -78,7 +72,7 @@ fn a_spoofed_forwarded_for_from_an_untrusted_peer_shares_the_peers_bucket() {
     let p = Policy::builder("p", "2/1h".parse().unwrap())
         .build()
         .unwrap();
-    let limiter = RateLimiter::new(p.clone(), MemoryStore::new(&p, 10));
+    let limiter = RateLimiter::memory(p);
     let outcomes: Vec<bool> = (0..5)
         .map(|i| {
             let fake = format!("10.0.0.{i}");
@@ -100,7 +94,7 @@ fn count_only_failures_gives_successes_back_and_never_lets_concurrent_failures_p
         .count_only_failures()
         .build()
         .unwrap();
-    let limiter = RateLimiter::new(p.clone(), MemoryStore::new(&p, 10));
+    let limiter = RateLimiter::memory(p);
     let req = request("POST", "192.0.2.1:1", &[]);
     // Ten successful logins: each is counted on arrival and given back.
     for _ in 0..10 {
@@ -135,27 +129,66 @@ fn count_only_failures_gives_successes_back_and_never_lets_concurrent_failures_p
     );
 }
 
+#[test]
+fn the_memory_store_runs_on_the_injected_clock() {
+    let p = Policy::builder("p", "2/1m".parse().unwrap())
+        .algorithm(Algorithm::FixedWindow)
+        .build()
+        .unwrap();
+    let clock = ManualClock::at_unix_seconds(600);
+    let limiter = RateLimiter::builder(p).clock(clock.clone()).memory();
+    let k = key("c");
+    let check = || limiter.check(&k).now_or_never().unwrap();
+    assert!(check().is_ok());
+    assert!(check().is_ok());
+    let refused = check().unwrap_err().into_api_error();
+    assert_eq!(refused.headers()["retry-after"], "60");
+    clock.advance(Duration::from_secs(59));
+    assert!(check().is_err());
+    clock.advance(Duration::from_secs(1));
+    assert!(check().is_ok(), "a new window on the manual clock");
+}
+
+#[test]
+fn memory_keys_bounds_the_memory_store() {
+    let p = Policy::builder("p", "1/1h".parse().unwrap())
+        .build()
+        .unwrap();
+    let limiter = RateLimiter::builder(p)
+        .memory_keys(NonZeroUsize::new(64).unwrap())
+        .memory();
+    let allowed = (0..10_000_u32)
+        .filter(|i| {
+            limiter
+                .check(&key(&i.to_string()))
+                .now_or_never()
+                .unwrap()
+                .is_ok()
+        })
+        .count();
+    // 64 shards: at most twice the bound of own keys, plus one shared count each.
+    assert!(limiter.store().len() <= 3 * 64, "{}", limiter.store().len());
+    assert!(allowed <= 3 * 64, "{allowed} of 10 000 sprayed keys passed");
+}
+
 #[cfg(feature = "redis")]
 mod on_redis {
     use super::*;
     use shieldwall_ratelimit::RedisStore;
-    use shieldwall_redis::testing::OwnServer;
-    use shieldwall_redis::{Redis, RedisConfig};
+    use shieldwall_redis::testing::{BreakerRig, OwnServer, circuit_open};
+    use shieldwall_redis::{BreakerState, Redis, RedisConfig};
 
     async fn limiter(mode: FailureMode, server: &OwnServer) -> RateLimiter<RedisStore> {
         let config = RedisConfig::new(&server.url())
             .unwrap()
-            .command_timeout(std::time::Duration::from_millis(200))
+            .command_timeout(Duration::from_millis(200))
             .unwrap();
         let p = Policy::builder("p", "3/1h".parse().unwrap())
             .algorithm(Algorithm::Gcra)
             .on_store_error(mode)
             .build()
             .unwrap();
-        RateLimiter::new(
-            p.clone(),
-            RedisStore::new(Redis::connect(&config).await.unwrap(), &p),
-        )
+        RateLimiter::redis(p, Redis::connect(&config).await.unwrap())
     }
 
     #[tokio::test]
@@ -173,7 +206,7 @@ mod on_redis {
             assert!(refused.is_store_down());
             let api = refused.into_api_error();
             assert_eq!(api.status(), 503);
-            assert!(api.headers().get("retry-after").is_some());
+            assert_eq!(api.headers()["retry-after"], "2", "the breaker's cool-down");
             assert!(api.headers().get("ratelimit").is_none());
         }
         for _ in 0..10 {
@@ -192,5 +225,80 @@ mod on_redis {
             3,
             "the memory fallback keeps the quota"
         );
+    }
+
+    /// The Redis store behind an open breaker: Redis is back, but the store
+    /// answers at once and sends it nothing; the limiter fails closed with
+    /// 503 and `Retry-After`, until the cool-down ends.
+    #[tokio::test]
+    async fn an_open_breaker_answers_without_a_round_trip() {
+        let mut rig = BreakerRig::start().await;
+        let p = Policy::builder("p", "3/1h".parse().unwrap())
+            .build()
+            .unwrap();
+        let limiter = RateLimiter::redis(p, rig.redis.clone());
+        let k = key("c");
+        let check = || limiter.store().check(&k, 1);
+        rig.open_breaker(check).await;
+        for _ in 0..10 {
+            let error = check().await.unwrap_err();
+            assert!(circuit_open(&error), "{error:?}");
+            let refused = limiter.check(&k).await.unwrap_err();
+            assert!(refused.is_store_down());
+            assert_eq!(refused.into_api_error().headers()["retry-after"], "2");
+        }
+        assert_eq!(rig.commands_run().await, Default::default());
+        let verdict = rig.close_breaker(check).await;
+        assert!(verdict.allowed);
+    }
+
+    /// The fallback and the breaker, each on a manual clock: Redis dies, the
+    /// breaker opens; the fallback counts the quota, refills when its clock
+    /// says so and holds no more keys than `memory_keys`; Redis is asked
+    /// nothing until the breaker's cool-down ends, and then counts again.
+    #[tokio::test]
+    async fn the_memory_fallback_and_the_breaker_on_manual_clocks() {
+        let mut rig = BreakerRig::start().await;
+        let p = Policy::builder("p", "2/1m".parse().unwrap())
+            .on_store_error(FailureMode::Memory)
+            .build()
+            .unwrap();
+        let clock = ManualClock::at_unix_seconds(600);
+        let limiter = RateLimiter::builder(p)
+            .clock(clock.clone())
+            .memory_keys(NonZeroUsize::new(64).unwrap())
+            .redis(rig.redis.clone());
+        let k = key("c");
+        assert!(limiter.check(&k).await.is_ok(), "counted on Redis");
+        rig.open_breaker(|| limiter.store().check(&k, 1)).await;
+
+        // The fallback has seen nothing of Redis's count: the whole quota.
+        assert!(limiter.check(&k).await.is_ok());
+        assert!(limiter.check(&k).await.is_ok());
+        let refused = limiter.check(&k).await.unwrap_err();
+        assert!(!refused.is_store_down(), "429 from the fallback, not 503");
+        assert_eq!(refused.into_api_error().headers()["retry-after"], "30");
+        clock.advance(Duration::from_secs(30));
+        assert!(limiter.check(&k).await.is_ok(), "refilled on its clock");
+        assert!(limiter.check(&k).await.is_err());
+        // Keys sprayed at the fallback: bounded by `memory_keys` (64 shards,
+        // twice the bound of own keys, then one shared count each).
+        let sprayed = (0..10_000_u32)
+            .filter(|i| {
+                limiter
+                    .check(&key(&format!("spray-{i}")))
+                    .now_or_never()
+                    .is_some_and(|r| r.is_ok())
+            })
+            .count();
+        assert!(sprayed <= 2 * 3 * 64, "{sprayed} of 10 000 passed");
+        assert_eq!(rig.redis.breaker_state(), BreakerState::Open);
+        assert_eq!(rig.commands_run().await, Default::default());
+
+        // After the breaker's cool-down, Redis counts again (a fresh server:
+        // the probe is its first count of `c`).
+        rig.close_breaker(|| limiter.store().check(&k, 1)).await;
+        assert!(limiter.check(&k).await.is_ok());
+        assert!(limiter.check(&k).await.is_err(), "Redis's count: 2 of 2");
     }
 }

@@ -10,20 +10,13 @@
 )]
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use shieldwall_ratelimit::{Algorithm, KeyBytes, KeyStrategy, Policy, RateLimiter, RedisStore};
+use shieldwall_ratelimit::{Algorithm, KeyBytes, Policy, RateLimiter};
 use shieldwall_redis::testing::OwnServer;
 use shieldwall_redis::{Redis, RedisConfig};
 
 fn key(tag: &str) -> KeyBytes {
-    let tag = tag.to_owned();
-    KeyStrategy::Custom(
-        Arc::new(move |_: &shieldwall_ratelimit::KeyInput<'_>| Some(tag.clone())),
-        Default::default(),
-    )
-    .key_of(&http::Request::builder().body(()).unwrap())
-    .unwrap()
+    KeyBytes::new(tag.as_bytes())
 }
 
 async fn calls(redis: &Redis) -> HashMap<String, u64> {
@@ -84,7 +77,7 @@ async fn one_evalsha_per_decision_and_a_limited_flood_costs_nothing() {
             .algorithm(algorithm)
             .build()
             .unwrap();
-        let limiter = RateLimiter::new(p.clone(), RedisStore::new(redis.clone(), &p));
+        let limiter = RateLimiter::redis(p, redis.clone());
         // Load the script once (the first call may pay a NOSCRIPT and a SCRIPT LOAD).
         limiter.check(&key("warm")).await.unwrap();
 

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use deadpool_redis::{Pool, Runtime};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, ToRedisArgs};
+use shieldwall_core::{Clock, SystemClock};
 
-use crate::{RedisConfig, Script, StoreError};
+use crate::breaker::CircuitBreaker;
+use crate::{BreakerState, RedisConfig, RedisError, Script};
 
 /// A handle to Redis, cheap to clone.
 ///
@@ -17,10 +19,17 @@ use crate::{RedisConfig, Script, StoreError};
 ///   every decision on the request path uses.
 /// - [`Redis::pool`]: a deadpool pool of dedicated connections, for what
 ///   needs a connection of its own (pub/sub, blocking reads, MULTI).
-/// - Every call through [`Redis::run`] or [`Redis::run_script`] has the
-///   configured timeout.
+/// - Every call through [`Redis::run`], [`Redis::run_script`],
+///   [`Redis::run_script_batch`], [`Redis::with_timeout`] and
+///   [`Redis::pubsub`] has the configured timeout and passes one circuit
+///   breaker, shared by every clone of the handle and so by every store
+///   built on it: after the configured number of commands in a row that
+///   find Redis unreachable or too slow, every command fails at once with
+///   [`RedisError::CircuitOpen`] (no round trip) for the cool-down; then
+///   one command probes Redis, and its answer closes the breaker.
 #[derive(Clone)]
 pub struct Redis {
+    breaker: Arc<CircuitBreaker>,
     client: redis::Client,
     connect_timeout: Duration,
     manager: ConnectionManager,
@@ -34,6 +43,7 @@ impl std::fmt::Debug for Redis {
         f.debug_struct("Redis")
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("breaker", &self.breaker)
             .finish_non_exhaustive()
     }
 }
@@ -53,8 +63,17 @@ fn escape_into(part: &str, key: &mut String) {
 impl Redis {
     /// Connects. Fails when Redis cannot be reached within the connect
     /// timeout, so that a service notices a wrong URL at start-up.
-    pub async fn connect(config: &RedisConfig) -> Result<Self, StoreError> {
-        let client = redis::Client::open(config.url.as_str()).map_err(StoreError::from_redis)?;
+    pub async fn connect(config: &RedisConfig) -> Result<Self, RedisError> {
+        Self::connect_with_clock(config, SystemClock::new()).await
+    }
+
+    /// [`Redis::connect`], with the circuit breaker's cool-down measured on
+    /// `clock` (a `ManualClock` in tests).
+    pub async fn connect_with_clock(
+        config: &RedisConfig,
+        clock: impl Clock,
+    ) -> Result<Self, RedisError> {
+        let client = redis::Client::open(config.url.as_str()).map_err(RedisError::from_redis)?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.command_timeout))
@@ -63,8 +82,8 @@ impl Redis {
         let connect = ConnectionManager::new_with_config(client.clone(), manager_config);
         let manager = match tokio::time::timeout(config.connect_timeout, connect).await {
             Ok(Ok(manager)) => manager,
-            Ok(Err(err)) => return Err(StoreError::from_redis(err)),
-            Err(_) => return Err(StoreError::Timeout(config.connect_timeout)),
+            Ok(Err(err)) => return Err(RedisError::from_redis(err)),
+            Err(_) => return Err(RedisError::Timeout(config.connect_timeout)),
         };
         let mut pool_config = deadpool_redis::Config::from_url(config.url.as_str());
         let mut pool_size = deadpool_redis::PoolConfig::new(config.pool_size.get());
@@ -77,8 +96,13 @@ impl Redis {
         pool_config.pool = Some(pool_size);
         let pool = pool_config
             .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| StoreError::Pool(e.to_string()))?;
+            .map_err(|e| RedisError::Pool(e.to_string()))?;
         Ok(Self {
+            breaker: Arc::new(CircuitBreaker::new(
+                config.breaker_threshold,
+                config.breaker_cooldown,
+                Arc::new(clock),
+            )),
             client,
             connect_timeout: config.connect_timeout,
             manager,
@@ -88,15 +112,18 @@ impl Redis {
         })
     }
 
-    /// The multiplexed, reconnecting connection (a cheap clone).
+    /// The multiplexed, reconnecting connection (a cheap clone). Commands
+    /// sent on it directly pass neither the timeout nor the breaker: send
+    /// them through [`Redis::with_timeout`].
     #[must_use]
     pub fn connection(&self) -> ConnectionManager {
         self.manager.clone()
     }
 
     /// The pool of dedicated connections. Getting one is bounded by the
-    /// command timeout (waiting) and the connect timeout (opening); commands
-    /// sent on it are the caller's to bound ([`Redis::with_timeout`]).
+    /// command timeout (waiting) and the connect timeout (opening) and does
+    /// not pass the circuit breaker; commands sent on it are the caller's to
+    /// bound and to put through the breaker ([`Redis::with_timeout`]).
     #[must_use]
     pub fn pool(&self) -> &Pool {
         &self.pool
@@ -106,6 +133,18 @@ impl Redis {
     #[must_use]
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// Where the circuit breaker stands.
+    #[must_use]
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
+    }
+
+    /// How long an open breaker refuses commands before it probes Redis.
+    #[must_use]
+    pub fn breaker_cooldown(&self) -> Duration {
+        self.breaker.cooldown()
     }
 
     /// The key prefix.
@@ -144,19 +183,40 @@ impl Redis {
         key
     }
 
-    /// Runs `future` under the command timeout.
+    /// Runs `future` under the command timeout, through the circuit
+    /// breaker: while it is open, `future` is dropped unpolled (a command
+    /// future sends nothing before it is polled) and the answer is
+    /// [`RedisError::CircuitOpen`].
     pub async fn with_timeout<T>(
         &self,
         future: impl Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, StoreError> {
+    ) -> Result<T, RedisError> {
+        let permit = self.breaker.permit()?;
+        let result = match tokio::time::timeout(self.timeout, future).await {
+            Ok(result) => result.map_err(RedisError::from_redis),
+            Err(_) => Err(RedisError::Timeout(self.timeout)),
+        };
+        permit.record(&result);
+        result
+    }
+
+    /// Runs `future` under the command timeout, **outside** the circuit
+    /// breaker: it is neither refused by an open breaker nor counted by it.
+    /// For background work that must not open the breaker for the requests
+    /// (a slow audit batch, a subscription) and that retries on its own (an
+    /// audit batch refused during a cool-down would be lost).
+    pub async fn with_timeout_outside_breaker<T>(
+        &self,
+        future: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, RedisError> {
         match tokio::time::timeout(self.timeout, future).await {
-            Ok(result) => result.map_err(StoreError::from_redis),
-            Err(_) => Err(StoreError::Timeout(self.timeout)),
+            Ok(result) => result.map_err(RedisError::from_redis),
+            Err(_) => Err(RedisError::Timeout(self.timeout)),
         }
     }
 
     /// Runs one command on the multiplexed connection, under the timeout.
-    pub async fn run<T: FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, StoreError> {
+    pub async fn run<T: FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, RedisError> {
         let mut connection = self.manager.clone();
         self.with_timeout(command.query_async(&mut connection))
             .await
@@ -169,7 +229,7 @@ impl Redis {
         script: &Script,
         keys: &[K],
         args: &[A],
-    ) -> Result<T, StoreError>
+    ) -> Result<T, RedisError>
     where
         T: FromRedisValue,
         K: ToRedisArgs,
@@ -182,7 +242,7 @@ impl Redis {
             .arg(keys)
             .arg(args);
         match self.run(&evalsha).await {
-            Err(StoreError::Command(err))
+            Err(RedisError::Command(err))
                 if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
             {
                 tracing::debug!(
@@ -202,11 +262,14 @@ impl Redis {
     }
 
     /// A new pub/sub connection of its own (pub/sub cannot share the
-    /// multiplexed connection), within the connect timeout.
-    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, StoreError> {
+    /// multiplexed connection), within the connect timeout. Outside the
+    /// circuit breaker: a subscription is background work that retries on
+    /// its own, and its connect (bounded by the connect timeout, not the
+    /// command timeout) must not hold the breaker's one probe.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisError> {
         match tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub()).await {
-            Ok(result) => result.map_err(StoreError::from_redis),
-            Err(_) => Err(StoreError::Timeout(self.connect_timeout)),
+            Ok(result) => result.map_err(RedisError::from_redis),
+            Err(_) => Err(RedisError::Timeout(self.connect_timeout)),
         }
     }
 
@@ -217,7 +280,7 @@ impl Redis {
         &self,
         script: &Script,
         calls: &[(Vec<K>, Vec<A>)],
-    ) -> Result<Vec<T>, StoreError>
+    ) -> Result<Vec<T>, RedisError>
     where
         T: FromRedisValue,
         K: ToRedisArgs,
@@ -232,10 +295,10 @@ impl Redis {
                 .arg(args);
         }
         let mut connection = self.manager.clone();
-        let first: Result<Vec<T>, StoreError> =
+        let first: Result<Vec<T>, RedisError> =
             self.with_timeout(pipe.query_async(&mut connection)).await;
         match first {
-            Err(StoreError::Command(err))
+            Err(RedisError::Command(err))
                 if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
             {
                 let _: String = self
@@ -248,13 +311,13 @@ impl Redis {
     }
 
     /// `PING`: the round-trip time, or why Redis is not healthy.
-    pub async fn health(&self) -> Result<Duration, StoreError> {
+    pub async fn health(&self) -> Result<Duration, RedisError> {
         let start = Instant::now();
         let pong: String = self.run(&redis::cmd("PING")).await?;
         if pong == "PONG" {
             Ok(start.elapsed())
         } else {
-            Err(StoreError::Command(redis::RedisError::from((
+            Err(RedisError::Command(redis::RedisError::from((
                 redis::ErrorKind::UnexpectedReturnType,
                 "PING did not answer PONG",
             ))))

@@ -1,6 +1,6 @@
 //! `RedisConfig`: checked when built.
 
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
 use redis::IntoConnectionInfo;
@@ -20,7 +20,18 @@ pub enum RedisConfigError {
     /// A timeout of zero.
     #[error("{0} must be greater than zero")]
     ZeroTimeout(&'static str),
+    /// A circuit breaker cool-down of zero (a breaker that never stays open).
+    #[error("the circuit breaker cool-down must be greater than zero")]
+    ZeroCooldown,
+    /// A circuit breaker cool-down over [`MAX_BREAKER_COOLDOWN`]: Redis
+    /// would be given up for that long after a few failures.
+    #[error("the circuit breaker cool-down must be at most 5 minutes")]
+    CooldownTooLong,
 }
+
+/// The longest circuit breaker cool-down [`RedisConfig::breaker_cooldown`]
+/// accepts.
+pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(300);
 
 /// How to reach Redis and how shieldwall uses it.
 ///
@@ -42,6 +53,8 @@ pub struct RedisConfig {
     pub(crate) command_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) pool_size: NonZeroUsize,
+    pub(crate) breaker_threshold: NonZeroU32,
+    pub(crate) breaker_cooldown: Duration,
 }
 
 impl std::fmt::Debug for RedisConfig {
@@ -53,6 +66,8 @@ impl std::fmt::Debug for RedisConfig {
             .field("command_timeout", &self.command_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("pool_size", &self.pool_size)
+            .field("breaker_threshold", &self.breaker_threshold)
+            .field("breaker_cooldown", &self.breaker_cooldown)
             .finish()
     }
 }
@@ -62,9 +77,15 @@ const DEFAULT_POOL_SIZE: NonZeroUsize = match NonZeroUsize::new(8) {
     None => NonZeroUsize::MIN,
 };
 
+const DEFAULT_BREAKER_THRESHOLD: NonZeroU32 = match NonZeroU32::new(5) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
 impl RedisConfig {
     /// A configuration for `url` with prefix `shieldwall`, a 500 ms command
-    /// timeout, a 2 s connect timeout and a pool of 8.
+    /// timeout, a 2 s connect timeout, a pool of 8, and a circuit breaker
+    /// that opens after 5 failures in a row for a 2 s cool-down.
     pub fn new(url: &str) -> Result<Self, RedisConfigError> {
         url.into_connection_info()
             .map_err(|_| RedisConfigError::InvalidUrl)?;
@@ -74,6 +95,8 @@ impl RedisConfig {
             command_timeout: Duration::from_millis(500),
             connect_timeout: Duration::from_secs(2),
             pool_size: DEFAULT_POOL_SIZE,
+            breaker_threshold: DEFAULT_BREAKER_THRESHOLD,
+            breaker_cooldown: Duration::from_secs(2),
         })
     }
 
@@ -115,6 +138,29 @@ impl RedisConfig {
     pub fn pool_size(mut self, size: NonZeroUsize) -> Self {
         self.pool_size = size;
         self
+    }
+
+    /// How many commands in a row may find Redis unreachable or too slow
+    /// before the circuit breaker opens (default 5). An error reply is an
+    /// answer and does not count.
+    #[must_use]
+    pub fn breaker_threshold(mut self, failures: NonZeroU32) -> Self {
+        self.breaker_threshold = failures;
+        self
+    }
+
+    /// How long an open circuit breaker refuses commands without a round
+    /// trip before one command probes Redis again (default 2 s; at most
+    /// [`MAX_BREAKER_COOLDOWN`]).
+    pub fn breaker_cooldown(mut self, cooldown: Duration) -> Result<Self, RedisConfigError> {
+        if cooldown.is_zero() {
+            return Err(RedisConfigError::ZeroCooldown);
+        }
+        if cooldown > MAX_BREAKER_COOLDOWN {
+            return Err(RedisConfigError::CooldownTooLong);
+        }
+        self.breaker_cooldown = cooldown;
+        Ok(self)
     }
 
     /// The key prefix.

@@ -1,14 +1,19 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
 
+mod breaker;
 mod client;
 mod config;
 mod error;
 mod script;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use breaker::BreakerState;
 pub use client::Redis;
-pub use config::{RedisConfig, RedisConfigError};
-pub use error::StoreError;
+pub use config::{MAX_BREAKER_COOLDOWN, RedisConfig, RedisConfigError};
+pub use error::RedisError;
 pub use script::Script;
 
 /// The `redis` crate, re-exported for store implementations.

@@ -1,11 +1,20 @@
-//! The test fixture: the `redis-server` that the test command started.
+//! Test fixtures (feature `testing`, for the workspace's own tests: turn it
+//! on in `[dev-dependencies]` only, never in what a service builds).
 //!
 //! `cargo xtask test` starts a throwaway `redis-server` on a free loopback port
 //! and exports its URL as `SHIELDWALL_TEST_REDIS_URL`. Tests take it from here and
 //! isolate themselves with [`unique_prefix`]; they never flush the server.
+//! [`OwnServer`] is a server of one test's own (to stop it, or count its
+//! commands), and [`BreakerRig`] opens a handle's circuit breaker on one.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use shieldwall_core::ManualClock;
+
+use crate::{BreakerState, Redis};
 
 /// The variable that holds the test server's URL.
 pub const TEST_REDIS_URL_VAR: &str = "SHIELDWALL_TEST_REDIS_URL";
@@ -75,7 +84,6 @@ impl OwnServer {
     #[must_use]
     #[allow(
         clippy::expect_used,
-        clippy::panic,
         reason = "a test fixture: failing loudly is its job"
     )]
     pub fn start() -> Self {
@@ -83,6 +91,29 @@ impl OwnServer {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
+        Self {
+            child: Self::spawn(port),
+            port,
+        }
+    }
+
+    /// Stops it and starts a fresh one (no data, command counts from zero)
+    /// on the same port.
+    ///
+    /// # Panics
+    ///
+    /// As [`OwnServer::start`].
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = Self::spawn(self.port);
+    }
+
+    #[allow(
+        clippy::expect_used,
+        clippy::panic,
+        reason = "a test fixture: failing loudly is its job"
+    )]
+    fn spawn(port: u16) -> std::process::Child {
         let mut child = std::process::Command::new("redis-server")
             .args([
                 "--port",
@@ -99,9 +130,9 @@ impl OwnServer {
             .expect("redis-server on the PATH");
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child, port };
+                return child;
             }
-            std::thread::sleep(std::time::Duration::from_millis(25));
+            std::thread::sleep(Duration::from_millis(25));
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -180,11 +211,14 @@ pub struct CommandStat {
 ///
 /// When the server cannot be asked.
 pub async fn command_stats(
-    redis: &crate::Redis,
-) -> Result<std::collections::HashMap<String, CommandStat>, crate::StoreError> {
+    redis: &Redis,
+) -> Result<HashMap<String, CommandStat>, crate::RedisError> {
     let info: String = redis.run(redis::cmd("INFO").arg("commandstats")).await?;
-    Ok(info
-        .lines()
+    Ok(parse_command_stats(&info))
+}
+
+fn parse_command_stats(info: &str) -> HashMap<String, CommandStat> {
+    info.lines()
         .filter_map(|line| {
             let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
             let field = |key: &str| rest.split(',').find_map(|kv| kv.strip_prefix(key));
@@ -198,5 +232,157 @@ pub async fn command_stats(
                 },
             ))
         })
-        .collect())
+        .collect()
+}
+
+/// Whether `error`, or an error in its source chain (a store's error wraps
+/// the [`RedisError`](crate::RedisError)), is the circuit breaker's refusal.
+#[must_use]
+pub fn circuit_open(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error
+            .downcast_ref::<crate::RedisError>()
+            .is_some_and(crate::RedisError::is_circuit_open)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
+/// A [`Redis`] handle whose circuit breaker runs on a [`ManualClock`], on an
+/// [`OwnServer`]: for the test every Redis-backed store has, that an open
+/// breaker answers at once and sends Redis nothing.
+///
+/// ```no_run
+/// # async fn example() {
+/// use shieldwall_redis::{redis, testing::BreakerRig};
+///
+/// let mut rig = BreakerRig::start().await;
+/// let store = rig.redis.clone(); // a store built on the rig's handle
+/// let ping = redis::cmd("PING");
+/// let call = || store.run::<String>(&ping);
+/// rig.open_breaker(call).await; // Redis died and is back; the breaker is open
+/// assert!(call().await.unwrap_err().is_circuit_open()); // answered by the breaker...
+/// assert!(rig.commands_run().await.is_empty()); // ...without a round trip
+/// rig.close_breaker(call).await; // after the cool-down, Redis is asked again
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BreakerRig {
+    /// The server.
+    pub server: OwnServer,
+    /// The breaker's clock: nothing cools down until the test moves it.
+    pub clock: ManualClock,
+    /// The handle (200 ms command timeout, the default breaker).
+    pub redis: Redis,
+}
+
+impl BreakerRig {
+    /// Starts a server and connects to it.
+    ///
+    /// # Panics
+    ///
+    /// As [`OwnServer::start`]; when the server cannot be reached.
+    #[allow(
+        clippy::expect_used,
+        reason = "a test fixture: failing loudly is its job"
+    )]
+    pub async fn start() -> Self {
+        let server = OwnServer::start();
+        let clock = ManualClock::at_unix_seconds(1_000_000);
+        let config = crate::RedisConfig::new(&server.url())
+            .and_then(|c| c.command_timeout(Duration::from_millis(200)))
+            .expect("a valid URL and timeout");
+        let redis = Redis::connect_with_clock(&config, clock.clone())
+            .await
+            .expect("the rig's redis-server is reachable");
+        Self {
+            server,
+            clock,
+            redis,
+        }
+    }
+
+    /// Stops the server and runs `call` until the breaker opens (each call a
+    /// command that finds Redis gone), then starts a fresh server on the
+    /// same port: Redis is back, and the breaker, on a clock that does not
+    /// move, stays open.
+    ///
+    /// # Panics
+    ///
+    /// When a call succeeds with the server stopped, or the breaker does not
+    /// open within 50 calls.
+    #[allow(clippy::panic, reason = "a test fixture: failing loudly is its job")]
+    pub async fn open_breaker<T, E, F, Fut>(&mut self, mut call: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.server.kill();
+        for _ in 0..50 {
+            if self.redis.breaker_state() == BreakerState::Open {
+                self.server.restart();
+                return;
+            }
+            if call().await.is_ok() {
+                panic!("a call succeeded with the server stopped");
+            }
+        }
+        panic!("the breaker did not open within 50 failed calls");
+    }
+
+    /// The commands the server has run since it was last (re)started, by
+    /// name, leaving out what opening a connection sends (`client`, `hello`,
+    /// `ping`, `select`, `auth`) and the `info` that reads them.
+    ///
+    /// # Panics
+    ///
+    /// When the server cannot be asked.
+    #[allow(
+        clippy::expect_used,
+        reason = "a test fixture: failing loudly is its job"
+    )]
+    pub async fn commands_run(&self) -> HashMap<String, u64> {
+        const CONNECTING: [&str; 6] = ["info", "client", "hello", "ping", "select", "auth"];
+        let config = crate::RedisConfig::new(&self.server.url()).expect("the rig's URL is valid");
+        let probe = Redis::connect(&config)
+            .await
+            .expect("the rig's redis-server is reachable");
+        command_stats(&probe)
+            .await
+            .expect("INFO commandstats")
+            .into_iter()
+            .filter(|(name, stat)| !CONNECTING.contains(&name.as_str()) && stat.calls > 0)
+            .map(|(name, stat)| (name, stat.calls))
+            .collect()
+    }
+
+    /// Moves the clock past the cool-down and runs `call` until it succeeds
+    /// (the first probe may find the connection the restart broke, which
+    /// opens the breaker for another cool-down): the breaker is then closed.
+    ///
+    /// # Panics
+    ///
+    /// When no call succeeds within 50 cool-downs, or the breaker is not
+    /// closed after one did.
+    #[allow(clippy::panic, reason = "a test fixture: failing loudly is its job")]
+    pub async fn close_breaker<T, E, F, Fut>(&mut self, mut call: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        for _ in 0..50 {
+            self.clock.advance(self.redis.breaker_cooldown());
+            if let Ok(answer) = call().await {
+                assert_eq!(self.redis.breaker_state(), BreakerState::Closed);
+                return answer;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("Redis was not asked again after 50 cool-downs");
+    }
 }

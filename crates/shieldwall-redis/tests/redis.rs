@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use shieldwall_errors::{ErrorCode, Rejection};
-use shieldwall_redis::{Redis, RedisConfig, Script, StoreError, testing};
+use shieldwall_redis::{BreakerState, Redis, RedisConfig, RedisError, Script, testing};
 
 async fn connect(name: &str) -> Redis {
     Redis::connect(&testing::config(name))
@@ -90,7 +90,7 @@ async fn a_script_error_is_a_command_error_not_a_panic() {
         .run_script::<i64, &str, i64>(&script, &[], &[])
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Command(_)), "{err:?}");
+    assert!(matches!(err, RedisError::Command(_)), "{err:?}");
     assert!(!err.is_unavailable());
 }
 
@@ -204,4 +204,78 @@ fn configuration_is_checked_when_built() {
     assert!(ok.clone().key_prefix(&"x".repeat(65)).is_err());
     assert!(ok.clone().command_timeout(Duration::ZERO).is_err());
     assert!(ok.key_prefix("app-1").is_ok());
+}
+
+/// The breaker on a real server: Redis dies, the breaker opens; Redis comes
+/// back, and until the cool-down ends (on a manual clock) it is not asked:
+/// every command fails at once, and the server counts none of them; then one
+/// probe asks it, and its answer closes the breaker.
+#[tokio::test]
+async fn an_open_breaker_answers_without_a_round_trip_until_the_cooldown_ends() {
+    let mut rig = testing::BreakerRig::start().await;
+    let redis = rig.redis.clone();
+    let command = redis::cmd("GET").arg("k").to_owned();
+    let get = || redis.run::<Option<String>>(&command);
+    assert_eq!(get().await.unwrap(), None);
+    rig.open_breaker(get).await;
+    assert_eq!(redis.breaker_state(), BreakerState::Open);
+    for _ in 0..20 {
+        let err = get().await.unwrap_err();
+        assert!(err.is_circuit_open(), "{err:?}");
+        assert!(err.is_unavailable());
+        // Converted for a store: core's StoreError, 503, the cause kept as its source.
+        let store: shieldwall_core::StoreError = err.into();
+        assert_eq!(store.into_api_error().status(), 503);
+    }
+    assert_eq!(rig.commands_run().await, Default::default());
+    // Background work is outside the breaker: a subscription still connects,
+    // and an audit-style command still reaches Redis, while requests are
+    // refused.
+    assert!(redis.pubsub().await.is_ok());
+    // (The connection may still be reconnecting to the restarted server:
+    // asked again until it answers, never refused.)
+    let mut connection = redis.connection();
+    let mut outside = None;
+    for _ in 0..100 {
+        match redis
+            .with_timeout_outside_breaker(command.query_async::<Option<String>>(&mut connection))
+            .await
+        {
+            Ok(answer) => {
+                outside = Some(answer);
+                break;
+            }
+            Err(err) => {
+                assert!(!err.is_circuit_open(), "{err:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    assert_eq!(outside, Some(None));
+    assert_eq!(redis.breaker_state(), BreakerState::Open);
+    assert!(get().await.unwrap_err().is_circuit_open());
+    // Every clone of the handle shares the one breaker.
+    assert!(redis.clone().health().await.unwrap_err().is_circuit_open());
+    rig.close_breaker(get).await;
+    assert!(rig.commands_run().await.get("get").is_some_and(|n| *n >= 2));
+}
+
+#[test]
+fn the_breaker_is_configured_when_built() {
+    let ok = RedisConfig::new("redis://127.0.0.1:6379").unwrap();
+    assert!(ok.clone().breaker_cooldown(Duration::ZERO).is_err());
+    assert!(matches!(
+        ok.clone().breaker_cooldown(Duration::MAX),
+        Err(shieldwall_redis::RedisConfigError::CooldownTooLong)
+    ));
+    assert!(
+        ok.clone()
+            .breaker_cooldown(shieldwall_redis::MAX_BREAKER_COOLDOWN)
+            .is_ok()
+    );
+    let config = ok
+        .breaker_threshold(std::num::NonZeroU32::new(2).unwrap())
+        .breaker_cooldown(Duration::from_millis(300))
+        .unwrap();
+    assert!(format!("{config:?}").contains("breaker_threshold: 2"));
 }

@@ -195,3 +195,61 @@ async fn a_redis_that_is_down_fails_closed_with_503() {
         .unwrap_err();
     assert_eq!(err.reason(), Reason::KeyStoreUnavailable);
 }
+
+/// The key resolver and the nonce store behind an open breaker: Redis is
+/// back, but both answer at once and send it nothing, and the verifier
+/// refuses with 503 as when Redis is down; after the cool-down they ask
+/// Redis again.
+#[tokio::test]
+async fn an_open_breaker_answers_without_a_round_trip() {
+    use shieldwall_signing::{KeyResolver, NonceStore};
+
+    let mut rig = testing::BreakerRig::start().await;
+    let nonces = RedisNonceStore::new(rig.redis.clone());
+    let resolver = RedisKeyResolver::new(rig.redis.clone());
+    let on_redis_nonces = Verifier::new(
+        SignaturePolicy::builder().build().unwrap(),
+        keys(),
+        nonces.clone(),
+    );
+    let on_redis_keys = Verifier::new(
+        SignaturePolicy::builder().build().unwrap(),
+        resolver.clone(),
+        common::nonces(&clock()),
+    );
+    let ttl = Duration::from_secs(60);
+    rig.open_breaker(|| resolver.resolve("hmac-1")).await;
+    for i in 0..10 {
+        let error = resolver.resolve("hmac-1").await.unwrap_err();
+        assert!(testing::circuit_open(&error), "{error:?}");
+        let nonce = format!("nonce-{i:012}");
+        let error = nonces
+            .remember_nonce("hmac-1", &nonce, ttl)
+            .await
+            .unwrap_err();
+        assert!(testing::circuit_open(&error), "{error:?}");
+        let err = on_redis_nonces
+            .verify(&signed(&now_signer()), BODY)
+            .await
+            .unwrap_err();
+        assert_eq!(err.reason(), Reason::NonceStoreUnavailable);
+        assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
+        let err = on_redis_keys
+            .verify(&signed(&now_signer()), BODY)
+            .await
+            .unwrap_err();
+        assert_eq!(err.reason(), Reason::KeyStoreUnavailable);
+    }
+    assert_eq!(rig.commands_run().await, Default::default());
+    assert!(
+        rig.close_breaker(|| resolver.resolve("hmac-1"))
+            .await
+            .is_none()
+    );
+    assert!(
+        nonces
+            .remember_nonce("hmac-1", "nonce-after-000", ttl)
+            .await
+            .unwrap()
+    );
+}

@@ -97,8 +97,11 @@ impl shieldwall_validate::Sanitize for Note {
     }
 }
 
-fn stripping() -> shieldwall_validate::BodyPolicy {
-    shieldwall_validate::BodyPolicy::default().with_keys(shieldwall_validate::KeyPolicy::Strip)
+fn stripping() -> shieldwall_core::BodyPolicy {
+    shieldwall_core::BodyPolicy::builder()
+        .keys(shieldwall_core::KeyPolicy::Strip)
+        .build()
+        .unwrap()
 }
 
 const TOKEN_SECRET: &[u8] = b"parity-secret-of-at-least-32-bytes!!";

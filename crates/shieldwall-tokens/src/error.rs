@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, header::WWW_AUTHENTICATE};
+use shieldwall_core::{ScopeError, Scopes};
 use shieldwall_errors::{ErrorCode, Rejection};
 
 /// Why a bearer token was refused.
@@ -84,7 +85,7 @@ pub struct TokenRejection {
     kind: TokenErrorKind,
     reason: &'static str,
     realm: Option<Arc<str>>,
-    scope: Option<Arc<str>>,
+    scope: Option<Scopes>,
 }
 
 impl TokenRejection {
@@ -102,8 +103,9 @@ impl TokenRejection {
         self
     }
 
-    pub(crate) fn with_scope(mut self, scope: Arc<str>) -> Self {
-        self.scope = Some(scope);
+    /// The scopes to name in the challenge (none when empty).
+    pub(crate) fn with_scope(mut self, scopes: Scopes) -> Self {
+        self.scope = (!scopes.is_empty()).then_some(scopes);
         self
     }
 
@@ -133,8 +135,8 @@ impl TokenRejection {
         if let Some(error) = self.kind.bearer_error() {
             params.push(format!("error=\"{error}\""));
         }
-        if let Some(scope) = &self.scope {
-            params.push(format!("scope=\"{scope}\""));
+        if let Some(scopes) = &self.scope {
+            params.push(format!("scope=\"{}\"", scopes.as_str()));
         }
         let value = if params.is_empty() {
             "Bearer".to_owned()
@@ -236,4 +238,7 @@ pub enum TokenConfigError {
     /// A JWKS that could not be fetched or read at start-up.
     #[error("the JWKS cannot be loaded: {0}")]
     Jwks(String),
+    /// A required scope that is not a scope token, named.
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
 }

@@ -1,8 +1,6 @@
 //! `BearerGuard`: the guard for `Authorization: Bearer <token>`.
 
-use std::sync::Arc;
-
-use shieldwall_core::{Decision, Grant, Guard, RequestView, Step};
+use shieldwall_core::{CredentialGuard, Decision, Grant, Guard, RequestView, Scopes, Step};
 use shieldwall_errors::Rejection;
 
 use crate::{RevocationStore, TokenConfigError, TokenErrorKind, TokenRejection, Verifier};
@@ -13,18 +11,25 @@ use crate::{RevocationStore, TokenConfigError, TokenErrorKind, TokenRejection, V
 /// query string or the body. The scheme is matched case-insensitively; two
 /// `Authorization` headers are 400 `MALFORMED_REQUEST`. On success the
 /// principal (`sub`, scopes, every claim) is attached to the request.
+///
+/// It is a [`CredentialGuard`]: a request carries its credential when it has
+/// an `Authorization` header at all, of any scheme (a `Basic` header on a
+/// bearer route is refused, never ignored). `.or(api_key_guard)` makes a
+/// route that takes a bearer token or an API key
+/// ([`OneOf`](shieldwall_core::OneOf)), and `.or_anonymous()` one that also
+/// lets a caller with no credential through
+/// ([`OrAnonymous`](shieldwall_core::OrAnonymous)); a token that is sent is
+/// always verified.
 pub struct BearerGuard<R> {
     verifier: Verifier<R>,
-    scopes: Arc<[String]>,
-    scope_value: Option<Arc<str>>,
+    scopes: Scopes,
 }
 
 impl<R> Clone for BearerGuard<R> {
     fn clone(&self) -> Self {
         Self {
             verifier: self.verifier.clone(),
-            scopes: Arc::clone(&self.scopes),
-            scope_value: self.scope_value.clone(),
+            scopes: self.scopes.clone(),
         }
     }
 }
@@ -43,26 +48,28 @@ impl<R: RevocationStore> BearerGuard<R> {
     pub fn new(verifier: Verifier<R>) -> Self {
         Self {
             verifier,
-            scopes: Arc::from(Vec::new()),
-            scope_value: None,
+            scopes: Scopes::none(),
         }
     }
 
-    /// Also requires every one of `scopes` (403 `INSUFFICIENT_SCOPE` otherwise).
+    /// Also requires every one of `scopes` (403 `INSUFFICIENT_SCOPE`
+    /// otherwise, with `WWW-Authenticate: Bearer error="insufficient_scope",
+    /// scope="..."` naming them all), checked with [`Scopes::check`]; a
+    /// scope that is not a scope token is [`TokenConfigError::Scope`]. Takes
+    /// a list or a `&Scopes`, replacing what was required before.
     pub fn require_scopes<I, S>(mut self, scopes: I) -> Result<Self, TokenConfigError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
-        if !scopes.iter().all(|s| shieldwall_core::is_scope_token(s)) {
-            return Err(TokenConfigError::InvalidValue(
-                "scope (visible ASCII without space, quote or backslash)",
-            ));
-        }
-        self.scope_value = Some(Arc::from(scopes.join(" ")));
-        self.scopes = Arc::from(scopes);
+        self.scopes = Scopes::new(scopes.into_iter().map(Into::into))?;
         Ok(self)
+    }
+
+    /// The scopes required.
+    #[must_use]
+    pub fn required_scopes(&self) -> &Scopes {
+        &self.scopes
     }
 
     /// The verifier.
@@ -122,23 +129,27 @@ impl<R: RevocationStore> Guard for BearerGuard<R> {
         match self.verifier.verify(&token).await {
             Ok(verified) => {
                 let principal = verified.principal();
-                if let Some(missing) = self.scopes.iter().find(|s| !principal.has_scope(s)) {
-                    tracing::debug!(scope = %missing, "token lacks a required scope");
+                if let Err(refused) = self.scopes.check(principal) {
+                    tracing::debug!(scope = refused.missing(), "token lacks a required scope");
                     let rejection = TokenRejection::new(
                         TokenErrorKind::InsufficientScope,
                         "a required scope is missing",
                     )
-                    .with_realm(self.verifier.realm().cloned());
-                    let rejection = match &self.scope_value {
-                        Some(scope) => rejection.with_scope(Arc::clone(scope)),
-                        None => rejection,
-                    };
+                    .with_realm(self.verifier.realm().cloned())
+                    .with_scope(refused.required().clone());
                     return Decision::Reject(rejection.into_api_error());
                 }
                 Decision::allow(Grant::new().with_principal(principal.clone()))
             }
             Err(rejection) => Decision::Reject(rejection.into_api_error()),
         }
+    }
+}
+
+impl<R: RevocationStore> CredentialGuard for BearerGuard<R> {
+    /// An `Authorization` header is there, once or more, of any scheme.
+    fn is_presented<V: RequestView + ?Sized>(&self, request: &V) -> bool {
+        request.header_values("authorization").next().is_some()
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
-use shieldwall_core::{Clock, SystemClock};
+use shieldwall_core::{Clock, ScopeError, Scopes, SystemClock};
 use shieldwall_errors::{ErrorCode, Rejection};
 
 use crate::{SigningKey, TokenConfigError};
@@ -136,8 +136,8 @@ impl IssuedToken {
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
     /// A scope is not a scope token (RFC 6749 3.3: visible ASCII without space, `"` or `\`).
-    #[error("a scope holds characters a scope token cannot")]
-    InvalidScope,
+    #[error(transparent)]
+    InvalidScope(#[from] ScopeError),
     /// The subject is empty, longer than 256 bytes, or holds control characters.
     #[error("the subject is empty, too long or holds control characters")]
     InvalidSubject,
@@ -176,7 +176,8 @@ impl Issuer {
         self.ttl
     }
 
-    /// Issues a token for `subject` with `scopes`.
+    /// Issues a token for `subject` with `scopes` (in its `scope` claim,
+    /// sorted, without repeats).
     pub fn issue(&self, subject: &str, scopes: &[&str]) -> Result<IssuedToken, IssueError> {
         self.issue_with(subject, scopes, Map::new())
     }
@@ -191,9 +192,7 @@ impl Issuer {
         if subject.is_empty() || subject.len() > 256 || subject.chars().any(char::is_control) {
             return Err(IssueError::InvalidSubject);
         }
-        if !scopes.iter().all(|s| shieldwall_core::is_scope_token(s)) {
-            return Err(IssueError::InvalidScope);
-        }
+        let scopes = Scopes::new(scopes)?;
         let now = self.clock.unix_seconds();
         let ttl = self.ttl.as_secs();
         let jti = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
@@ -209,7 +208,7 @@ impl Issuer {
             claims.insert("aud".into(), json!(aud));
         }
         if !scopes.is_empty() {
-            claims.insert("scope".into(), json!(scopes.join(" ")));
+            claims.insert("scope".into(), json!(scopes.as_str()));
         }
         let mut header = Map::new();
         header.insert("alg".into(), json!(self.key.alg.as_str()));
@@ -269,11 +268,11 @@ mod tests {
     fn bad_scopes_and_subjects_are_refused() {
         assert!(matches!(
             issuer().issue("u1", &["a b"]),
-            Err(IssueError::InvalidScope)
+            Err(IssueError::InvalidScope(_))
         ));
         assert!(matches!(
             issuer().issue("u1", &["a\"b"]),
-            Err(IssueError::InvalidScope)
+            Err(IssueError::InvalidScope(_))
         ));
         assert!(matches!(
             issuer().issue("", &[]),

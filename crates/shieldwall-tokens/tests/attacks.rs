@@ -12,11 +12,11 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use futures_util::FutureExt;
 use serde_json::{Value, json};
-use shieldwall_core::{Decision, Guard, ManualClock, Secret, Step};
+use shieldwall_core::{Decision, Guard, ManualClock, ScopeError, Scopes, Secret, Step};
 use shieldwall_errors::{ErrorCode, Rejection};
 use shieldwall_tokens::{
-    Algorithm, BearerGuard, KeySet, MemoryRevocations, RevocationStore, SigningKey, TokenErrorKind,
-    Verifier, VerifyingKey,
+    Algorithm, BearerGuard, KeySet, MemoryRevocations, RevocationStore, SigningKey,
+    TokenConfigError, TokenErrorKind, Verifier, VerifyingKey,
 };
 
 const NOW: u64 = 1_800_000_000;
@@ -514,4 +514,46 @@ fn the_guard_reads_one_bearer_header_and_answers_per_rfc_6750() {
             Some("Bearer error=\"insufficient_scope\", scope=\"users:read\"".into())
         )
     );
+}
+
+#[test]
+fn scopes_are_core_scopes_named_sorted_in_the_challenge() {
+    // Refused when built, naming the scope.
+    match BearerGuard::new(hs_verifier()).require_scopes(["users:read", "users read"]) {
+        Err(TokenConfigError::Scope(ScopeError::NotAScopeToken(bad))) => {
+            assert_eq!(bad, "users read")
+        }
+        other => panic!("expected a scope error, got {other:?}"),
+    }
+    // Order and repeats do not matter; the challenge lists every required scope, sorted.
+    let guard = BearerGuard::new(hs_verifier())
+        .require_scopes(["users:write", "users:read", "users:write"])
+        .unwrap();
+    assert_eq!(guard.required_scopes().as_str(), "users:read users:write");
+    let reader = format!("Bearer {}", sign(&hs256(), &header("HS256"), &claims()));
+    assert_eq!(
+        rejected(&guard_decide(&guard, &[("authorization", &reader)])),
+        (
+            ErrorCode::InsufficientScope,
+            Some("Bearer error=\"insufficient_scope\", scope=\"users:read users:write\"".into())
+        )
+    );
+    let both = format!(
+        "Bearer {}",
+        sign(
+            &hs256(),
+            &header("HS256"),
+            &with(&[("scope", json!("users:write admin users:read"))])
+        )
+    );
+    assert!(matches!(
+        guard_decide(&guard, &[("authorization", &both)]),
+        Decision::Continue(_)
+    ));
+    // The same `Scopes` configures the API key guard (shieldwall-keys) and this one.
+    let required: Scopes = "users:read".parse().unwrap();
+    let guard = BearerGuard::new(hs_verifier())
+        .require_scopes(&required)
+        .unwrap();
+    assert_eq!(guard.required_scopes(), &required);
 }

@@ -407,4 +407,27 @@ mod on_redis {
             TokenErrorKind::StoreUnavailable
         );
     }
+
+    /// The revocation store behind an open breaker: Redis is back, but the
+    /// store answers at once and sends it nothing, and the verifier refuses
+    /// with 503 as when Redis is down; after the cool-down it asks again.
+    #[tokio::test]
+    async fn an_open_breaker_answers_without_a_round_trip() {
+        let mut rig = testing::BreakerRig::start().await;
+        let store = RedisRevocations::new(rig.redis.clone());
+        let verifier = Verifier::builder(keys(), store.clone()).build().unwrap();
+        let token = issuer().issue("user-1", &[]).unwrap();
+        rig.open_breaker(|| store.is_revoked("jti-1")).await;
+        for _ in 0..10 {
+            let error = store.is_revoked("jti-1").await.unwrap_err();
+            assert!(testing::circuit_open(&error), "{error:?}");
+            let error = verifier.verify(token.token()).await.unwrap_err();
+            assert_eq!(error.kind(), TokenErrorKind::StoreUnavailable);
+            use shieldwall_errors::Rejection;
+            assert_eq!(error.into_api_error().status(), 503);
+        }
+        assert_eq!(rig.commands_run().await, Default::default());
+        assert!(!rig.close_breaker(|| store.is_revoked("jti-1")).await);
+        verifier.verify(token.token()).await.unwrap();
+    }
 }

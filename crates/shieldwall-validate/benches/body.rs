@@ -1,4 +1,4 @@
-//! `BodyPolicy::parse` (what `Valid<Json<T>>` runs once the body is read)
+//! `parse_body` (what `Valid<Json<T>>` runs once the body is read)
 //! beside `serde_json::from_slice` + `validate()` by hand, in the same run.
 //!
 //! `cargo bench -p shieldwall-validate --bench body`
@@ -8,8 +8,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use shieldwall_core::BodyPolicy;
 use shieldwall_sanitize::{HtmlPolicy, clean_identifier_in_place};
-use shieldwall_validate::{BodyPolicy, Sanitize, Validate};
+use shieldwall_validate::{Sanitize, Validate, parse_body};
 
 /// The demo's (and the seed's) `createUser` body.
 #[derive(Debug, serde::Deserialize, Validate)]
@@ -51,8 +52,8 @@ fn create_user(c: &mut Criterion) {
                 black_box(user)
             });
         });
-        group.bench_function("shieldwall BodyPolicy::parse", |b| {
-            b.iter(|| black_box(policy.parse::<CreateUser>(black_box(body)).unwrap()));
+        group.bench_function("shieldwall parse_body", |b| {
+            b.iter(|| black_box(parse_body::<CreateUser>(&policy, black_box(body)).unwrap()));
         });
         group.finish();
     }

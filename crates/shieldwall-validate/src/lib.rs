@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
 
 mod body;
@@ -8,7 +9,7 @@ mod pagination;
 mod query;
 pub mod rules;
 
-pub use body::BodyPolicy;
+pub use body::parse_body;
 pub use check::check;
 pub use errors::validation_failed;
 pub use pagination::{PageHeaders, Pagination, SortOrder, page_headers};

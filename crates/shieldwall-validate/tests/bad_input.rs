@@ -1,4 +1,4 @@
-//! Attacker's input through `BodyPolicy::parse` and `parse_query`: every
+//! Attacker's input through `parse_body` and `parse_query`: every
 //! refusal is a problem+json 400/413 with a stable code, and nothing the
 //! client sent is echoed.
 #![allow(
@@ -9,11 +9,10 @@
     reason = "tests"
 )]
 
-use std::num::NonZeroUsize;
-
+use shieldwall_core::BodyPolicy;
 use shieldwall_errors::{ApiError, ErrorCode};
 use shieldwall_sanitize::{HtmlPolicy, clean_identifier_in_place};
-use shieldwall_validate::{BodyPolicy, KeyPolicy, Sanitize, Validate, parse_query};
+use shieldwall_validate::{KeyPolicy, Sanitize, Validate, parse_body, parse_query};
 
 #[derive(Debug, serde::Deserialize, Validate)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -52,7 +51,7 @@ impl Sanitize for CreateUser {
 }
 
 fn parse(body: &str) -> Result<CreateUser, ApiError> {
-    BodyPolicy::default().parse(body.as_bytes())
+    parse_body(&BodyPolicy::default(), body.as_bytes())
 }
 
 fn refused(body: &str) -> (ErrorCode, Vec<(String, String)>, String) {
@@ -224,27 +223,30 @@ fn operator_dotted_and_prototype_keys_at_any_depth_even_escaped() {
         }
     }
     // Strip instead: the keys go, the rest is read (and validated).
-    let strip = BodyPolicy::default().with_keys(KeyPolicy::Strip);
-    let user: CreateUser = strip
-        .parse(br#"{"email":"a@example.com","displayName":"A","address":{"postalCode":"12345"}}"#)
+    let strip = BodyPolicy::builder()
+        .keys(KeyPolicy::Strip)
+        .build()
         .unwrap();
+    let user: CreateUser = parse_body(
+        &strip,
+        br#"{"email":"a@example.com","displayName":"A","address":{"postalCode":"12345"}}"#,
+    )
+    .unwrap();
     assert_eq!(user.address.unwrap().postal_code, "12345");
-    let err = strip
-        .parse::<CreateUser>(br#"{"email":{"$gt":""},"displayName":"A"}"#)
-        .unwrap_err();
+    let err =
+        parse_body::<CreateUser>(&strip, br#"{"email":{"$gt":""},"displayName":"A"}"#).unwrap_err();
     assert_eq!(err.problem().errors[0].field, "email");
 }
 
 #[test]
 fn size_depth_encoding_and_shape() {
-    let small = BodyPolicy::default().with_limit(NonZeroUsize::new(64).unwrap());
+    let small = BodyPolicy::builder().limit(64).build().unwrap();
     let big = format!(
         r#"{{"email":"a@example.com","displayName":"{}"}}"#,
         "A".repeat(100)
     );
     assert_eq!(
-        small
-            .parse::<CreateUser>(big.as_bytes())
+        parse_body::<CreateUser>(&small, big.as_bytes())
             .unwrap_err()
             .code(),
         ErrorCode::PayloadTooLarge
@@ -259,8 +261,7 @@ fn size_depth_encoding_and_shape() {
 
     let invalid_utf8 = b"{\"email\":\"a@example.com\",\"displayName\":\"\xc0\xaf\"}";
     assert_eq!(
-        BodyPolicy::default()
-            .parse::<CreateUser>(invalid_utf8)
+        parse_body::<CreateUser>(&BodyPolicy::default(), invalid_utf8)
             .unwrap_err()
             .code(),
         ErrorCode::MalformedRequest
@@ -273,6 +274,49 @@ fn size_depth_encoding_and_shape() {
         r#"{"email":"a@example.com","displayName":"A"} {}"#,
     ] {
         assert_eq!(refused(body).0, ErrorCode::MalformedRequest, "{body}");
+    }
+}
+
+#[test]
+fn each_setting_set_holds_when_the_body_is_read() {
+    // The limit, then the depth, then the limit again: both hold (a setter
+    // used to rebuild the JSON rules from the defaults).
+    let policy = BodyPolicy::builder()
+        .limit(64)
+        .max_depth(3)
+        .limit(128)
+        .build()
+        .unwrap();
+    assert_eq!((policy.limit(), policy.max_depth()), (128, 3));
+    let padded = |len: usize, extra: &str| {
+        let head = format!(r#"{{"email":"a@example.com","displayName":"{extra}"#);
+        format!(r#"{head}{}"}}"#, "A".repeat(len - head.len() - 2))
+    };
+    // 100 bytes: over the first limit, within the last.
+    let user: CreateUser = parse_body(&policy, padded(100, "").as_bytes()).unwrap();
+    assert!(user.display_name.len() > 40, "{}", user.display_name);
+    let err = parse_body::<CreateUser>(&policy, padded(129, "").as_bytes()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PayloadTooLarge);
+    // Three levels pass, four do not (the screen runs before serde).
+    let nested = |levels: usize| {
+        format!(
+            r#"{{"email":"a@example.com","displayName":"A","bio":"x","x":{}1{}}}"#,
+            "[".repeat(levels - 1),
+            "]".repeat(levels - 1)
+        )
+    };
+    let err = parse_body::<CreateUser>(&policy, nested(3).as_bytes()).unwrap_err();
+    assert_eq!(err.problem().errors[0].code, "unknown_field");
+    let err = parse_body::<CreateUser>(&policy, nested(4).as_bytes()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MalformedRequest);
+
+    // Out of range: refused when built, never clamped.
+    for (builder, setting) in [
+        (BodyPolicy::builder().limit(0), "limit"),
+        (BodyPolicy::builder().max_depth(0), "max_depth"),
+        (BodyPolicy::builder().max_depth(129), "max_depth"),
+    ] {
+        assert_eq!(builder.build().unwrap_err().setting(), setting);
     }
 }
 
@@ -334,7 +378,10 @@ fn queries_are_coerced_and_refused_like_bodies() {
 #[test]
 fn client_chosen_names_are_shown_only_when_plain_identifiers() {
     const PLACEHOLDER: &str = shieldwall_core::UNNAMED_FIELD;
-    let strip = BodyPolicy::default().with_keys(KeyPolicy::Strip);
+    let strip = BodyPolicy::builder()
+        .keys(KeyPolicy::Strip)
+        .build()
+        .unwrap();
     let markup = "<img src=x onerror=alert(1)>";
     let bodies = [
         // An unknown member, as sent and spelled with escapes.
@@ -363,9 +410,7 @@ fn client_chosen_names_are_shown_only_when_plain_identifiers() {
         );
     }
     // Stripping operator keys, the unknown member is still refused, unnamed.
-    let err = strip
-        .parse::<CreateUser>(bodies[0].0.as_bytes())
-        .unwrap_err();
+    let err = parse_body::<CreateUser>(&strip, bodies[0].0.as_bytes()).unwrap_err();
     assert_eq!(err.problem().errors[0].field, PLACEHOLDER);
     // A query parameter's name is the client's too.
     for query in [

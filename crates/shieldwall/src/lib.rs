@@ -1,3 +1,4 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
 
 pub use shieldwall_core::*;
@@ -86,6 +87,14 @@ pub mod audit {
 pub mod tokens {
     pub use shieldwall_tokens::*;
 }
+
+/// The guard of a route that takes an API key or a bearer token, exactly one
+/// (features `keys` and `tokens`): `ApiKeyGuard::new(keys).or(BearerGuard::new(verifier))`,
+/// with [`CredentialGuard`] in scope. [`OneOf`] tells its answers; `.or_anonymous()` makes the
+/// route optional ([`OrAnonymous`]).
+#[cfg(all(feature = "keys", feature = "tokens"))]
+pub type ApiKeyOrBearer<S, R> =
+    OneOf<shieldwall_keys::ApiKeyGuard<S>, shieldwall_tokens::BearerGuard<R>>;
 
 // The workspace README's framework examples are compiled as doctests here.
 #[cfg(all(doctest, feature = "axum", feature = "actix"))]

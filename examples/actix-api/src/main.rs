@@ -8,8 +8,8 @@ use example_demo::{
     CreateKeyRequest, CreateUserRequest, Demo, LoginRequest, Pagination, TransferRequest,
 };
 use shieldwall_actix::{
-    ApiError, Authenticated, BodyGuardMiddleware, GuardMiddleware, Json, OptionalJson, Path,
-    Shieldwall, Valid, ValidQuery, resource,
+    ApiError, Authenticated, GuardsMiddleware, Json, OptionalJson, Path, Shieldwall, Valid,
+    ValidQuery, resource,
 };
 
 type DemoData = web::Data<Demo>;
@@ -114,85 +114,67 @@ async fn main() -> ExitCode {
         Ok(demo) => demo,
         Err(code) => return code,
     };
-    let (read, write) = (demo.keys.users_read(), demo.keys.users_write());
-    let transfer_key = GuardMiddleware::new(demo.keys.transfers_write());
-    let signed = BodyGuardMiddleware::from_arc(std::sync::Arc::clone(&demo.signatures));
     let listener = match std::net::TcpListener::bind(demo.config.addr) {
         Ok(listener) => listener,
         Err(err) => return example_demo::cannot_listen(demo.config.addr, &err),
     };
     let addr = listener.local_addr().unwrap_or(demo.config.addr);
     let perimeter = demo.perimeter();
-    let bearer = GuardMiddleware::new(demo.auth.bearer());
-    let public = GuardMiddleware::new(demo.limits.public.clone());
-    let cors = GuardMiddleware::new(demo.cors.clone());
-    let versions = GuardMiddleware::new(demo.versions.clone());
-    let auth = GuardMiddleware::new(demo.limits.auth.clone());
-    let user = GuardMiddleware::new(demo.limits.user.clone());
+    // Each route's guards in their order, stated once for both servers
+    // (example_demo::RouteGuards), built here, once, and cloned into every
+    // worker: one count per limit whatever the number of workers.
+    let guards = demo.route_guards();
     let demo = web::Data::new(demo);
     let data = demo.clone();
     // Outermost the perimeter (request id, security headers, HTTPS), then
-    // CORS (preflights answered before anything counts or authenticates
-    // them), then the public limit, on the whole application under `/api`,
-    // so unknown paths (404) and wrong methods (405) are counted too, then
-    // the API version (`/api/vN/`: 404 UNSUPPORTED_VERSION). Route guards wrap
-    // the routes (`wrap_routes`, `wrap_last`), not the 405 answer: a wrong
-    // method is told apart before authentication. The wrap added last runs
-    // first: the route's limit or credentials, then the per-user limit
-    // (which needs the user).
+    // the guards of every path. Route guards wrap the routes
+    // (`wrap_routes`, `wrap_last`), not the 405 answer: a wrong method is
+    // told apart before authentication.
     let server = HttpServer::new(move || {
+        let signed_in = GuardsMiddleware::new(guards.signed_in.clone());
         App::new()
             .app_data(data.clone())
             .service(resource("/health").get(health))
             .service(
                 resource("/api/v1/auth/login")
                     .post(login)
-                    .wrap_routes(auth.clone()),
+                    .wrap_routes(GuardsMiddleware::new(guards.login.clone())),
             )
             .service(
                 resource("/api/v1/auth/logout")
                     .post(logout)
-                    .wrap_routes(bearer.clone())
-                    .wrap_routes(auth.clone()),
+                    .wrap_routes(GuardsMiddleware::new(guards.logout.clone())),
             )
             .service(
                 resource("/api/v1/protected/me")
                     .get(me)
-                    .wrap_routes(user.clone())
-                    .wrap_routes(bearer.clone()),
+                    .wrap_routes(signed_in.clone()),
             )
             .service(
                 resource("/api/v1/protected/keys")
                     .post(create_key)
                     .get(list_keys)
-                    .wrap_routes(user.clone())
-                    .wrap_routes(bearer.clone()),
+                    .wrap_routes(signed_in.clone()),
             )
             .service(
                 resource("/api/v1/protected/keys/{id}")
                     .delete(delete_key)
-                    .wrap_routes(user.clone())
-                    .wrap_routes(bearer.clone()),
+                    .wrap_routes(signed_in),
             )
             .service(
                 resource("/api/v1/users")
                     .get(list_users)
-                    .wrap_last(GuardMiddleware::new(read.clone()))
+                    .wrap_last(GuardsMiddleware::new(guards.users_read.clone()))
                     .post(create_user)
-                    .wrap_last(GuardMiddleware::new(write.clone())),
+                    .wrap_last(GuardsMiddleware::new(guards.users_write.clone())),
             )
-            // The API key first, then the signature (whose key must have the
-            // same owner), then the handler.
             .service(
                 resource("/api/v1/transfers")
                     .post(create_transfer)
-                    .wrap_routes(signed.clone())
-                    .wrap_routes(transfer_key.clone()),
+                    .wrap_routes(GuardsMiddleware::new(guards.transfer.clone())),
             )
             .default_service(web::to(unmatched))
-            .wrap(versions.clone())
-            .wrap(public.clone())
-            .wrap(cors.clone())
+            .wrap(GuardsMiddleware::new(guards.api.clone()))
             .wrap(Shieldwall::with_perimeter(perimeter.clone()))
     });
     let server = match &demo.config.tls {

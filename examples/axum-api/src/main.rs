@@ -15,7 +15,7 @@ use example_demo::{
 use http::StatusCode;
 use http::header::CACHE_CONTROL;
 use shieldwall_axum::{
-    ApiError, Authenticated, BodyGuardLayer, GuardLayer, Json, OptionalJson, Path, RouteTemplates,
+    ApiError, Authenticated, GuardsLayer, Json, OptionalJson, Path, RouteTemplates,
     ShieldwallLayer, Valid, ValidQuery,
 };
 use tower_layer::Layer;
@@ -130,70 +130,56 @@ async fn main() -> ExitCode {
         Ok(demo) => Arc::new(demo),
         Err(code) => return code,
     };
-    let read = GuardLayer::new(demo.keys.users_read());
-    let write = GuardLayer::new(demo.keys.users_write());
-    let transfer_key = GuardLayer::new(demo.keys.transfers_write());
-    let signed = BodyGuardLayer::from_arc(Arc::clone(&demo.signatures));
-    let bearer = GuardLayer::new(demo.auth.bearer());
-    let auth = GuardLayer::new(demo.limits.auth.clone());
-    let user = GuardLayer::new(demo.limits.user.clone());
-    // Outermost the perimeter (request id, security headers, HTTPS), then
-    // CORS (preflights answered before anything counts or authenticates
-    // them), then the public limit, on the whole application under `/api`,
-    // so unknown paths (404) and wrong methods (405) are counted too, then
-    // the API version (`/api/vN/`: 404 UNSUPPORTED_VERSION). Route guards wrap
-    // the method routes (`route_layer`, `Handler::layer`), not the 405
-    // answer: a wrong method is told apart before authentication. The layer
-    // added last runs first: the route's limit or credentials, then the
-    // per-user limit (which needs the user).
+    // Each route's guards in their order, stated once for both servers
+    // (example_demo::RouteGuards). Route guards wrap the method routes
+    // (`route_layer`, `Handler::layer`), not the 405 answer: a wrong method
+    // is told apart before authentication.
+    let guards = demo.route_guards();
+    let signed_in = GuardsLayer::new(guards.signed_in);
     let app = Router::new()
         .route("/health", get(health))
-        .route("/api/v1/auth/login", post(login).route_layer(auth.clone()))
+        .route(
+            "/api/v1/auth/login",
+            post(login).route_layer(GuardsLayer::new(guards.login)),
+        )
         .route(
             "/api/v1/auth/logout",
-            post(logout).route_layer(bearer.clone()).route_layer(auth),
+            post(logout).route_layer(GuardsLayer::new(guards.logout)),
         )
         .route(
             "/api/v1/protected/me",
-            get(me)
-                .route_layer(user.clone())
-                .route_layer(bearer.clone()),
+            get(me).route_layer(signed_in.clone()),
         )
         .route(
             "/api/v1/protected/keys",
             post(create_key)
                 .get(list_keys)
-                .route_layer(user.clone())
-                .route_layer(bearer.clone()),
+                .route_layer(signed_in.clone()),
         )
         .route(
             "/api/v1/protected/keys/{id}",
-            delete(delete_key).route_layer(user).route_layer(bearer),
+            delete(delete_key).route_layer(signed_in),
         )
         .route(
             "/api/v1/users",
-            get(list_users.layer(read)).post(create_user.layer(write)),
+            get(list_users.layer(GuardsLayer::new(guards.users_read)))
+                .post(create_user.layer(GuardsLayer::new(guards.users_write))),
         )
-        // The API key first, then the signature (whose key must have the
-        // same owner), then the handler.
         .route(
             "/api/v1/transfers",
-            post(create_transfer.layer(signed).layer(transfer_key)),
+            post(create_transfer.layer(GuardsLayer::new(guards.transfer))),
         )
         .fallback(unmatched)
         // The matched route, for the audit events.
         .layer(RouteTemplates)
         .with_state(Arc::clone(&demo));
-    // `Router::layer` would run these after routing, per method route; they
-    // must see every request first, as on actix-web: a router whose only
-    // service is the layered routes.
+    // Outermost the perimeter (request id, security headers, HTTPS), then
+    // the guards of every path. `Router::layer` would run these after
+    // routing, per method route; they must see every request first, as on
+    // actix-web: a router whose only service is the layered routes.
     let app = Router::new().fallback_service(
-        ShieldwallLayer::with_perimeter(demo.perimeter()).layer(
-            GuardLayer::new(demo.cors.clone()).layer(
-                GuardLayer::new(demo.limits.public.clone())
-                    .layer(GuardLayer::new(demo.versions.clone()).layer(app)),
-            ),
-        ),
+        ShieldwallLayer::with_perimeter(demo.perimeter())
+            .layer(GuardsLayer::new(guards.api).layer(app)),
     );
 
     let listener = match tokio::net::TcpListener::bind(demo.config.addr).await {

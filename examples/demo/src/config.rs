@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use shieldwall_core::{Secret, TrustedProxies};
-use shieldwall_ratelimit::Quota;
+use shieldwall_ratelimit::{FailureMode, Quota};
 use shieldwall_redis::RedisConfig;
 
 use crate::env::{EnvError, Source, bad};
@@ -68,17 +68,6 @@ pub enum AuditTarget {
     Redis,
 }
 
-/// What a rate limit does when its store is unreachable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnStoreError {
-    /// 503 `SERVICE_UNAVAILABLE`.
-    Closed,
-    /// Let the request through.
-    Open,
-    /// Count in local memory with the same quota.
-    Memory,
-}
-
 /// The demo's configuration.
 #[derive(Clone, Debug)]
 pub struct DemoConfig {
@@ -123,8 +112,9 @@ pub struct DemoConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// `SHIELDWALL_AUDIT`.
     pub audit: AuditTarget,
-    /// `SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR`.
-    pub on_store_error: OnStoreError,
+    /// `SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR`: what a rate limit does when its
+    /// store is unreachable.
+    pub on_store_error: FailureMode,
 }
 
 const DEFAULT_USERS: &str = "alice@example.com:alice-password-1,bob@example.com:bob-password-2";
@@ -264,16 +254,11 @@ impl DemoConfig {
                 _ => AuditTarget::File(PathBuf::from(value)),
             },
         };
-        let on_store_error = match env.get("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR")?.as_deref() {
-            None | Some("closed") => OnStoreError::Closed,
-            Some("open") => OnStoreError::Open,
-            Some("memory") => OnStoreError::Memory,
-            Some(_) => {
-                return Err(bad(
-                    "SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR",
-                    "must be closed, open or memory",
-                ));
-            }
+        let on_store_error = match env.get("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR")? {
+            None => FailureMode::Closed,
+            Some(value) => value
+                .parse()
+                .map_err(|e| bad("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR", format!("{e}")))?,
         };
 
         Ok(Self {
@@ -502,7 +487,7 @@ mod tests {
         );
         assert!(!c.require_https);
         assert_eq!(c.audit, AuditTarget::Stdout);
-        assert_eq!(c.on_store_error, OnStoreError::Closed);
+        assert_eq!(c.on_store_error, FailureMode::Closed);
     }
 
     #[test]
@@ -601,7 +586,7 @@ mod tests {
         assert_eq!(c.signing_keys[0].secret.len(), 32);
         assert!(!c.require_https);
         assert_eq!(c.audit, AuditTarget::File("/tmp/audit.jsonl".into()));
-        assert_eq!(c.on_store_error, OnStoreError::Memory);
+        assert_eq!(c.on_store_error, FailureMode::Memory);
         assert_eq!(
             c.cors_origins,
             [

@@ -166,16 +166,17 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shieldwall_validate::BodyPolicy;
+    use shieldwall_core::BodyPolicy;
+    use shieldwall_validate::parse_body;
 
     #[test]
     fn create_user_bodies_are_validated_and_cleaned() {
         let policy = BodyPolicy::default();
-        let user: CreateUserRequest = policy
-            .parse(
-                br#"{"email":"ada@example.com","name":" <b>Ada</b> ","bio":"<p onclick=x>hi</p>"}"#,
-            )
-            .unwrap();
+        let user: CreateUserRequest = parse_body(
+            &policy,
+            br#"{"email":"ada@example.com","name":" <b>Ada</b> ","bio":"<p onclick=x>hi</p>"}"#,
+        )
+        .unwrap();
         assert_eq!(
             (user.name.as_str(), user.bio.as_deref()),
             ("Ada", Some("<p>hi</p>"))
@@ -190,7 +191,7 @@ mod tests {
             ("\" onmouseover=\"alert(1)", "\" onmouseover=\"alert(1)"),
         ] {
             let body = serde_json::json!({"email": "ada@example.com", "name": name}).to_string();
-            let user: CreateUserRequest = policy.parse(body.as_bytes()).unwrap();
+            let user: CreateUserRequest = parse_body(&policy, body.as_bytes()).unwrap();
             assert_eq!(user.name, stored, "{name:?}");
         }
         for bad in [
@@ -200,7 +201,7 @@ mod tests {
             r#"{"email":"ada@example.com","name":"Ada","age":151}"#,
         ] {
             assert!(
-                policy.parse::<CreateUserRequest>(bad.as_bytes()).is_err(),
+                parse_body::<CreateUserRequest>(&policy, bad.as_bytes()).is_err(),
                 "{bad}"
             );
         }

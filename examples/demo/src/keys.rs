@@ -201,7 +201,7 @@ impl Keys {
         let view = self.view(&created.record);
         Ok(CreatedKeyResponse {
             id: view.id,
-            key: String::from_utf8_lossy(created.key.expose()).into_owned(),
+            key: created.key.reveal(),
             prefix: view.prefix,
             name: view.name,
             scopes: view.scopes,

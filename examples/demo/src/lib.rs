@@ -22,6 +22,7 @@ mod keys;
 mod limits;
 mod routes;
 mod signing;
+mod stacks;
 mod tls;
 mod transfers;
 mod users;
@@ -35,6 +36,7 @@ use shieldwall_core::{ClientIpResolver, Perimeter};
 use shieldwall_keys::{
     AnyKeyStore, ApiKeys, KeyFormat, MemoryKeyStore, RedisKeyStore, RedisKeyStoreConfig,
 };
+use shieldwall_ratelimit::FailureMode;
 use shieldwall_redis::Redis;
 use shieldwall_tokens::{
     Algorithm, Issuer, KeySet, MemoryRevocations, RedisRevocations, Revocations, SigningKey,
@@ -43,7 +45,7 @@ use shieldwall_tokens::{
 
 pub use audit::AUDIT_STREAM;
 pub use auth::{Auth, LoginRequest, Me, TokenResponse};
-pub use config::{AuditTarget, DemoConfig, DemoUser, OnStoreError, Origin, RequestSigningKey};
+pub use config::{AuditTarget, DemoConfig, DemoUser, Origin, RequestSigningKey};
 pub use directory::{CreateUserRequest, Directory, DirectoryUser, UserPage};
 pub use env::{EnvError, ProcessEnv, Source};
 pub use keys::{
@@ -53,6 +55,7 @@ pub use limits::{Limiter, Limits};
 pub use routes::{CURRENT_VERSION, health, unmatched};
 pub use shieldwall_validate::Pagination;
 pub use signing::TransferSignatures;
+pub use stacks::{ApiGuards, KeyRoute, Logout, One, RouteGuards, SignedIn, TransferRoute, Two};
 pub use transfers::{Transfer, TransferRequest, Transfers};
 pub use users::{User, Users};
 
@@ -267,9 +270,9 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
         );
     }
     let on_store_error = match c.on_store_error {
-        OnStoreError::Closed => "closed (503)",
-        OnStoreError::Open => "open",
-        OnStoreError::Memory => "memory (count locally)",
+        FailureMode::Closed => "closed (503)",
+        FailureMode::Memory => "memory (count locally)",
+        _ => c.on_store_error.as_str(),
     };
     println!(
         "rate limits: public {} per client IP on /api, auth {} per client IP on /api/v1/auth, \

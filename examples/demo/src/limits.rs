@@ -1,15 +1,19 @@
 //! The three rate limits of DEMO_API.md, built from the configuration.
 
+use std::num::NonZeroUsize;
+
 use shieldwall_core::{IpGrouping, Scoped};
-use shieldwall_ratelimit::{
-    AnyRateStore, FailureMode, MemoryStore, Policy, Quota, RateLimiter, RedisStore,
-};
+use shieldwall_ratelimit::{AnyRateStore, Policy, Quota, RateLimiter};
 use shieldwall_redis::Redis;
 
-use crate::config::{DemoConfig, OnStoreError};
+use crate::config::DemoConfig;
 
-/// Keys a memory store holds before it forgets idle ones.
-const MEMORY_KEYS: usize = 1_000_000;
+/// Keys a memory store holds before it forgets idle ones (the fallback of a
+/// limiter on Redis keeps the default, 100 000).
+const MEMORY_KEYS: NonZeroUsize = match NonZeroUsize::new(1_000_000) {
+    Some(n) => n,
+    None => NonZeroUsize::MIN,
+};
 
 /// A limiter on the store the configuration chose.
 pub type Limiter = RateLimiter<AnyRateStore>;
@@ -31,13 +35,8 @@ pub struct Limits {
 impl Limits {
     /// The limits of `config`, on Redis when there is one.
     pub fn build(config: &DemoConfig, redis: Option<&Redis>) -> Result<Self, String> {
-        let mode = match config.on_store_error {
-            OnStoreError::Closed => FailureMode::Closed,
-            OnStoreError::Open => FailureMode::Open,
-            OnStoreError::Memory => FailureMode::Memory,
-        };
         let limiter = |name: &str, quota: Quota, by_user: bool| -> Result<Limiter, String> {
-            let builder = Policy::builder(name, quota).on_store_error(mode);
+            let builder = Policy::builder(name, quota).on_store_error(config.on_store_error);
             let builder = if by_user {
                 builder.by_principal()
             } else {
@@ -46,11 +45,12 @@ impl Limits {
             let policy = builder
                 .build()
                 .map_err(|e| format!("rate limit {name}: {e}"))?;
-            let store = match redis {
-                Some(redis) => AnyRateStore::Redis(RedisStore::new(redis.clone(), &policy)),
-                None => AnyRateStore::Memory(MemoryStore::new(&policy, MEMORY_KEYS)),
+            let limiter = RateLimiter::builder(policy);
+            let limiter = match redis {
+                Some(_) => limiter,
+                None => limiter.memory_keys(MEMORY_KEYS),
             };
-            Ok(RateLimiter::new(policy, store))
+            Ok(limiter.redis_or_memory(redis.cloned()))
         };
         Ok(Self {
             public: Scoped::under("/api", limiter("public", config.limit_public, false)?)

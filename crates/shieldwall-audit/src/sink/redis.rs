@@ -122,22 +122,28 @@ impl AuditSink for RedisStreamSink {
             self.xadd(&mut pipe, event);
         }
         let mut connection = self.redis.connection();
+        // Background work, outside the circuit breaker: an audit batch does
+        // not open it for the requests, and is not refused (and lost) while
+        // request-path commands have it open; the writer retries a batch
+        // that fails.
         self.redis
-            .with_timeout(pipe.query_async::<()>(&mut connection))
+            .with_timeout_outside_breaker(pipe.query_async::<()>(&mut connection))
             .await?;
         Ok(())
     }
 
     async fn last_link(&mut self) -> Result<Option<ChainLink>, SinkError> {
+        let mut connection = self.redis.connection();
         let entries: Vec<(String, HashMap<String, String>)> = self
             .redis
-            .run(
+            .with_timeout_outside_breaker(
                 redis::cmd("XREVRANGE")
                     .arg(&self.key)
                     .arg("+")
                     .arg("-")
                     .arg("COUNT")
-                    .arg(1),
+                    .arg(1)
+                    .query_async(&mut connection),
             )
             .await?;
         Ok(entries.first().and_then(|(_, fields)| {

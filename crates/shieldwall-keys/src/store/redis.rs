@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
-use shieldwall_core::StoreError;
+use shieldwall_core::{Scopes, StoreError};
 use shieldwall_redis::{Redis, Script};
 
 use super::KeyStore;
@@ -175,10 +175,6 @@ fn time(millis: &str) -> Option<SystemTime> {
         .map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
 }
 
-fn failed(error: shieldwall_redis::StoreError) -> StoreError {
-    StoreError::new("key store", error)
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -208,10 +204,11 @@ fn record_from(id: &str, fields: &HashMap<String, String>) -> Result<KeyRecord, 
         KeyDigest::from_bytes(digest),
         get("o").ok_or_else(corrupt)?.to_owned(),
         get("n").unwrap_or_default().to_owned(),
-        get("s")
-            .unwrap_or_default()
-            .split(' ')
-            .filter(|s| !s.is_empty())
+        // Scopes as the key was created with them: one parser for every
+        // list of scopes (a stored list that is not one is a corrupt record).
+        Scopes::parse(get("s").unwrap_or_default())
+            .map_err(|_| corrupt())?
+            .iter()
             .map(str::to_owned)
             .collect(),
         get("c").and_then(time).ok_or_else(corrupt)?,
@@ -276,8 +273,7 @@ impl RedisKeyStore {
         let fields: HashMap<String, String> = self
             .redis
             .run(shieldwall_redis::redis::cmd("HGETALL").arg(self.key(id)))
-            .await
-            .map_err(failed)?;
+            .await?;
         if fields.is_empty() {
             return Ok(None);
         }
@@ -291,11 +287,7 @@ impl RedisKeyStore {
             self.channel.to_string(),
             id.to_owned(),
         ];
-        let changed: i64 = self
-            .redis
-            .run_script(script, &[key], &args)
-            .await
-            .map_err(failed)?;
+        let changed: i64 = self.redis.run_script(script, &[key], &args).await?;
         if let Some(cache) = &self.cache {
             cache.invalidate(id);
         }
@@ -365,14 +357,13 @@ impl KeyStore for RedisKeyStore {
         let inserted: i64 = self
             .redis
             .run_script(&self.scripts.insert, &[self.key(&record.id)], &args)
-            .await
-            .map_err(failed)?;
+            .await?;
         if inserted != 1 {
             return Err(StoreError::new("key store", "key id already taken"));
         }
         let mut sadd = shieldwall_redis::redis::cmd("SADD");
         sadd.arg(self.owner_key(&record.owner)).arg(&record.id);
-        self.redis.run::<i64>(&sadd).await.map_err(failed)?;
+        self.redis.run::<i64>(&sadd).await?;
         Ok(())
     }
 
@@ -395,8 +386,7 @@ impl KeyStore for RedisKeyStore {
         let ids: Vec<String> = self
             .redis
             .run(shieldwall_redis::redis::cmd("SMEMBERS").arg(self.owner_key(owner)))
-            .await
-            .map_err(failed)?;
+            .await?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -408,8 +398,7 @@ impl KeyStore for RedisKeyStore {
         let all: Vec<HashMap<String, String>> = self
             .redis
             .with_timeout(pipe.query_async(&mut connection))
-            .await
-            .map_err(failed)?;
+            .await?;
         let mut records = Vec::new();
         for (id, fields) in ids.iter().zip(all) {
             if !fields.is_empty() {
@@ -439,8 +428,7 @@ impl KeyStore for RedisKeyStore {
             .collect();
         self.redis
             .run_script_batch::<i64, String, String>(&self.scripts.touch, &calls)
-            .await
-            .map_err(failed)?;
+            .await?;
         // Last use is not published (verification does not depend on it);
         // this instance forgets its own copies so that it reads them back.
         if let Some(cache) = &self.cache {

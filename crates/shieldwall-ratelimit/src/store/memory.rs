@@ -1,6 +1,7 @@
 //! Counts in this process: sharded, no global lock, bounded.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -305,6 +306,10 @@ impl Clock for CounterClock {
 /// read-write lock that a check only reads, one keyed hash per check, short
 /// keys stored inline, GCRA state updated without a lock (32 bytes a key).
 ///
+/// Made by [`RateLimiter::memory`](crate::RateLimiter::memory) (or a
+/// [`RateLimiterBuilder`](crate::RateLimiterBuilder)) for the limiter's own
+/// policy, and reached through [`RateLimiter::store`](crate::RateLimiter::store).
+///
 /// Bounded: past `max_keys`, a shard forgets keys whose state a fresh one
 /// would equal (a full bucket, a past window), which never resets a client
 /// that is being limited. If every key is still limiting someone, the shard
@@ -338,19 +343,19 @@ impl std::fmt::Debug for MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store for `policy`, holding up to `max_keys` keys before it forgets idle ones.
-    #[must_use]
-    pub fn new(policy: &Policy, max_keys: usize) -> Self {
-        Self::build(policy, max_keys, StoreClock::Counter(CounterClock::new()))
-    }
-
-    /// The same on `clock`.
-    #[must_use]
-    pub fn with_clock(policy: &Policy, max_keys: usize, clock: impl Clock) -> Self {
-        Self::build(policy, max_keys, StoreClock::Given(Arc::new(clock)))
-    }
-
-    fn build(policy: &Policy, max_keys: usize, clock: StoreClock) -> Self {
+    /// A store for `policy`, holding up to `max_keys` keys before it forgets
+    /// idle ones, on `clock` (the CPU's counter when none is given). Made by
+    /// a limiter only, from its own policy.
+    pub(crate) fn new(
+        policy: &Policy,
+        max_keys: NonZeroUsize,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Self {
+        let clock = match clock {
+            Some(clock) => StoreClock::Given(clock),
+            None => StoreClock::Counter(CounterClock::new()),
+        };
+        let max_keys = max_keys.get();
         let tables = match policy.algorithm {
             Algorithm::Gcra => Tables::Gcra(Table::new(max_keys)),
             Algorithm::FixedWindow | Algorithm::SlidingWindow => {
@@ -460,7 +465,11 @@ mod tests {
             .build()
             .unwrap();
         let clock = ManualClock::at_unix_seconds(1000);
-        let store = MemoryStore::with_clock(&policy, 64, clock.clone());
+        let store = MemoryStore::new(
+            &policy,
+            NonZeroUsize::new(64).unwrap(),
+            Some(Arc::new(clock.clone())),
+        );
         // Limit one client.
         for _ in 0..2 {
             assert!(store.check_now(b"limited", 1).unwrap().allowed);
@@ -490,7 +499,11 @@ mod tests {
             .build()
             .unwrap();
         let clock = ManualClock::at_unix_seconds(1000);
-        let store = MemoryStore::with_clock(&policy, 64, clock.clone());
+        let store = MemoryStore::new(
+            &policy,
+            NonZeroUsize::new(64).unwrap(),
+            Some(Arc::new(clock.clone())),
+        );
         // Every key stays limited for an hour: nothing can be forgotten.
         let allowed = (0..10_000_u32)
             .filter(|i| store.check_now(&i.to_be_bytes(), 1).unwrap().allowed)

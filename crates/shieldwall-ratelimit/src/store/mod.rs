@@ -1,10 +1,12 @@
-//! Where counts live: one store per policy.
+//! Where counts live: one store per limiter, made by the limiter for its
+//! own policy.
 
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 
 use std::future::Future;
+use std::time::Duration;
 
 use shieldwall_core::StoreError;
 
@@ -14,9 +16,28 @@ pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 
+/// What only this crate's stores have: no store can be made outside a
+/// limiter, so none can count another policy than its limiter reports.
+pub(crate) mod sealed {
+    use std::time::Duration;
+
+    pub trait Sealed {
+        /// How long a client told 503 should wait before it tries again.
+        fn unavailable_for(&self) -> Duration;
+    }
+}
+
+/// How long an unavailable memory store asks clients to wait (it fails only
+/// when a thread panicked holding a lock).
+const MEMORY_UNAVAILABLE_FOR: Duration = Duration::from_secs(2);
+
 /// A store of counts for one policy: one `check` per decision (one Redis
 /// round trip), and `refund` for the skip rules.
-pub trait RateStore: Send + Sync + 'static {
+///
+/// Sealed: the stores are [`MemoryStore`], [`RedisStore`] and
+/// [`AnyRateStore`], each made by a [`RateLimiter`](crate::RateLimiter)
+/// constructor from the limiter's own policy.
+pub trait RateStore: sealed::Sealed + Send + Sync + 'static {
     /// Decides a request of `cost` for `key`, counting it when allowed.
     fn check(
         &self,
@@ -32,7 +53,8 @@ pub trait RateStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// A rate store chosen at run time (memory or Redis).
+/// A rate store chosen at run time (memory or Redis), made by
+/// [`RateLimiterBuilder::redis_or_memory`](crate::RateLimiterBuilder::redis_or_memory).
 #[non_exhaustive]
 #[derive(Debug)]
 pub enum AnyRateStore {
@@ -41,6 +63,22 @@ pub enum AnyRateStore {
     /// On Redis.
     #[cfg(feature = "redis")]
     Redis(RedisStore),
+}
+
+impl sealed::Sealed for MemoryStore {
+    fn unavailable_for(&self) -> Duration {
+        MEMORY_UNAVAILABLE_FOR
+    }
+}
+
+impl sealed::Sealed for AnyRateStore {
+    fn unavailable_for(&self) -> Duration {
+        match self {
+            Self::Memory(store) => store.unavailable_for(),
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => store.unavailable_for(),
+        }
+    }
 }
 
 impl RateStore for AnyRateStore {

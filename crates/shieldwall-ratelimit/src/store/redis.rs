@@ -5,10 +5,12 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use shieldwall_core::{Clock, StoreError, SystemClock};
 use shieldwall_redis::{Redis, Script};
 
-use super::RateStore;
+use super::{RateStore, sealed};
 use crate::algorithm::Reservation;
 use crate::{Algorithm, KeyBytes, Policy, Quota, Verdict};
 
@@ -210,9 +212,13 @@ impl DeniedUntil {
 /// Counts for one policy on Redis: one `EVALSHA` per decision over the
 /// multiplexed connection, the script reading Redis's own clock, one key per
 /// client (`prefix:{rl-<policy>-<key>}:<g|f|s>` by algorithm, one hash slot), reloaded on
-/// `NOSCRIPT`, under the command timeout. A client found over its limit is
-/// answered from memory until its retry time.
-#[derive(Clone, Debug)]
+/// `NOSCRIPT`, under the command timeout and the handle's circuit breaker.
+/// A client found over its limit is answered from memory until its retry time.
+///
+/// Made by [`RateLimiter::redis`](crate::RateLimiter::redis) (or a
+/// [`RateLimiterBuilder`](crate::RateLimiterBuilder)) for the limiter's own
+/// policy, and reached through [`RateLimiter::store`](crate::RateLimiter::store).
+#[derive(Clone)]
 pub struct RedisStore {
     redis: Redis,
     /// A key is `key_head`, the client's key in hex, `key_tail`.
@@ -223,24 +229,28 @@ pub struct RedisStore {
     script: Arc<Script>,
     refund: Arc<Script>,
     denied: Arc<DeniedUntil>,
-    clock: Arc<dyn ClockDebug>,
+    clock: Arc<dyn Clock>,
 }
 
-trait ClockDebug: Clock + std::fmt::Debug {}
-impl<T: Clock + std::fmt::Debug> ClockDebug for T {}
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("redis", &self.redis)
+            .field("quota", &self.quota)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
 
 fn micros(nanos: u64) -> u64 {
     nanos.div_ceil(1000)
 }
 
-fn failed(error: shieldwall_redis::StoreError) -> StoreError {
-    StoreError::new("rate-limit store", error)
-}
-
 impl RedisStore {
-    /// A store for `policy` on `redis`.
-    #[must_use]
-    pub fn new(redis: Redis, policy: &Policy) -> Self {
+    /// A store for `policy` on `redis`, remembering limited clients on
+    /// `clock` (the system's when none is given). Made by a limiter only,
+    /// from its own policy.
+    pub(crate) fn new(redis: Redis, policy: &Policy, clock: Option<Arc<dyn Clock>>) -> Self {
         let (script, refund) = match policy.algorithm {
             Algorithm::Gcra => (GCRA, REFUND_GCRA),
             Algorithm::FixedWindow => (FIXED, REFUND_WINDOW),
@@ -267,7 +277,7 @@ impl RedisStore {
             script: Arc::new(Script::new(script)),
             refund: Arc::new(Script::new(refund)),
             denied: Arc::new(DeniedUntil::new()),
-            clock: Arc::new(SystemClock::new()),
+            clock: clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
         }
     }
 
@@ -345,6 +355,13 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// Clients told 503 retry when the breaker would let a command through again.
+impl sealed::Sealed for RedisStore {
+    fn unavailable_for(&self) -> Duration {
+        self.redis.breaker_cooldown()
+    }
+}
+
 impl RateStore for RedisStore {
     async fn check(&self, key: &KeyBytes, cost: u32) -> Result<Verdict, StoreError> {
         let now = self.now();
@@ -356,16 +373,14 @@ impl RateStore for RedisStore {
                 let answer: i64 = self
                     .redis
                     .run_script(&self.script, &[self.key(key)], &self.args(cost))
-                    .await
-                    .map_err(failed)?;
+                    .await?;
                 self.gcra_verdict(answer, cost)
             }
             Algorithm::FixedWindow | Algorithm::SlidingWindow => {
                 let answer: Vec<i64> = self
                     .redis
                     .run_script(&self.script, &[self.key(key)], &self.args(cost))
-                    .await
-                    .map_err(failed)?;
+                    .await?;
                 let [allowed, remaining, reset, retry, window] = answer.as_slice() else {
                     return Err(StoreError::new(
                         "rate-limit store",
@@ -406,8 +421,7 @@ impl RateStore for RedisStore {
         let _: i64 = self
             .redis
             .run_script(&self.refund, &[self.key(key)], &args)
-            .await
-            .map_err(failed)?;
+            .await?;
         Ok(())
     }
 }

@@ -24,10 +24,6 @@ pub struct RedisKeyResolver {
     redis: Redis,
 }
 
-fn failed(error: shieldwall_redis::StoreError) -> StoreError {
-    StoreError::new("signing key store", error)
-}
-
 fn corrupt() -> StoreError {
     StoreError::new("signing key store", "a signing key record is corrupt")
 }
@@ -61,21 +57,17 @@ impl RedisKeyResolver {
             )
             .ignore();
         let mut connection = self.redis.connection();
-        self.redis
+        Ok(self
+            .redis
             .with_timeout(pipe.query_async::<()>(&mut connection))
-            .await
-            .map_err(failed)
+            .await?)
     }
 
     /// Removes the key `id`; whether it existed.
     pub async fn remove(&self, id: &str) -> Result<bool, StoreError> {
         let mut del = redis::cmd("DEL");
         del.arg(self.key(id));
-        self.redis
-            .run::<i64>(&del)
-            .await
-            .map(|n| n > 0)
-            .map_err(failed)
+        Ok(self.redis.run::<i64>(&del).await? > 0)
     }
 }
 
@@ -83,7 +75,7 @@ impl KeyResolver for RedisKeyResolver {
     async fn resolve(&self, key_id: &str) -> Result<Option<Arc<VerificationKey>>, StoreError> {
         let mut hgetall = redis::cmd("HGETALL");
         hgetall.arg(self.key(key_id));
-        let fields: HashMap<String, String> = self.redis.run(&hgetall).await.map_err(failed)?;
+        let fields: HashMap<String, String> = self.redis.run(&hgetall).await?;
         if fields.is_empty() {
             return Ok(None);
         }

@@ -38,11 +38,7 @@ impl NonceStore for RedisNonceStore {
             .arg("NX")
             .arg("PX")
             .arg(millis);
-        let answer: Option<String> = self
-            .redis
-            .run(&set)
-            .await
-            .map_err(|e| StoreError::new("nonce store", e))?;
+        let answer: Option<String> = self.redis.run(&set).await?;
         Ok(answer.is_some())
     }
 }

@@ -44,10 +44,6 @@ return 1
     )
 });
 
-fn failed(err: shieldwall_redis::StoreError) -> StoreError {
-    StoreError::new("revocation store", err)
-}
-
 impl RevocationStore for RedisRevocations {
     async fn revoke(&self, jti: &str, until: SystemTime) -> Result<(), StoreError> {
         // Redis refuses expiries past about 2^63 ms; no token needs more than the year 9999.
@@ -63,14 +59,13 @@ impl RevocationStore for RedisRevocations {
         }
         self.redis
             .run_script::<i64, _, _>(&REVOKE, &[self.key(jti)], &[until])
-            .await
-            .map(drop)
-            .map_err(failed)
+            .await?;
+        Ok(())
     }
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         let mut exists = shieldwall_redis::redis::cmd("EXISTS");
         exists.arg(self.key(jti));
-        self.redis.run::<bool>(&exists).await.map_err(failed)
+        Ok(self.redis.run::<bool>(&exists).await?)
     }
 }

@@ -1,0 +1,123 @@
+//! `GuardsMiddleware`: a [`Guards`] stack as one actix-web middleware.
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::Error;
+use actix_web::dev::{Service, ServiceRequest, Transform};
+use shieldwall_core::{BodyGuard, Guard, Guards, Nil, Then, ThenBody};
+
+use crate::{BodyGuardService, GuardService};
+
+/// Runs a [`Guards`] stack, in its order, as one middleware: the guard
+/// added first runs first, whatever the order of `wrap` calls elsewhere.
+///
+/// ```
+/// # use shieldwall_core::{Decision, Guard, RequestView, Step};
+/// # struct Limit; struct Key;
+/// # impl Guard for Limit {
+/// #     type Input = ();
+/// #     fn extract<R: RequestView + ?Sized>(&self, _: &R) -> Step<()> { Step::Done(Decision::pass()) }
+/// #     async fn decide(&self, _: ()) -> Decision { Decision::pass() }
+/// # }
+/// # impl Guard for Key {
+/// #     type Input = ();
+/// #     fn extract<R: RequestView + ?Sized>(&self, _: &R) -> Step<()> { Step::Done(Decision::pass()) }
+/// #     async fn decide(&self, _: ()) -> Decision { Decision::pass() }
+/// # }
+/// use actix_web::App;
+/// use shieldwall_actix::{GuardsMiddleware, Shieldwall, resource};
+/// use shieldwall_core::Guards;
+///
+/// // Stated once: the limit, then the key. Build it once, outside
+/// // `HttpServer::new`, and clone it into each worker's app.
+/// let guarded = GuardsMiddleware::new(Guards::new().then(Limit).then(Key));
+/// let app = App::new()
+///     // Only this route, and not its 405 answer.
+///     .service(resource("/items").get(|| async { "items" }).wrap_routes(guarded.clone()))
+///     // Only one method of a path.
+///     .service(
+///         resource("/orders")
+///             .get(|| async { "open" })
+///             .post(|| async { "created" })
+///             .wrap_last(guarded),
+///     )
+///     .wrap(Shieldwall::new());
+/// ```
+#[derive(Clone, Debug)]
+pub struct GuardsMiddleware<L> {
+    guards: Guards<L>,
+}
+
+impl<L> GuardsMiddleware<L> {
+    /// A middleware running `guards` in their order.
+    #[must_use]
+    pub fn new(guards: Guards<L>) -> Self {
+        Self { guards }
+    }
+}
+
+impl<L> From<Guards<L>> for GuardsMiddleware<L> {
+    fn from(guards: Guards<L>) -> Self {
+        Self::new(guards)
+    }
+}
+
+impl<S, L> Transform<S, ServiceRequest> for GuardsMiddleware<L>
+where
+    L: Stack,
+    L::Wrapped<S>: Service<ServiceRequest, Error = Error>,
+{
+    type Response = <L::Wrapped<S> as Service<ServiceRequest>>::Response;
+    type Error = Error;
+    type Transform = L::Wrapped<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(self.guards.links().wrap(service)))
+    }
+}
+
+/// How a stack's links wrap a service, innermost guard first (implemented
+/// for the links of [`Guards`]; not for implementing elsewhere).
+pub trait Stack: sealed::Sealed {
+    /// `S` wrapped in every guard of the stack.
+    type Wrapped<S>;
+
+    /// Wraps `service`: the last guard directly around it, the first outermost.
+    fn wrap<S>(&self, service: S) -> Self::Wrapped<S>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for shieldwall_core::Nil {}
+    impl<R, G> Sealed for shieldwall_core::Then<R, G> {}
+    impl<R, G> Sealed for shieldwall_core::ThenBody<R, G> {}
+}
+
+impl Stack for Nil {
+    type Wrapped<S> = S;
+
+    fn wrap<S>(&self, service: S) -> S {
+        service
+    }
+}
+
+impl<R: Stack, G: Guard> Stack for Then<R, G> {
+    type Wrapped<S> = R::Wrapped<GuardService<S, G>>;
+
+    fn wrap<S>(&self, service: S) -> Self::Wrapped<S> {
+        self.rest()
+            .wrap(GuardService::new(service, Arc::clone(self.guard())))
+    }
+}
+
+impl<R: Stack, G: BodyGuard> Stack for ThenBody<R, G> {
+    type Wrapped<S> = R::Wrapped<BodyGuardService<S, G>>;
+
+    fn wrap<S>(&self, service: S) -> Self::Wrapped<S> {
+        self.rest()
+            .wrap(BodyGuardService::new(service, Arc::clone(self.guard())))
+    }
+}
