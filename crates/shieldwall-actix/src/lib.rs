@@ -20,7 +20,7 @@ pub use extract::{
 pub use guard::{GuardFuture, GuardMiddleware, GuardService};
 pub use layer::{Shieldwall, ShieldwallService};
 pub use resource::{Resource, resource};
-pub use stack::{GuardsMiddleware, Stack};
+pub use stack::{ActixGuards, GuardsMiddleware};
 pub use view::ActixView;
 
 #[cfg(feature = "validate")]

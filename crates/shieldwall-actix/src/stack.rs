@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, Transform};
-use shieldwall_core::{BodyGuard, Guard, Guards, Nil, Then, ThenBody};
+use shieldwall_core::{BodyGuard, Guard, Guards, Links, Wrapper};
 
 use crate::{BodyGuardService, GuardService};
 
@@ -65,59 +65,36 @@ impl<L> From<Guards<L>> for GuardsMiddleware<L> {
 
 impl<S, L> Transform<S, ServiceRequest> for GuardsMiddleware<L>
 where
-    L: Stack,
-    L::Wrapped<S>: Service<ServiceRequest, Error = Error>,
+    L: Links,
+    L::Wrapped<ActixGuards, S>: Service<ServiceRequest, Error = Error>,
 {
-    type Response = <L::Wrapped<S> as Service<ServiceRequest>>::Response;
+    type Response = <L::Wrapped<ActixGuards, S> as Service<ServiceRequest>>::Response;
     type Error = Error;
-    type Transform = L::Wrapped<S>;
+    type Transform = L::Wrapped<ActixGuards, S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(self.guards.links().wrap(service)))
+        ready(Ok(self.guards.wrap(&ActixGuards, service)))
     }
 }
 
-/// How a stack's links wrap a service, innermost guard first (implemented
-/// for the links of [`Guards`]; not for implementing elsewhere).
-pub trait Stack: sealed::Sealed {
-    /// `S` wrapped in every guard of the stack.
-    type Wrapped<S>;
+/// How a stack's guards wrap an actix-web service: [`GuardService`] and
+/// [`BodyGuardService`] (what [`GuardsMiddleware`] hands to
+/// [`Guards::wrap`]).
+#[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+pub struct ActixGuards;
 
-    /// Wraps `service`: the last guard directly around it, the first outermost.
-    fn wrap<S>(&self, service: S) -> Self::Wrapped<S>;
-}
+impl Wrapper for ActixGuards {
+    type Guarded<S, G: Guard> = GuardService<S, G>;
+    type BodyGuarded<S, G: BodyGuard> = BodyGuardService<S, G>;
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for shieldwall_core::Nil {}
-    impl<R, G> Sealed for shieldwall_core::Then<R, G> {}
-    impl<R, G> Sealed for shieldwall_core::ThenBody<R, G> {}
-}
-
-impl Stack for Nil {
-    type Wrapped<S> = S;
-
-    fn wrap<S>(&self, service: S) -> S {
-        service
+    fn guard<S, G: Guard>(&self, inner: S, guard: Arc<G>) -> GuardService<S, G> {
+        GuardService::new(inner, guard)
     }
-}
 
-impl<R: Stack, G: Guard> Stack for Then<R, G> {
-    type Wrapped<S> = R::Wrapped<GuardService<S, G>>;
-
-    fn wrap<S>(&self, service: S) -> Self::Wrapped<S> {
-        self.rest()
-            .wrap(GuardService::new(service, Arc::clone(self.guard())))
-    }
-}
-
-impl<R: Stack, G: BodyGuard> Stack for ThenBody<R, G> {
-    type Wrapped<S> = R::Wrapped<BodyGuardService<S, G>>;
-
-    fn wrap<S>(&self, service: S) -> Self::Wrapped<S> {
-        self.rest()
-            .wrap(BodyGuardService::new(service, Arc::clone(self.guard())))
+    fn body_guard<S, G: BodyGuard>(&self, inner: S, guard: Arc<G>) -> BodyGuardService<S, G> {
+        BodyGuardService::new(inner, guard)
     }
 }

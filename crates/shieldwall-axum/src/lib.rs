@@ -20,7 +20,7 @@ pub use extract::{
 pub use guard::{GuardFuture, GuardLayer, GuardService};
 pub use layer::{Shieldwall, ShieldwallLayer};
 pub use route::{RouteTemplateFuture, RouteTemplateService, RouteTemplates};
-pub use stack::{GuardsLayer, Stack};
+pub use stack::{GuardsLayer, TowerGuards};
 #[cfg(feature = "tls")]
 pub use tls::{
     TLS_HANDSHAKE_TIMEOUT, TLS_MAX_CONNECTIONS, TLS_REQUEST_HEAD_TIMEOUT, TlsServer, serve_tls,

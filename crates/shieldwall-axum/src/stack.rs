@@ -1,7 +1,8 @@
 //! `GuardsLayer`: a [`Guards`] stack as one tower layer.
 
-use shieldwall_core::BodyGuard;
-use shieldwall_core::{Guard, Guards, Nil, Then, ThenBody};
+use std::sync::Arc;
+
+use shieldwall_core::{BodyGuard, Guard, Guards, Links, Wrapper};
 use tower_layer::Layer;
 
 use crate::{BodyGuardLayer, BodyGuardService, GuardLayer, GuardService};
@@ -59,53 +60,29 @@ impl<L> From<Guards<L>> for GuardsLayer<L> {
     }
 }
 
-impl<S, L: Stack> Layer<S> for GuardsLayer<L> {
-    type Service = L::Wrapped<S>;
+impl<S, L: Links> Layer<S> for GuardsLayer<L> {
+    type Service = L::Wrapped<TowerGuards, S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        self.guards.links().wrap(inner)
+        self.guards.wrap(&TowerGuards, inner)
     }
 }
 
-/// How a stack's links wrap a service, innermost guard first (implemented
-/// for the links of [`Guards`]; not for implementing elsewhere).
-pub trait Stack: sealed::Sealed {
-    /// `S` wrapped in every guard of the stack.
-    type Wrapped<S>;
+/// How a stack's guards wrap a tower service: [`GuardService`] and
+/// [`BodyGuardService`] (what [`GuardsLayer`] hands to [`Guards::wrap`]).
+#[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+pub struct TowerGuards;
 
-    /// Wraps `inner`: the last guard directly around it, the first outermost.
-    fn wrap<S>(&self, inner: S) -> Self::Wrapped<S>;
-}
+impl Wrapper for TowerGuards {
+    type Guarded<S, G: Guard> = GuardService<S, G>;
+    type BodyGuarded<S, G: BodyGuard> = BodyGuardService<S, G>;
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for shieldwall_core::Nil {}
-    impl<R, G> Sealed for shieldwall_core::Then<R, G> {}
-    impl<R, G> Sealed for shieldwall_core::ThenBody<R, G> {}
-}
-
-impl Stack for Nil {
-    type Wrapped<S> = S;
-
-    fn wrap<S>(&self, inner: S) -> S {
-        inner
+    fn guard<S, G: Guard>(&self, inner: S, guard: Arc<G>) -> GuardService<S, G> {
+        GuardLayer::from_arc(guard).layer(inner)
     }
-}
 
-impl<R: Stack, G: Guard> Stack for Then<R, G> {
-    type Wrapped<S> = R::Wrapped<GuardService<S, G>>;
-
-    fn wrap<S>(&self, inner: S) -> Self::Wrapped<S> {
-        let guarded = GuardLayer::from_arc(std::sync::Arc::clone(self.guard())).layer(inner);
-        self.rest().wrap(guarded)
-    }
-}
-
-impl<R: Stack, G: BodyGuard> Stack for ThenBody<R, G> {
-    type Wrapped<S> = R::Wrapped<BodyGuardService<S, G>>;
-
-    fn wrap<S>(&self, inner: S) -> Self::Wrapped<S> {
-        let guarded = BodyGuardLayer::from_arc(std::sync::Arc::clone(self.guard())).layer(inner);
-        self.rest().wrap(guarded)
+    fn body_guard<S, G: BodyGuard>(&self, inner: S, guard: Arc<G>) -> BodyGuardService<S, G> {
+        BodyGuardLayer::from_arc(guard).layer(inner)
     }
 }

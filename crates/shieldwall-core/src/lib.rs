@@ -64,7 +64,7 @@ pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 pub use scope::{PathPrefix, ScopeConfigError, Scoped};
 pub use scopes::{InsufficientScope, ScopeError, Scopes, ScopesIter};
 pub use secret::{MAX_RANDOM_SECRET, MIN_RANDOM_SECRET, RandomSecretError, Secret};
-pub use stack::{Guards, Nil, StackLen, Then, ThenBody};
+pub use stack::{Guards, Links, Nil, StackLen, Then, ThenBody, Wrapper};
 pub use store::StoreError;
 pub use throttle::LogThrottle;
 pub use time::{civil_from_days, imf_fixdate, rfc3339};

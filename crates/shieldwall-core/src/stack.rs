@@ -179,10 +179,77 @@ impl<L> Guards<L> {
         })
     }
 
-    /// The stack's links, for the adapters.
+    /// The stack's links.
     #[must_use]
     pub fn links(&self) -> &L {
         &self.0
+    }
+}
+
+impl<L: Links> Guards<L> {
+    /// `inner` behind every guard of the stack, the first outermost, each
+    /// put there by `wrapper` (what an adapter's stack layer calls).
+    pub fn wrap<W: Wrapper, S>(&self, wrapper: &W, inner: S) -> L::Wrapped<W, S> {
+        self.0.wrap(wrapper, inner)
+    }
+}
+
+/// How an adapter puts one guard around a service. Each adapter implements
+/// it once (its guard services); the stack's order is walked here, once,
+/// for both.
+pub trait Wrapper {
+    /// `S` behind the guard `G`.
+    type Guarded<S, G: Guard>;
+    /// `S` behind the body guard `G`.
+    type BodyGuarded<S, G: BodyGuard>;
+
+    /// Puts `guard` around `inner`.
+    fn guard<S, G: Guard>(&self, inner: S, guard: Arc<G>) -> Self::Guarded<S, G>;
+
+    /// Puts the body guard `guard` around `inner`.
+    fn body_guard<S, G: BodyGuard>(&self, inner: S, guard: Arc<G>) -> Self::BodyGuarded<S, G>;
+}
+
+/// The links of a [`Guards`] stack (implemented for [`Nil`], [`Then`] and
+/// [`ThenBody`] only).
+pub trait Links: sealed::Sealed {
+    /// `S` behind every guard of the links, through `W`.
+    type Wrapped<W: Wrapper, S>;
+
+    /// Wraps `inner`: the last guard directly around it, the first outermost.
+    fn wrap<W: Wrapper, S>(&self, wrapper: &W, inner: S) -> Self::Wrapped<W, S>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Nil {}
+    impl<R, G> Sealed for super::Then<R, G> {}
+    impl<R, G> Sealed for super::ThenBody<R, G> {}
+}
+
+impl Links for Nil {
+    type Wrapped<W: Wrapper, S> = S;
+
+    fn wrap<W: Wrapper, S>(&self, _: &W, inner: S) -> S {
+        inner
+    }
+}
+
+impl<R: Links, G: Guard> Links for Then<R, G> {
+    type Wrapped<W: Wrapper, S> = R::Wrapped<W, W::Guarded<S, G>>;
+
+    fn wrap<W: Wrapper, S>(&self, wrapper: &W, inner: S) -> Self::Wrapped<W, S> {
+        let guarded = wrapper.guard(inner, Arc::clone(&self.guard));
+        self.rest.wrap(wrapper, guarded)
+    }
+}
+
+impl<R: Links, G: BodyGuard> Links for ThenBody<R, G> {
+    type Wrapped<W: Wrapper, S> = R::Wrapped<W, W::BodyGuarded<S, G>>;
+
+    fn wrap<W: Wrapper, S>(&self, wrapper: &W, inner: S) -> Self::Wrapped<W, S> {
+        let guarded = wrapper.body_guard(inner, Arc::clone(&self.guard));
+        self.rest.wrap(wrapper, guarded)
     }
 }
 
