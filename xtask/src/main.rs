@@ -209,7 +209,7 @@ fn machete() -> Result {
 fn test(extra: &[String]) -> Result {
     let server = redis::TestServer::start()?;
     println!("xtask: test redis-server at {}", server.url());
-    // The end-to-end tests start the example servers as processes.
+    // The end-to-end tests start the example servers (and the `shieldwall` command) as processes.
     step(
         "build example servers",
         cargo().args([
@@ -220,6 +220,9 @@ fn test(extra: &[String]) -> Result {
             "example-actix-api",
             "-p",
             "example-single-crate",
+            // The `shieldwall` command, run by tests/e2e_cli.rs.
+            "-p",
+            "shieldwall-cli",
         ]),
     )?;
     step(

@@ -758,3 +758,78 @@ fn both_adapters_answer_every_case_alike() {
     let actix = actix_app::answers(&cases);
     assert_cases(&[("axum", axum), ("actix", actix)], &cases);
 }
+
+/// A client-ip preset (Cloudflare's header from its ranges only), alike on
+/// both adapters: the perimeter is the outermost layer, so it gets an app of
+/// its own.
+#[test]
+fn a_client_ip_preset_resolves_alike_on_both_adapters() {
+    fn perimeter() -> Perimeter {
+        Perimeter::new().client_ip_resolver(
+            ClientIpResolver::behind_cloudflare("104.16.0.0/13, 2606:4700::/32".parse().unwrap())
+                .unwrap(),
+        )
+    }
+    let ip = |ip: &str| Expect::status(200).json(serde_json::json!({ "ip": ip }));
+    let cases = vec![
+        Case::new(
+            "cf-connecting-ip from a cloudflare peer",
+            TestRequest::get("/client-ip")
+                .peer("104.16.0.9:443")
+                .header("cf-connecting-ip", "2001:db8::7"),
+            ip("2001:db8::7"),
+        ),
+        Case::new(
+            "cf-connecting-ip from anyone else is ignored",
+            TestRequest::get("/client-ip").header("cf-connecting-ip", "6.6.6.6"),
+            ip("203.0.113.10"),
+        ),
+        Case::new(
+            "cf-connecting-ip sent twice is ignored",
+            TestRequest::get("/client-ip")
+                .peer("104.16.0.9:443")
+                .header("cf-connecting-ip", "6.6.6.6")
+                .header("cf-connecting-ip", "198.51.100.7"),
+            ip("104.16.0.9"),
+        ),
+        Case::new(
+            "cf-connecting-ip with a port is ignored",
+            TestRequest::get("/client-ip")
+                .peer("104.16.0.9:443")
+                .header("cf-connecting-ip", "198.51.100.7:1234"),
+            ip("104.16.0.9"),
+        ),
+        Case::new(
+            "x-forwarded-for from a cloudflare peer is not read",
+            TestRequest::get("/client-ip")
+                .peer("104.16.0.9:443")
+                .header("x-forwarded-for", "6.6.6.6"),
+            ip("104.16.0.9"),
+        ),
+    ];
+    let axum = {
+        use axum::routing::get;
+        use shieldwall_axum::{ClientIp, Json, ShieldwallLayer};
+        let app = axum::Router::new()
+            .route(
+                "/client-ip",
+                get(|ClientIp(ip): ClientIp| async move {
+                    Json(serde_json::json!({"ip": ip.to_string()}))
+                }),
+            )
+            .layer(ShieldwallLayer::with_perimeter(perimeter()));
+        through_axum(app, &cases)
+    };
+    let actix = {
+        use shieldwall_actix::{ClientIp, Json, Shieldwall, resource};
+        let app = actix_web::App::new()
+            .service(
+                resource("/client-ip").get(|ClientIp(ip): ClientIp| async move {
+                    Json(serde_json::json!({"ip": ip.to_string()}))
+                }),
+            )
+            .wrap(Shieldwall::with_perimeter(perimeter()));
+        through_actix(app, &cases)
+    };
+    assert_cases(&[("axum", axum), ("actix", actix)], &cases);
+}

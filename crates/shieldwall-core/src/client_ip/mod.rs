@@ -8,8 +8,12 @@
 //! believed while an untrusted hop stands to its right.
 
 mod grouping;
+mod header;
 mod parse;
+mod preset;
 mod proto;
+#[cfg(test)]
+mod spoof_tests;
 
 use std::net::IpAddr;
 use std::num::NonZeroUsize;
@@ -18,6 +22,7 @@ use std::str::FromStr;
 use ipnet::IpNet;
 
 pub use grouping::IpGrouping;
+pub use header::ForwardedHeader;
 pub use parse::normalize;
 
 use crate::RequestView;
@@ -31,6 +36,24 @@ pub enum ClientIpConfigError {
     InvalidCidr {
         /// The entry as given.
         entry: String,
+    },
+    /// A preset was given no trusted network: it would never believe its header.
+    #[error("the {preset} preset needs the networks its proxies connect from; none were given")]
+    NoTrustedProxies {
+        /// The preset, e.g. `cloudflare`.
+        preset: &'static str,
+    },
+    /// A preset was given a network wider than /8: a range that holds
+    /// clients, who could then choose their own address.
+    #[error(
+        "the {preset} preset refuses `{network}`: a network wider than /8 holds clients, \
+         who could then pick their own address; list your proxies' networks"
+    )]
+    TooWide {
+        /// The preset, e.g. `cloudflare`.
+        preset: &'static str,
+        /// The network refused.
+        network: IpNet,
     },
     /// A prefix length is larger than the address family allows.
     #[error("prefix length {prefix} is larger than {max}")]
@@ -127,20 +150,6 @@ fn normalize_net(net: IpNet) -> IpNet {
     net.trunc()
 }
 
-/// Which forwarding header the trusted proxies set.
-///
-/// Only one is read: a proxy that manages one header passes the other through
-/// from the client untouched, so reading both would let a client choose.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ForwardedHeader {
-    /// `X-Forwarded-For: client, proxy1, proxy2` (nginx, HAProxy, AWS ALB, most CDNs).
-    #[default]
-    XForwardedFor,
-    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
-    Forwarded,
-}
-
 /// Resolves the client address of a request. Never panics: on anything it
 /// does not understand it answers the socket peer.
 ///
@@ -227,18 +236,22 @@ impl ClientIpResolver {
     /// The client of `request`, whose socket peer is `peer`.
     #[must_use]
     pub fn resolve<R: RequestView + ?Sized>(&self, request: &R, peer: IpAddr) -> IpAddr {
-        let name = match self.header {
-            ForwardedHeader::XForwardedFor => "x-forwarded-for",
-            ForwardedHeader::Forwarded => "forwarded",
-        };
         if !self.trusted.contains(peer) {
             return normalize(peer);
         }
-        self.resolve_from_values(peer, request.header_values(name))
+        self.resolve_from_values(peer, request.header_values(self.header.name()))
+    }
+
+    /// The header this resolver reads.
+    #[must_use]
+    pub fn header(&self) -> ForwardedHeader {
+        self.header
     }
 
     /// The client, given the peer and the values of the configured forwarding
-    /// header in the order received.
+    /// header in the order received. A single-address header
+    /// ([`ForwardedHeader::XRealIp`] and the like) sent more than once, or
+    /// holding anything but one bare address, is ignored: the peer is the client.
     #[must_use]
     pub fn resolve_from_values<'a>(
         &self,
@@ -248,6 +261,14 @@ impl ClientIpResolver {
         let peer = normalize(peer);
         if !self.trusted.contains(peer) {
             return peer;
+        }
+        if self.header.is_single_address() {
+            // Exactly one value, one bare address: anything else is ignored.
+            let mut values = values.into_iter();
+            return match (values.next(), values.next()) {
+                (Some(only), None) => parse::single_address(only).map_or(peer, normalize),
+                _ => peer,
+            };
         }
         let lines: Vec<&[u8]> = values.into_iter().collect();
         let mut hops = 0usize;
@@ -264,8 +285,8 @@ impl ClientIpResolver {
                     return peer;
                 };
                 let node = match self.header {
-                    ForwardedHeader::XForwardedFor => parse::parse_node(entry),
                     ForwardedHeader::Forwarded => parse::forwarded_for(entry),
+                    _ => parse::parse_node(entry),
                 };
                 let Some(ip) = node.map(normalize) else {
                     return peer;

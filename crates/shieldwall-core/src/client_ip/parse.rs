@@ -45,6 +45,20 @@ pub(super) fn parse_node(text: &str) -> Option<IpAddr> {
     host.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
+/// The value of a single-address header (`X-Real-IP`, `CF-Connecting-IP`,
+/// ...): one bare IPv4 or IPv6 address, spaces and tabs around it allowed. No
+/// port, no brackets, no list, no zone id: a proxy that sets such a header
+/// writes the address alone, so anything else did not come from it.
+pub(super) fn single_address(value: &[u8]) -> Option<IpAddr> {
+    if value.len() > MAX_NODE_LEN {
+        return None;
+    }
+    let text = std::str::from_utf8(value).ok()?;
+    text.trim_matches(|c| c == ' ' || c == '\t')
+        .parse::<IpAddr>()
+        .ok()
+}
+
 /// The `for=` node of one `Forwarded` element (`for=192.0.2.60;proto=http`),
 /// or `None` when absent, obfuscated (`_hidden`), `unknown` or malformed.
 pub(super) fn forwarded_for(element: &str) -> Option<IpAddr> {
@@ -114,6 +128,25 @@ mod tests {
             &"1".repeat(100),
         ] {
             assert_eq!(parse_node(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn single_addresses_are_bare() {
+        assert_eq!(single_address(b" 192.0.2.1\t"), Some(ip("192.0.2.1")));
+        assert_eq!(single_address(b"2001:db8::1"), Some(ip("2001:db8::1")));
+        for bad in [
+            &b""[..],
+            b"192.0.2.1:80",
+            b"[2001:db8::1]",
+            b"[2001:db8::1]:443",
+            b"192.0.2.1, 198.51.100.7",
+            b"fe80::1%eth0",
+            b"unknown",
+            b"\xff192.0.2.1",
+            &[b'1'; 65][..],
+        ] {
+            assert_eq!(single_address(bad), None, "{bad:?}");
         }
     }
 

@@ -9,7 +9,9 @@ impl ClientIpResolver {
     /// Whether a trusted proxy says the client spoke HTTPS to it: the peer
     /// is a trusted proxy and the last value of `X-Forwarded-Proto` (with
     /// [`ForwardedHeader::Forwarded`], the `proto` of the last `Forwarded`
-    /// element) is `https`. From any other peer the header is ignored:
+    /// element) is `https`. The single-address presets (Cloudflare, Fly.io,
+    /// Envoy, `X-Real-IP`) read `X-Forwarded-Proto` too, which those edges set;
+    /// behind nginx, set it with `proxy_set_header`. From any other peer the header is ignored:
     /// anyone can send it.
     #[must_use]
     pub fn forwarded_https<R: RequestView + ?Sized>(&self, request: &R, peer: IpAddr) -> bool {
@@ -17,7 +19,11 @@ impl ClientIpResolver {
             return false;
         }
         match self.header {
-            ForwardedHeader::XForwardedFor => last_element(request, "x-forwarded-proto")
+            ForwardedHeader::XForwardedFor
+            | ForwardedHeader::XRealIp
+            | ForwardedHeader::CfConnectingIp
+            | ForwardedHeader::FlyClientIp
+            | ForwardedHeader::EnvoyExternalAddress => last_element(request, "x-forwarded-proto")
                 .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https")),
             ForwardedHeader::Forwarded => last_element(request, "forwarded").is_some_and(|el| {
                 el.split(';').any(|pair| {
