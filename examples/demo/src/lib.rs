@@ -254,10 +254,16 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
     };
     println!("shieldwall demo API on {framework}");
     println!("stores: {stores}");
-    let emails: Vec<&str> = c.users.iter().map(|u| u.email.as_str()).collect();
+    // With their ids: what `shieldwall keys create --owner` takes.
+    let users: Vec<String> = c
+        .users
+        .iter()
+        .enumerate()
+        .map(|(index, u)| format!("{} ({})", u.email, users::user_id(index)))
+        .collect();
     println!(
         "demo users: {} (passwords: {})",
-        emails.join(", "),
+        users.join(", "),
         c.users_origin.describe()
     );
     println!("jwt secret: {}", c.jwt_secret_origin.describe());

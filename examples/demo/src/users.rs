@@ -83,6 +83,12 @@ fn display_name(email: &str) -> String {
     }
 }
 
+/// The id of the user at `index` of `SHIELDWALL_DEMO_USERS` (`usr_1` first):
+/// what tokens carry as `sub` and API keys as their owner.
+pub(crate) fn user_id(index: usize) -> String {
+    format!("usr_{}", index + 1)
+}
+
 impl Users {
     /// Hashes every password (slow on purpose).
     pub fn hash(users: &[DemoUser]) -> Option<Self> {
@@ -92,7 +98,7 @@ impl Users {
         for (index, user) in users.iter().enumerate() {
             let salt: [u8; 16] = rand::random();
             let entry = User {
-                id: format!("usr_{}", index + 1),
+                id: user_id(index),
                 email: user.email.clone(),
                 name: display_name(&user.email),
                 salt,
