@@ -21,6 +21,8 @@
 //!   `SHIELDWALL_TLS_KEY` exports that make the demo servers speak HTTPS.
 //! - `load`: builds the bench server in release and measures it with `wrk` on
 //!   loopback: each stack beside the bare route of the same framework.
+//! - `load-telemetry`: the demo servers under `wrk`, metrics and tracing off
+//!   and on, interleaved (what they cost the full stack).
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -34,6 +36,7 @@ mod matrix;
 mod metadata;
 mod msrv;
 mod redis;
+mod telemetry_load;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -42,7 +45,7 @@ use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load | load-telemetry>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Some("redis") => redis::serve_for_development(),
         Some("dev-cert") => dev_cert::generate(&root()),
         Some("load") => load::run(),
+        Some("load-telemetry") => telemetry_load::run(),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {

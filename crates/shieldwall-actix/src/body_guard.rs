@@ -10,6 +10,7 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage};
+use shieldwall_core::telemetry::GuardSpan;
 use shieldwall_core::{BodyGuard, Step};
 
 use crate::ActixView;
@@ -113,7 +114,10 @@ where
         let service = Rc::clone(&self.service);
         let converted = Rc::clone(&self.converted);
         Box::pin(async move {
-            if let Some(decision) = guard.precheck(&ActixView(request.request())) {
+            let span = GuardSpan::of_body(&*guard);
+            if let Some(decision) = span.in_scope(|| guard.precheck(&ActixView(request.request())))
+            {
+                span.decided(&decision);
                 return proceed(decision, request, &*service, &converted).await;
             }
             let body = match read_limited(request.take_payload(), guard.body_limit().get()).await {
@@ -122,10 +126,14 @@ where
                     return Ok(request.into_response(refusal(&error)));
                 }
             };
-            let decision = match guard.extract(&ActixView(request.request()), &body) {
-                Step::Decide(input) => guard.decide(input).await,
-                Step::Done(decision) => decision,
-            };
+            let decision =
+                match span.in_scope(|| guard.extract(&ActixView(request.request()), &body)) {
+                    Step::Decide(input) => span.decided_by(guard.decide(input)).await,
+                    Step::Done(decision) => {
+                        span.decided(&decision);
+                        decision
+                    }
+                };
             request.set_payload(actix_web::dev::Payload::from(body));
             proceed(decision, request, &*service, &converted).await
         })

@@ -11,6 +11,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::error::InternalError;
 use actix_web::{Error, HttpMessage};
 use pin_project_lite::pin_project;
+use shieldwall_core::telemetry::GuardSpan;
 use shieldwall_core::{Decision, Grant, Guard, Principal, Step};
 use shieldwall_errors::ApiError;
 use shieldwall_errors::actix::{append_headers, response_to_actix};
@@ -132,7 +133,8 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let state = match self.guard.extract(&ActixView(request.request())) {
+        let span = GuardSpan::of(&*self.guard);
+        let state = match span.extract(&*self.guard, &ActixView(request.request())) {
             // Decided from the request alone, nothing to wait for once the
             // answer is there (CORS, most refusals): no allocation.
             Step::Done(Decision::Continue(grant)) if grant.completion.is_none() => {
@@ -156,7 +158,7 @@ where
                 State::Deciding {
                     future: Box::pin(async move {
                         let decision = match step {
-                            Step::Decide(input) => guard.decide(input).await,
+                            Step::Decide(input) => span.decide(&*guard, input).await,
                             Step::Done(decision) => decision,
                         };
                         proceed(decision, request, &*service, &converted).await

@@ -13,6 +13,7 @@ use actix_web::error::InternalError;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::FutureExt;
+use shieldwall_core::telemetry;
 use shieldwall_core::{
     Answered, Observation, Perimeter, Principal, RequestContext, ResponsePlan, RouteTemplate,
     is_body_header, panic_error,
@@ -101,22 +102,23 @@ where
             .perimeter
             .begin(&ActixView(request.request()), request.peer_addr());
         let observation = self.perimeter.observe_start(&ActixView(request.request()));
+        // Every log line inside carries the request id.
+        let span = telemetry::request_span(&context, request.method().as_str());
         if let Err(error) = self
             .perimeter
             .screen(&ActixView(request.request()), &context)
         {
             let rendered = response_to_actix(error.to_response(Some(context.request_id.as_str())));
             let response = finish(&self.perimeter, &self.converted, &context, rendered);
-            report(&self.perimeter, observation, &context, &response);
+            report(&self.perimeter, observation, &context, &response, &span);
             return Box::pin(ready(Ok(request.into_response(response))));
         }
 
         request.extensions_mut().insert(context.clone());
-        // Every log line inside carries the request id.
-        let span = tracing::info_span!("request", request_id = %context.request_id);
         let service = Rc::clone(&self.service);
         let perimeter = Arc::clone(&self.perimeter);
         let converted = Rc::clone(&self.converted);
+        let entered = span.clone();
         // A panic may come from `call` itself or from polling its future.
         let future = span
             .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(move || service.call(request))));
@@ -130,7 +132,7 @@ where
                     Ok(Ok(response)) => {
                         let (request, response) = response.map_into_boxed_body().into_parts();
                         let response = finish(&perimeter, &converted, &context, response);
-                        report(&perimeter, observation, &context, &response);
+                        report(&perimeter, observation, &context, &response, &span);
                         Ok(ServiceResponse::new(request, response))
                     }
                     // The request went inside and is gone, so the answer travels as
@@ -138,7 +140,7 @@ where
                     Ok(Err(error)) => {
                         let response =
                             finish(&perimeter, &converted, &context, error.error_response());
-                        report(&perimeter, observation, &context, &response);
+                        report(&perimeter, observation, &context, &response, &span);
                         Err(InternalError::from_response(error, response).into())
                     }
                     Err(payload) => {
@@ -150,12 +152,12 @@ where
                             &context,
                             response_to_actix(rendered),
                         );
-                        report(&perimeter, observation, &context, &response);
+                        report(&perimeter, observation, &context, &response, &span);
                         Err(InternalError::from_response(error, response).into())
                     }
                 }
             }
-            .instrument(span),
+            .instrument(entered),
         )
     }
 }
@@ -168,16 +170,19 @@ fn report(
     observation: Option<Observation>,
     context: &RequestContext,
     response: &HttpResponse<BoxBody>,
+    span: &tracing::Span,
 ) {
+    let extensions = response.extensions();
+    let route = extensions.get::<RouteTemplate>().map(RouteTemplate::as_str);
+    telemetry::record_answer(span, response.status().as_u16(), route);
     if observation.is_none() {
         return;
     }
-    let extensions = response.extensions();
     perimeter.observe_end(
         observation,
         context,
         Answered::new(response.status().as_u16()).with(
-            extensions.get::<RouteTemplate>().map(RouteTemplate::as_str),
+            route,
             extensions.get::<Principal>(),
             extensions.get::<Problem>(),
         ),

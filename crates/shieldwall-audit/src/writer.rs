@@ -258,6 +258,7 @@ impl AuditWriter {
     }
 
     fn count_lost(&self, count: usize, error: &SinkError) {
+        shieldwall_core::telemetry::store_error(shieldwall_core::telemetry::StoreKind::Audit);
         let lost = self
             .counters
             .lost

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use http::Request;
+use shieldwall_core::telemetry::GuardSpan;
 use shieldwall_core::{BodyGuard, Step};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -105,7 +106,9 @@ where
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            if let Some(decision) = guard.precheck(&request) {
+            let span = GuardSpan::of_body(&*guard);
+            if let Some(decision) = span.in_scope(|| guard.precheck(&request)) {
+                span.decided(&decision);
                 return Ok(proceed(decision, request, inner).await);
             }
             let (parts, body) = request.into_parts();
@@ -113,9 +116,12 @@ where
                 Ok(bytes) => bytes,
                 Err(error) => return Ok(error.into_response()),
             };
-            let decision = match guard.extract(&parts, &bytes) {
-                Step::Decide(input) => guard.decide(input).await,
-                Step::Done(decision) => decision,
+            let decision = match span.in_scope(|| guard.extract(&parts, &bytes)) {
+                Step::Decide(input) => span.decided_by(guard.decide(input)).await,
+                Step::Done(decision) => {
+                    span.decided(&decision);
+                    decision
+                }
             };
             let request = Request::from_parts(parts, Body::from(bytes));
             Ok(proceed(decision, request, inner).await)

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, ready};
 use axum_core::response::{IntoResponse, Response};
 use http::Request;
 use pin_project_lite::pin_project;
+use shieldwall_core::telemetry::GuardSpan;
 use shieldwall_core::{
     Decision, Grant, Guard, Principal, Step, append_headers, append_headers_from, fill_missing_from,
 };
@@ -117,7 +118,8 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let state = match self.guard.extract(&request) {
+        let span = GuardSpan::of(&*self.guard);
+        let state = match span.extract(&*self.guard, &request) {
             // Decided from the request alone, nothing to wait for once the
             // answer is there (CORS, most refusals): no allocation, no clone
             // of the inner service.
@@ -141,7 +143,7 @@ where
                 State::Deciding {
                     future: Box::pin(async move {
                         let decision = match step {
-                            Step::Decide(input) => guard.decide(input).await,
+                            Step::Decide(input) => span.decide(&*guard, input).await,
                             Step::Done(decision) => decision,
                         };
                         Ok(proceed(decision, request, inner).await)

@@ -18,6 +18,7 @@ use futures_util::FutureExt;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, StatusCode};
 use http_body::Body as _;
+use shieldwall_core::telemetry;
 use shieldwall_core::{
     Answered, Observation, PeerAddr, Perimeter, Principal, REQUEST_ID_HEADER, RequestContext,
     ResponsePlan, RouteTemplate, fill_missing_from, is_body_header, panic_error,
@@ -105,19 +106,20 @@ where
         let head = request.method() == Method::HEAD;
         let context = self.perimeter.begin(&request, peer);
         let observation = self.perimeter.observe_start(&request);
+        // Every log line inside carries the request id.
+        let span = telemetry::request_span(&context, request.method().as_str());
         if let Err(error) = self.perimeter.screen(&request, &context) {
             let rendered = error.to_response(Some(context.request_id.as_str()));
             let response = finish(&self.perimeter, &context, rendered.map(Body::from));
-            report(&self.perimeter, observation, &context, &response);
+            report(&self.perimeter, observation, &context, &response, &span);
             return Box::pin(std::future::ready(Ok(for_method(head, response))));
         }
         request.extensions_mut().insert(context.clone());
-        // Every log line inside carries the request id.
-        let span = tracing::info_span!("request", request_id = %context.request_id);
 
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let perimeter = Arc::clone(&self.perimeter);
+        let entered = span.clone();
         // A panic may come from `call` itself or from polling its future.
         let future = span
             .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(move || inner.call(request))));
@@ -136,10 +138,10 @@ where
                         finish(&perimeter, &context, rendered.map(Body::from))
                     }
                 };
-                report(&perimeter, observation, &context, &response);
+                report(&perimeter, observation, &context, &response, &span);
                 Ok(for_method(head, response))
             }
-            .instrument(span),
+            .instrument(entered),
         )
     }
 }
@@ -151,16 +153,19 @@ fn report(
     observation: Option<Observation>,
     context: &RequestContext,
     response: &Response,
+    span: &tracing::Span,
 ) {
+    let extensions = response.extensions();
+    let route = extensions.get::<RouteTemplate>().map(RouteTemplate::as_str);
+    telemetry::record_answer(span, response.status().as_u16(), route);
     if observation.is_none() {
         return;
     }
-    let extensions = response.extensions();
     perimeter.observe_end(
         observation,
         context,
         Answered::new(response.status().as_u16()).with(
-            extensions.get::<RouteTemplate>().map(RouteTemplate::as_str),
+            route,
             extensions.get::<Principal>(),
             extensions.get::<Problem>(),
         ),

@@ -36,4 +36,10 @@ pub trait BodyGuard: Send + Sync + 'static {
 
     /// Decides (key lookups, replay stores). The future is `Send`.
     fn decide(&self, input: Self::Input) -> impl Future<Output = Decision> + Send;
+
+    /// What this guard is, for the span of its decisions (see
+    /// [`Guard::describe`](crate::Guard::describe)).
+    fn describe(&self) -> crate::telemetry::GuardInfo<'_> {
+        crate::telemetry::GuardInfo::new("custom")
+    }
 }

@@ -201,10 +201,16 @@ impl Perimeter {
         self
     }
 
-    /// Tells `observer` about every finished request (`shieldwall-audit`).
+    /// Tells `observer` about every finished request (`shieldwall-audit`,
+    /// `shieldwall-metrics`). Observers added one after another are all
+    /// told, in the order they were added.
     #[must_use]
     pub fn observer(mut self, observer: impl RequestObserver) -> Self {
-        self.observer = Some(Arc::new(observer));
+        let added: Arc<dyn RequestObserver> = Arc::new(observer);
+        self.observer = Some(match self.observer.take() {
+            None => added,
+            Some(first) => Arc::new(crate::observe::Fanout(vec![first, added])),
+        });
         self
     }
 

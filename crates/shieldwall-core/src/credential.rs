@@ -114,6 +114,10 @@ impl<G> OrAnonymous<G> {
 }
 
 impl<G: CredentialGuard> Guard for OrAnonymous<G> {
+    fn describe(&self) -> crate::telemetry::GuardInfo<'_> {
+        self.guard.describe()
+    }
+
     type Input = G::Input;
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<G::Input> {

@@ -55,6 +55,13 @@ pub trait Guard: Send + Sync + 'static {
 
     /// Decides. The future is `Send` so that it runs under tower as well.
     fn decide(&self, input: Self::Input) -> impl Future<Output = Decision> + Send;
+
+    /// What this guard is, for the span of its decisions
+    /// ([`GuardSpan`](crate::telemetry::GuardSpan)): a fixed word and, for
+    /// a named policy, its name. `custom` unless the guard says otherwise.
+    fn describe(&self) -> crate::telemetry::GuardInfo<'_> {
+        crate::telemetry::GuardInfo::new("custom")
+    }
 }
 
 /// What [`Guard::extract`] found.

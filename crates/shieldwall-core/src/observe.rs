@@ -119,6 +119,18 @@ pub trait RequestObserver: Send + Sync + std::fmt::Debug + 'static {
     fn observe(&self, summary: &RequestSummary<'_>);
 }
 
+/// Several observers, each told in turn.
+#[derive(Debug)]
+pub(crate) struct Fanout(pub(crate) Vec<Arc<dyn RequestObserver>>);
+
+impl RequestObserver for Fanout {
+    fn observe(&self, summary: &RequestSummary<'_>) {
+        for observer in &self.0 {
+            observer.observe(summary);
+        }
+    }
+}
+
 /// What the outermost layer keeps of a request while it is served, when an
 /// observer is installed: its arrival, method and user agent.
 #[derive(Debug)]
@@ -272,5 +284,20 @@ mod tests {
         );
         // Without an observer nothing is kept.
         assert!(Perimeter::new().observe_start(&request).is_none());
+    }
+
+    #[test]
+    fn every_observer_added_is_told() {
+        let first = Arc::new(Mutex::new(Vec::new()));
+        let second = Arc::new(Mutex::new(Vec::new()));
+        let perimeter = Perimeter::new()
+            .observer(Recording(Arc::clone(&first)))
+            .observer(Recording(Arc::clone(&second)));
+        let request = http::Request::get("/x").body(()).unwrap();
+        let context = perimeter.begin(&request, None);
+        let observation = perimeter.observe_start(&request);
+        perimeter.observe_end(observation, &context, Answered::new(204));
+        assert_eq!(first.lock().unwrap().len(), 1);
+        assert_eq!(second.lock().unwrap().len(), 1);
     }
 }

@@ -161,6 +161,10 @@ fn both_refused(first: &ApiError, second: &ApiError) -> ApiError {
 }
 
 impl<A: CredentialGuard, B: CredentialGuard> Guard for OneOf<A, B> {
+    fn describe(&self) -> crate::telemetry::GuardInfo<'_> {
+        crate::telemetry::GuardInfo::new("one_of")
+    }
+
     type Input = OneOfInput<A::Input, B::Input>;
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<Self::Input> {

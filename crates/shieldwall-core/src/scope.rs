@@ -113,6 +113,10 @@ fn is_unreserved(b: u8) -> bool {
 }
 
 impl<G: Guard> Guard for Scoped<G> {
+    fn describe(&self) -> crate::telemetry::GuardInfo<'_> {
+        self.guard.describe()
+    }
+
     type Input = G::Input;
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<G::Input> {

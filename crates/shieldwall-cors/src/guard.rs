@@ -126,6 +126,10 @@ impl CorsPolicy {
 }
 
 impl Guard for CorsPolicy {
+    fn describe(&self) -> shieldwall_core::telemetry::GuardInfo<'_> {
+        shieldwall_core::telemetry::GuardInfo::new("cors")
+    }
+
     type Input = ();
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<()> {

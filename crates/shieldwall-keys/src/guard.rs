@@ -98,6 +98,10 @@ impl<S: KeyStore> ApiKeyGuard<S> {
 }
 
 impl<S: KeyStore> Guard for ApiKeyGuard<S> {
+    fn describe(&self) -> shieldwall_core::telemetry::GuardInfo<'_> {
+        shieldwall_core::telemetry::GuardInfo::new("api_key")
+    }
+
     type Input = ParsedKey;
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<ParsedKey> {

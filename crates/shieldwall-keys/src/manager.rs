@@ -3,6 +3,7 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
+use shieldwall_core::telemetry::{self, StoreKind};
 use shieldwall_core::{Clock, LogThrottle, Scopes, StoreError, SystemClock};
 
 use crate::recorder::UseRecorder;
@@ -311,6 +312,7 @@ impl<S: KeyStore> ApiKeys<S> {
         let found = match self.inner.store.find(parsed.id()).await {
             Ok(found) => found,
             Err(error) => {
+                telemetry::store_error(StoreKind::Keys);
                 if self.inner.store_log.allow() {
                     tracing::error!(%error, "key store unavailable; refusing API keys until it answers");
                 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use shieldwall_core::{IpGrouping, Principal, RequestView};
 
+use crate::RateLimitConfigError;
+
 /// The longest key kept as it is; longer ones are hashed.
 const MAX_RAW_KEY: usize = 64;
 
@@ -139,6 +141,11 @@ pub type KeyFn = Arc<dyn Fn(&KeyInput<'_>) -> Option<String> + Send + Sync>;
 /// What a limit counts by. A request whose key cannot be found (no client
 /// address, say) is counted by its client address, or refused when even that
 /// is unknown.
+///
+/// From a configuration file (serde `Deserialize`): `"client_ip"`,
+/// `"principal"`, `"api_key"` or `{ header = "x-tenant" }`, each with the
+/// default grouping. A key function ([`KeyStrategy::Custom`]) is code and
+/// cannot come from a file.
 #[non_exhaustive]
 #[derive(Clone)]
 pub enum KeyStrategy {
@@ -175,6 +182,18 @@ impl Default for KeyStrategy {
 }
 
 impl KeyStrategy {
+    /// Counts by the value of header `name` (lowercased; checked to be a
+    /// header name), the client address without it.
+    pub fn header(name: &str) -> Result<Self, RateLimitConfigError> {
+        let lower = name.to_ascii_lowercase();
+        if http::HeaderName::from_bytes(lower.as_bytes()).is_err() {
+            return Err(RateLimitConfigError::HeaderName(
+                name.chars().take(64).collect(),
+            ));
+        }
+        Ok(Self::Header(Arc::from(lower), IpGrouping::default()))
+    }
+
     fn grouping(&self) -> &IpGrouping {
         match self {
             Self::ClientIp(g)

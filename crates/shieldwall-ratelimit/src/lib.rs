@@ -3,6 +3,7 @@
 
 mod algorithm;
 mod builder;
+mod de;
 mod error;
 mod headers;
 mod key;

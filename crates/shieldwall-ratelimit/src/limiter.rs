@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderValue;
+use shieldwall_core::telemetry::{self, RateLimitCounters, RateOutcome, StoreKind};
 use shieldwall_core::{Clock, Completion, Decision, Grant, Guard, LogThrottle, RequestView, Step};
 use shieldwall_errors::{ApiError, Rejection};
 
@@ -54,6 +55,8 @@ struct Inner<S> {
     store: S,
     fallback: Option<MemoryStore>,
     store_log: LogThrottle,
+    /// `shieldwall_rate_limit_decisions_total` of this policy.
+    counters: RateLimitCounters,
 }
 
 /// What a check found.
@@ -88,6 +91,7 @@ impl<S: RateStore> RateLimiter<S> {
         Self {
             inner: Arc::new(Inner {
                 policy_header: headers::policy_value(&policy),
+                counters: RateLimitCounters::new(policy.name()),
                 retry_when_down: header_value(&ceil_secs(down_for).max(1).to_string()),
                 policy,
                 store,
@@ -112,8 +116,17 @@ impl<S: RateStore> RateLimiter<S> {
     async fn answer(&self, key: &KeyBytes) -> Answer {
         let cost = self.inner.policy.cost.get();
         match self.inner.store.check(key, cost).await {
-            Ok(verdict) => return Answer::Counted(verdict, Source::Store),
+            Ok(verdict) => {
+                self.inner.counters.count(if verdict.allowed {
+                    RateOutcome::Allowed
+                } else {
+                    RateOutcome::Limited
+                });
+                return Answer::Counted(verdict, Source::Store);
+            }
             Err(error) => {
+                self.inner.counters.count(RateOutcome::StoreError);
+                telemetry::store_error(StoreKind::RateLimit);
                 if self.inner.store_log.allow() {
                     tracing::error!(policy = %self.inner.policy.name, %error,
                         mode = ?self.inner.policy.on_store_error, "rate-limit store failed");
@@ -179,6 +192,10 @@ impl<S: RateStore> RateLimiter<S> {
 }
 
 impl<S: RateStore> Guard for RateLimiter<S> {
+    fn describe(&self) -> telemetry::GuardInfo<'_> {
+        telemetry::GuardInfo::new("rate_limit").with_policy(&self.inner.policy.name)
+    }
+
     type Input = KeyBytes;
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<KeyBytes> {

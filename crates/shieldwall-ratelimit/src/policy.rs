@@ -177,11 +177,7 @@ impl PolicyBuilder {
 
     /// Counts by a header's value (falling back to the client address).
     pub fn by_header(mut self, name: &str) -> Result<Self, RateLimitConfigError> {
-        let lower = name.to_ascii_lowercase();
-        if http::HeaderName::from_bytes(lower.as_bytes()).is_err() {
-            return Err(RateLimitConfigError::HeaderName(name.to_owned()));
-        }
-        self.policy.key = KeyStrategy::Header(Arc::from(lower), IpGrouping::default());
+        self.policy.key = KeyStrategy::header(name)?;
         Ok(self)
     }
 

@@ -5,25 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use shieldwall_core::Clock;
+use shieldwall_core::{Clock, telemetry};
 
 use crate::RedisError;
 
-/// Where a [`Redis`](crate::Redis) handle's circuit breaker stands.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BreakerState {
-    /// Commands go to Redis.
-    Closed,
-    /// Redis was unreachable or too slow for the threshold's number of
-    /// commands in a row: every command fails at once, with
-    /// [`RedisError::CircuitOpen`] and no round trip, until the cool-down ends.
-    Open,
-    /// The cool-down has ended: the next command goes to Redis as a probe
-    /// (an answer closes the breaker, a failure opens it again); the others
-    /// fail at once while it runs.
-    HalfOpen,
-}
+/// Where a [`Redis`](crate::Redis) handle's circuit breaker stands (the
+/// same states the breaker's metrics count).
+pub use shieldwall_core::telemetry::BreakerState;
 
 /// Consecutive failures, an open-until time on the handle's clock, and the
 /// one probe of the half-open state. Lock-free: a closed breaker costs one
@@ -117,8 +105,9 @@ impl CircuitBreaker {
         };
         match self.state() {
             BreakerState::Closed => return Ok(command),
-            BreakerState::Open => return Err(RedisError::CircuitOpen),
             BreakerState::HalfOpen => {}
+            // Open (and any state this breaker does not know: closed to calls).
+            _ => return Err(RedisError::CircuitOpen),
         }
         if self
             .probing
@@ -135,8 +124,11 @@ impl CircuitBreaker {
         // dropping `probe` frees the slot.
         match self.state() {
             BreakerState::Closed => Ok(command),
-            BreakerState::Open => Err(RedisError::CircuitOpen),
-            BreakerState::HalfOpen => Ok(probe),
+            BreakerState::HalfOpen => {
+                telemetry::breaker_transition(BreakerState::HalfOpen);
+                Ok(probe)
+            }
+            _ => Err(RedisError::CircuitOpen),
         }
     }
 
@@ -146,6 +138,7 @@ impl CircuitBreaker {
         }
         if probe {
             self.open_until.store(0, Ordering::Release);
+            telemetry::breaker_transition(BreakerState::Closed);
             tracing::info!("redis answers again; the circuit breaker is closed");
         }
     }
@@ -159,6 +152,9 @@ impl CircuitBreaker {
             self.failures.store(0, Ordering::Release);
             let until = self.now().saturating_add(self.cooldown_nanos);
             let was = self.open_until.swap(until, Ordering::AcqRel);
+            if was == 0 || probe {
+                telemetry::breaker_transition(BreakerState::Open);
+            }
             if was == 0 {
                 tracing::warn!(
                     failures = self.threshold,

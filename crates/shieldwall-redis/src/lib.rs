@@ -4,6 +4,7 @@
 mod breaker;
 mod client;
 mod config;
+mod de;
 mod error;
 mod script;
 #[cfg(feature = "testing")]

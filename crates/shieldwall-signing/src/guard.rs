@@ -91,6 +91,10 @@ impl<K: KeyResolver, N: NonceStore> SignatureGuard<K, N> {
 }
 
 impl<K: KeyResolver, N: NonceStore> BodyGuard for SignatureGuard<K, N> {
+    fn describe(&self) -> shieldwall_core::telemetry::GuardInfo<'_> {
+        shieldwall_core::telemetry::GuardInfo::new("signature")
+    }
+
     type Input = PendingSignature;
 
     fn body_limit(&self) -> NonZeroUsize {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use shieldwall_core::telemetry::{self, StoreKind};
 use shieldwall_core::{Clock, LogThrottle, RequestView, SystemClock};
 
 use crate::rebuild::rebuild;
@@ -262,6 +263,7 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
             Ok(Some(key)) if key.id() == pending.ids.key_id() => key,
             Ok(_) => return Err(Reason::UnknownKey.into()),
             Err(error) => {
+                telemetry::store_error(StoreKind::SigningKeys);
                 if self.store_log.allow() {
                     tracing::error!(%error, "signing key store unavailable; refusing signed requests until it answers");
                 }
@@ -292,6 +294,7 @@ impl<K: KeyResolver, N: NonceStore> Verifier<K, N> {
             Ok(true) => {}
             Ok(false) => return Err(Reason::NonceReplayed.into()),
             Err(error) => {
+                telemetry::store_error(StoreKind::Nonces);
                 if self.store_log.allow() {
                     tracing::error!(%error, "nonce store unavailable; refusing signed requests until it answers");
                 }

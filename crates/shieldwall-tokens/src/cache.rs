@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::RwLock;
 
+use shieldwall_core::telemetry::{self, CacheKind};
+
 use crate::VerifiedToken;
 
 const SHARDS: usize = 16;
@@ -38,7 +40,9 @@ impl TokenCache {
 
     /// The cached verification of exactly `token`, if any.
     pub(crate) fn get(&self, token: &str) -> Option<VerifiedToken> {
-        self.shard(token)?.read().ok()?.get(token).cloned()
+        let found = self.shard(token)?.read().ok()?.get(token).cloned();
+        telemetry::cache_lookup(CacheKind::Tokens, found.is_some());
+        found
     }
 
     /// Remembers a verification; when the shard is full, drops expired

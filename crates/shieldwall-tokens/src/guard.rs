@@ -110,6 +110,10 @@ pub(crate) fn bearer_token(value: &[u8]) -> Result<&str, TokenErrorKind> {
 }
 
 impl<R: RevocationStore> Guard for BearerGuard<R> {
+    fn describe(&self) -> shieldwall_core::telemetry::GuardInfo<'_> {
+        shieldwall_core::telemetry::GuardInfo::new("bearer")
+    }
+
     type Input = String;
 
     fn extract<V: RequestView + ?Sized>(&self, request: &V) -> Step<String> {

@@ -201,7 +201,14 @@ impl JwksKeys {
         }
     }
 
+    /// One fetch, counted (`shieldwall_jwks_refreshes_total`).
     async fn fetch(&self) -> Result<Fetched, String> {
+        let fetched = self.fetch_uncounted().await;
+        shieldwall_core::telemetry::jwks_refresh(fetched.is_ok());
+        fetched
+    }
+
+    async fn fetch_uncounted(&self) -> Result<Fetched, String> {
         let mut response = self
             .client
             .get(&self.config.url)

@@ -14,6 +14,7 @@ mod key;
 mod keyset;
 mod provider;
 mod revocation;
+mod settings;
 mod source;
 mod verified;
 mod verifier;
@@ -34,6 +35,7 @@ pub use provider::backend_name;
 #[cfg(feature = "redis")]
 pub use revocation::RedisRevocations;
 pub use revocation::{MemoryRevocations, RevocationStore, Revocations};
+pub use settings::VerifierSettings;
 pub use source::KeySource;
 pub use verified::VerifiedToken;
 pub use verifier::{REVOCATION_MARGIN, Verifier, VerifierBuilder};

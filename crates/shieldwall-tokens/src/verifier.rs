@@ -117,7 +117,40 @@ fn check_text(value: &str, what: &'static str) -> Result<(), TokenConfigError> {
     Ok(())
 }
 
-fn seconds(duration: Duration) -> i64 {
+/// The checks of every setting but the keys and algorithms: `build` runs
+/// them, and so does a [`VerifierSettings`](crate::VerifierSettings) read
+/// from a file.
+pub(crate) fn check_settings(
+    rules: &Rules,
+    realm: Option<&str>,
+    max_len: usize,
+) -> Result<(), TokenConfigError> {
+    for issuer in &rules.issuers {
+        check_text(issuer, "issuer")?;
+    }
+    for audience in &rules.audiences {
+        check_text(audience, "audience")?;
+    }
+    if let Some(realm) = realm {
+        check_text(realm, "realm")?;
+        if realm.contains(['"', '\\']) || !realm.is_ascii() {
+            return Err(TokenConfigError::InvalidValue(
+                "realm (ASCII without quotes or backslashes)",
+            ));
+        }
+    }
+    if max_len < 64 {
+        return Err(TokenConfigError::InvalidValue(
+            "maximum token length (at least 64 bytes)",
+        ));
+    }
+    if rules.leeway > MAX_LEEWAY_SECS {
+        return Err(TokenConfigError::InvalidValue("leeway (at most 300 s)"));
+    }
+    Ok(())
+}
+
+pub(crate) fn seconds(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
@@ -216,28 +249,7 @@ impl<R: RevocationStore> VerifierBuilder<R> {
                 "a key is bound to an algorithm that is not allowed",
             ));
         }
-        for issuer in &self.rules.issuers {
-            check_text(issuer, "issuer")?;
-        }
-        for audience in &self.rules.audiences {
-            check_text(audience, "audience")?;
-        }
-        if let Some(realm) = &self.realm {
-            check_text(realm, "realm")?;
-            if realm.contains(['"', '\\']) || !realm.is_ascii() {
-                return Err(TokenConfigError::InvalidValue(
-                    "realm (ASCII without quotes or backslashes)",
-                ));
-            }
-        }
-        if self.max_len < 64 {
-            return Err(TokenConfigError::InvalidValue(
-                "maximum token length (at least 64 bytes)",
-            ));
-        }
-        if self.rules.leeway > MAX_LEEWAY_SECS {
-            return Err(TokenConfigError::InvalidValue("leeway (at most 300 s)"));
-        }
+        check_settings(&self.rules, self.realm.as_deref(), self.max_len)?;
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys: self.keys,
@@ -466,6 +478,9 @@ impl<R: RevocationStore> Verifier<R> {
                 "jti is revoked",
             )),
             Err(err) => {
+                shieldwall_core::telemetry::store_error(
+                    shieldwall_core::telemetry::StoreKind::Revocations,
+                );
                 if self.inner.store_log.allow() {
                     tracing::error!(error = %err, cause = ?std::error::Error::source(&err).map(ToString::to_string),
                         "revocation store unavailable; refusing tokens until it answers");

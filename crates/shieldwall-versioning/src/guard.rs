@@ -39,6 +39,10 @@ impl VersionPolicy {
 }
 
 impl Guard for VersionPolicy {
+    fn describe(&self) -> shieldwall_core::telemetry::GuardInfo<'_> {
+        shieldwall_core::telemetry::GuardInfo::new("version")
+    }
+
     type Input = ();
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<()> {

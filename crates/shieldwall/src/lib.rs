@@ -88,6 +88,18 @@ pub mod tokens {
     pub use shieldwall_tokens::*;
 }
 
+/// Metrics of every decision through the `metrics` facade (`shieldwall-metrics`, feature `metrics`).
+#[cfg(feature = "metrics")]
+pub mod metrics {
+    pub use shieldwall_metrics::*;
+}
+
+/// OpenAPI 3.1 documentation of what the layers do (`shieldwall-openapi`, feature `openapi`).
+#[cfg(feature = "openapi")]
+pub mod openapi {
+    pub use shieldwall_openapi::*;
+}
+
 /// The guard of a route that takes an API key or a bearer token, exactly one
 /// (features `keys` and `tokens`): `ApiKeyGuard::new(keys).or(BearerGuard::new(verifier))`,
 /// with [`CredentialGuard`] in scope. [`OneOf`] tells its answers; `.or_anonymous()` makes the

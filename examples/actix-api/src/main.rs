@@ -18,6 +18,12 @@ async fn health() -> Json<serde_json::Value> {
     Json(example_demo::health())
 }
 
+async fn openapi(demo: DemoData) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(demo.openapi.body())
+}
+
 async fn unmatched(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(example_demo::unmatched(request.uri().path()))
 }
@@ -135,6 +141,7 @@ async fn main() -> ExitCode {
         App::new()
             .app_data(data.clone())
             .service(resource("/health").get(health))
+            .service(resource(example_demo::OPENAPI_PATH).get(openapi))
             .service(
                 resource("/api/v1/auth/login")
                     .post(login)
@@ -190,12 +197,14 @@ async fn main() -> ExitCode {
         Ok(server) => server,
         Err(err) => return example_demo::cannot_listen(addr, &err),
     };
+    if let Err(code) = example_demo::serve_metrics(&demo).await {
+        return code;
+    }
     example_demo::announce(&demo, "actix-web", addr);
     let served = server.run().await;
-    // What the audit queue still holds is written before exit.
-    if let Some(auditor) = &demo.auditor {
-        let _ = auditor.shutdown().await;
-    }
+    // What the audit queue and the keys' last-use times still hold is
+    // written before exit.
+    example_demo::shutdown(&demo).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,

@@ -26,6 +26,13 @@ async fn health() -> Json<serde_json::Value> {
     Json(example_demo::health())
 }
 
+async fn openapi(State(demo): App) -> impl IntoResponse {
+    (
+        [(http::header::CONTENT_TYPE, "application/json")],
+        demo.openapi.body(),
+    )
+}
+
 async fn unmatched(uri: http::Uri) -> ApiError {
     example_demo::unmatched(uri.path())
 }
@@ -138,6 +145,7 @@ async fn main() -> ExitCode {
     let signed_in = GuardsLayer::new(guards.signed_in);
     let app = Router::new()
         .route("/health", get(health))
+        .route(example_demo::OPENAPI_PATH, get(openapi))
         .route(
             "/api/v1/auth/login",
             post(login).route_layer(GuardsLayer::new(guards.login)),
@@ -187,6 +195,9 @@ async fn main() -> ExitCode {
         Err(err) => return example_demo::cannot_listen(demo.config.addr, &err),
     };
     let addr = listener.local_addr().unwrap_or(demo.config.addr);
+    if let Err(code) = example_demo::serve_metrics(&demo).await {
+        return code;
+    }
     example_demo::announce(&demo, "axum", addr);
     // Ctrl-C, or SIGTERM (how containers and service managers stop a
     // process): in-flight requests finish and the audit queue is written.
@@ -207,10 +218,9 @@ async fn main() -> ExitCode {
             .await
         }
     };
-    // What the audit queue still holds is written before exit.
-    if let Some(auditor) = &demo.auditor {
-        let _ = auditor.shutdown().await;
-    }
+    // What the audit queue and the keys' last-use times still hold is
+    // written before exit.
+    example_demo::shutdown(&demo).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,

@@ -2,18 +2,27 @@
 
 use std::fmt;
 
-/// A bad value in the environment; printed as one line naming the variable.
+/// A bad value in the environment or in the `SHIELDWALL_CONFIG` file;
+/// printed as one line naming the variable, or the file and its key.
 #[derive(Debug, PartialEq, Eq)]
 pub struct EnvError {
-    /// The variable.
+    /// The variable (`SHIELDWALL_CONFIG` for a problem in the file).
     pub var: &'static str,
+    /// The file, for a problem in it, as `SHIELDWALL_CONFIG` names it.
+    pub file: Option<String>,
+    /// The file's key at fault, when there is one.
+    pub key: Option<&'static str>,
     /// What is wrong, without repeating a secret value.
     pub problem: String,
 }
 
 impl fmt::Display for EnvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.var, self.problem)
+        match (&self.file, self.key) {
+            (Some(file), Some(key)) => write!(f, "{} ({file}): {key}: {}", self.var, self.problem),
+            (Some(file), None) => write!(f, "{} ({file}): {}", self.var, self.problem),
+            (None, _) => write!(f, "{}: {}", self.var, self.problem),
+        }
     }
 }
 
@@ -54,6 +63,8 @@ impl Source for [(&str, &str)] {
 pub(crate) fn bad(var: &'static str, problem: impl Into<String>) -> EnvError {
     EnvError {
         var,
+        file: None,
+        key: None,
         problem: problem.into(),
     }
 }

@@ -210,6 +210,15 @@ impl Keys {
         })
     }
 
+    /// Writes the last-use times still held in memory (at shutdown: they
+    /// are otherwise written in batches, and a stopping process would lose
+    /// the last batch).
+    pub async fn flush_last_used(&self) {
+        if let Err(error) = self.keys.flush_last_used().await {
+            tracing::warn!(%error, "the keys' last-use times could not be written at shutdown");
+        }
+    }
+
     /// `owner`'s keys.
     pub async fn list(&self, owner: &str) -> Result<Vec<KeyView>, ApiError> {
         let records = self.keys.list(owner).await.map_err(store_error)?;

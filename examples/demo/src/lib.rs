@@ -17,9 +17,17 @@ mod audit;
 mod auth;
 mod config;
 mod directory;
+mod entries;
 mod env;
+mod file;
+#[cfg(test)]
+mod file_tests;
 mod keys;
+mod layers;
 mod limits;
+mod logging;
+mod metrics;
+mod openapi;
 mod routes;
 mod signing;
 mod stacks;
@@ -52,6 +60,8 @@ pub use keys::{
     ALLOWED_SCOPES, CreateKeyRequest, CreatedKeyResponse, DEFAULT_SCOPES, KeyView, Keys,
 };
 pub use limits::{Limiter, Limits};
+pub use metrics::serve_metrics;
+pub use openapi::{OPENAPI_PATH, OpenApiJson, document as openapi_document};
 pub use routes::{CURRENT_VERSION, health, unmatched};
 pub use shieldwall_validate::Pagination;
 pub use signing::TransferSignatures;
@@ -86,6 +96,10 @@ pub struct Demo {
     pub transfers: Arc<Transfers>,
     /// Audit events (`SHIELDWALL_AUDIT`), unless `off`.
     pub auditor: Option<shieldwall_audit::Auditor>,
+    /// The OpenAPI document of `GET /openapi.json`, serialized once.
+    pub openapi: OpenApiJson,
+    /// The Prometheus recorder, when `SHIELDWALL_METRICS_ADDR` is set.
+    pub metrics: Option<shieldwall_metrics::Prometheus>,
 }
 
 impl Demo {
@@ -100,6 +114,10 @@ impl Demo {
                     .build(),
             )
             .response_headers(self.headers.clone());
+        let perimeter = match &self.metrics {
+            Some(_) => perimeter.observer(shieldwall_metrics::RequestMetrics::new()),
+            None => perimeter,
+        };
         match &self.auditor {
             Some(auditor) => perimeter.observer(auditor.clone()),
             None => perimeter,
@@ -114,11 +132,15 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         eprintln!("{err}");
         ExitCode::from(2)
     })?;
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .with_target(false)
-        .init();
+    logging::init().map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })?;
+    // Before anything counts.
+    let metrics = metrics::install(config.metrics_addr).map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })?;
     let redis = match &config.redis {
         Some(redis_config) => match Redis::connect(redis_config).await {
             Ok(redis) => Some(redis),
@@ -169,6 +191,10 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
             eprintln!("{message}");
             ExitCode::from(2)
         })?;
+    let openapi = OpenApiJson::build().map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })?;
     Ok(Demo {
         config,
         redis,
@@ -182,6 +208,8 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         signatures: Arc::new(signatures),
         transfers: Arc::new(Transfers::default()),
         auditor,
+        openapi,
+        metrics,
     })
 }
 
@@ -234,6 +262,15 @@ fn build_auth(config: &DemoConfig, redis: Option<&Redis>) -> Result<Auth, String
     let users = Users::hash(&config.users)
         .ok_or("SHIELDWALL_DEMO_USERS: the passwords could not be hashed")?;
     Ok(Auth::new(users, issuer, verifier))
+}
+
+/// What a server does once it stopped serving: the audit queue is written,
+/// and the keys' last-use times.
+pub async fn shutdown(demo: &Demo) {
+    demo.keys.flush_last_used().await;
+    if let Some(auditor) = &demo.auditor {
+        let _ = auditor.shutdown().await;
+    }
 }
 
 /// A listen failure, as one line naming the variable.

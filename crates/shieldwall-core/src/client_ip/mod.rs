@@ -7,6 +7,7 @@
 //! anything at the left end of `X-Forwarded-For`, so the left end is never
 //! believed while an untrusted hop stands to its right.
 
+mod de;
 mod grouping;
 mod header;
 mod parse;
@@ -14,16 +15,15 @@ mod preset;
 mod proto;
 #[cfg(test)]
 mod spoof_tests;
+mod trusted;
 
 use std::net::IpAddr;
 use std::num::NonZeroUsize;
-use std::str::FromStr;
-
-use ipnet::IpNet;
 
 pub use grouping::IpGrouping;
 pub use header::ForwardedHeader;
 pub use parse::normalize;
+pub use trusted::TrustedProxies;
 
 use crate::RequestView;
 
@@ -43,17 +43,17 @@ pub enum ClientIpConfigError {
         /// The preset, e.g. `cloudflare`.
         preset: &'static str,
     },
-    /// A preset was given a network wider than /8: a range that holds
-    /// clients, who could then choose their own address.
+    /// A trusted proxy network wider than /8 (IPv4) or /16 (IPv6): a range
+    /// that holds clients, who could then choose their own address.
     #[error(
-        "the {preset} preset refuses `{network}`: a network wider than /8 holds clients, \
+        "trusted proxy `{entry}` is wider than /{widest}: a network that wide holds clients, \
          who could then pick their own address; list your proxies' networks"
     )]
     TooWide {
-        /// The preset, e.g. `cloudflare`.
-        preset: &'static str,
-        /// The network refused.
-        network: IpNet,
+        /// The entry as given (cut at 64 characters).
+        entry: String,
+        /// The widest prefix its family allows: 8 for IPv4, 16 for IPv6.
+        widest: u8,
     },
     /// A prefix length is larger than the address family allows.
     #[error("prefix length {prefix} is larger than {max}")]
@@ -63,91 +63,6 @@ pub enum ClientIpConfigError {
         /// The family's maximum.
         max: u8,
     },
-}
-
-/// The networks whose forwarding headers are believed.
-///
-/// ```
-/// use shieldwall_core::TrustedProxies;
-///
-/// let proxies: TrustedProxies = "10.0.0.0/8, 192.0.2.10".parse().unwrap();
-/// assert!(proxies.contains("10.9.8.7".parse().unwrap()));
-/// assert!(proxies.contains("::ffff:192.0.2.10".parse().unwrap()));
-/// assert!(!proxies.contains("192.0.2.11".parse().unwrap()));
-/// assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
-
-impl TrustedProxies {
-    /// No trusted proxies: the socket peer is always the client.
-    #[must_use]
-    pub fn none() -> Self {
-        Self(Vec::new())
-    }
-
-    /// Trusts these networks.
-    #[must_use]
-    pub fn from_networks(networks: impl IntoIterator<Item = IpNet>) -> Self {
-        Self(networks.into_iter().map(normalize_net).collect())
-    }
-
-    /// Whether `ip` (IPv4-mapped folded to IPv4) is a trusted proxy.
-    #[must_use]
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = normalize(ip);
-        self.0.iter().any(|net| net.contains(&ip))
-    }
-
-    /// Whether the list is empty.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The networks.
-    #[must_use]
-    pub fn networks(&self) -> &[IpNet] {
-        &self.0
-    }
-}
-
-/// Parses a comma-separated list of addresses and CIDRs; an empty string is
-/// the empty list.
-impl FromStr for TrustedProxies {
-    type Err = ClientIpConfigError;
-
-    fn from_str(list: &str) -> Result<Self, Self::Err> {
-        let mut networks = Vec::new();
-        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let net = match entry.parse::<IpNet>() {
-                Ok(net) => net,
-                Err(_) => match entry.parse::<IpAddr>() {
-                    Ok(ip) => IpNet::from(ip),
-                    Err(_) => {
-                        return Err(ClientIpConfigError::InvalidCidr {
-                            entry: entry.to_owned(),
-                        });
-                    }
-                },
-            };
-            networks.push(normalize_net(net));
-        }
-        Ok(Self(networks))
-    }
-}
-
-/// Stores an IPv4-mapped network as IPv4, so that lookups, which fold
-/// addresses, match it; truncates host bits.
-fn normalize_net(net: IpNet) -> IpNet {
-    let net = match net {
-        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
-            Some(v4) => IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96).unwrap_or(net),
-            None => net,
-        },
-        _ => net,
-    };
-    net.trunc()
 }
 
 /// Resolves the client address of a request. Never panics: on anything it
@@ -454,8 +369,8 @@ mod tests {
 
     #[test]
     fn mapped_networks_match_from_either_constructor() {
-        let net: IpNet = "::ffff:10.0.0.0/104".parse().unwrap();
-        let t = TrustedProxies::from_networks([net]);
+        let net: ipnet::IpNet = "::ffff:10.0.0.0/104".parse().unwrap();
+        let t = TrustedProxies::from_networks([net]).unwrap();
         assert!(t.contains(ip("10.1.2.3")));
         assert!(t.contains(ip("::ffff:10.1.2.3")));
         assert_eq!(t, "::ffff:10.0.0.0/104".parse().unwrap());

@@ -1,15 +1,9 @@
 //! Presets for the places users deploy: each names the header its edge sets
-//! and checks, when built, the networks the edge connects from.
-
-use ipnet::IpNet;
+//! and checks, when built, that it was given the networks the edge connects
+//! from. (A [`TrustedProxies`] never holds a network wider than /8 in IPv4 or
+//! /16 in IPv6: it refuses them when made.)
 
 use super::{ClientIpConfigError, ClientIpResolver, ForwardedHeader, TrustedProxies};
-
-/// The widest network a preset accepts: /8 in either family. A wider one
-/// (`0.0.0.0/0`, `::/0`, `2000::/3`) holds clients, who could then choose
-/// their own address. A check against the plain mistake, not a proof that
-/// every listed network is a proxy.
-const MIN_PREFIX: u8 = 8;
 
 impl ClientIpResolver {
     /// Behind a proxy that writes the client into `X-Real-IP` (nginx with
@@ -36,8 +30,9 @@ impl ClientIpResolver {
     ///
     /// # Errors
     ///
-    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list,
-    /// [`ClientIpConfigError::TooWide`] for a network wider than /8.
+    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list (a list
+    /// with a network wider than /8 or /16 cannot be made:
+    /// [`ClientIpConfigError::TooWide`]).
     pub fn behind_real_ip(proxies: TrustedProxies) -> Result<Self, ClientIpConfigError> {
         preset("real_ip", proxies, ForwardedHeader::XRealIp)
     }
@@ -72,8 +67,9 @@ impl ClientIpResolver {
     ///
     /// # Errors
     ///
-    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list,
-    /// [`ClientIpConfigError::TooWide`] for a network wider than /8.
+    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list (a list
+    /// with a network wider than /8 or /16 cannot be made:
+    /// [`ClientIpConfigError::TooWide`]).
     pub fn behind_cloudflare(ranges: TrustedProxies) -> Result<Self, ClientIpConfigError> {
         preset("cloudflare", ranges, ForwardedHeader::CfConnectingIp)
     }
@@ -102,8 +98,9 @@ impl ClientIpResolver {
     ///
     /// # Errors
     ///
-    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list,
-    /// [`ClientIpConfigError::TooWide`] for a network wider than /8.
+    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list (a list
+    /// with a network wider than /8 or /16 cannot be made:
+    /// [`ClientIpConfigError::TooWide`]).
     pub fn behind_aws_alb(vpc: TrustedProxies) -> Result<Self, ClientIpConfigError> {
         preset("aws_alb", vpc, ForwardedHeader::XForwardedFor)
     }
@@ -122,8 +119,9 @@ impl ClientIpResolver {
     ///
     /// # Errors
     ///
-    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list,
-    /// [`ClientIpConfigError::TooWide`] for a network wider than /8.
+    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list (a list
+    /// with a network wider than /8 or /16 cannot be made:
+    /// [`ClientIpConfigError::TooWide`]).
     pub fn behind_fly_io(proxies: TrustedProxies) -> Result<Self, ClientIpConfigError> {
         preset("fly_io", proxies, ForwardedHeader::FlyClientIp)
     }
@@ -139,8 +137,9 @@ impl ClientIpResolver {
     ///
     /// # Errors
     ///
-    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list,
-    /// [`ClientIpConfigError::TooWide`] for a network wider than /8.
+    /// [`ClientIpConfigError::NoTrustedProxies`] for an empty list (a list
+    /// with a network wider than /8 or /16 cannot be made:
+    /// [`ClientIpConfigError::TooWide`]).
     pub fn behind_envoy(proxies: TrustedProxies) -> Result<Self, ClientIpConfigError> {
         preset("envoy", proxies, ForwardedHeader::EnvoyExternalAddress)
     }
@@ -154,18 +153,8 @@ fn preset(
     if trusted.is_empty() {
         return Err(ClientIpConfigError::NoTrustedProxies { preset: name });
     }
-    if let Some(network) = trusted.networks().iter().find(|n| too_wide(n)) {
-        return Err(ClientIpConfigError::TooWide {
-            preset: name,
-            network: *network,
-        });
-    }
     Ok(ClientIpResolver::builder()
         .trusted_proxies(trusted)
         .header(header)
         .build())
-}
-
-fn too_wide(network: &IpNet) -> bool {
-    network.prefix_len() < MIN_PREFIX
 }

@@ -371,7 +371,12 @@ impl KeyStore for RedisKeyStore {
         let Some(cache) = &self.cache else {
             return self.fetch(id).await;
         };
-        if let Some(record) = cache.get(id) {
+        let cached = cache.get(id);
+        shieldwall_core::telemetry::cache_lookup(
+            shieldwall_core::telemetry::CacheKind::Keys,
+            cached.is_some(),
+        );
+        if let Some(record) = cached {
             return Ok(Some(record));
         }
         let epoch = cache.epoch.load(Ordering::Acquire);

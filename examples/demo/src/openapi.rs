@@ -1,0 +1,441 @@
+//! The demo's OpenAPI 3.1 document, served at `GET /openapi.json` by both
+//! servers: every route of DEMO_API.md with what protects it (stated with
+//! `shieldwall_openapi::Protection`, beside the guard stacks of `stacks.rs`),
+//! its request and its answers.
+
+use bytes::Bytes;
+use shieldwall_openapi::utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn,
+};
+use shieldwall_openapi::utoipa::openapi::request_body::RequestBodyBuilder;
+use shieldwall_openapi::utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use shieldwall_openapi::utoipa::openapi::{
+    ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
+    ResponseBuilder,
+};
+use shieldwall_openapi::{OpenApiConfigError, Protection, install, problem_response};
+
+use schemas::{schemas, string};
+
+mod schemas;
+
+/// Where the servers serve the document (outside `/api`: no
+/// authentication, not rate limited).
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+/// The document as JSON, serialized once at start-up; each request clones
+/// the handle, never the bytes.
+#[derive(Clone, Debug)]
+pub struct OpenApiJson(Bytes);
+
+impl OpenApiJson {
+    /// Builds and serializes [`document`].
+    pub fn build() -> Result<Self, String> {
+        let document = document().map_err(|e| format!("OpenAPI document: {e}"))?;
+        let json = document
+            .to_json()
+            .map_err(|e| format!("OpenAPI document: {e}"))?;
+        Ok(Self(Bytes::from(json)))
+    }
+
+    /// The `application/json` body of `GET /openapi.json`.
+    #[must_use]
+    pub fn body(&self) -> Bytes {
+        self.0.clone()
+    }
+}
+
+/// The demo's OpenAPI 3.1 document.
+pub fn document() -> Result<OpenApi, OpenApiConfigError> {
+    let mut paths = Paths::new();
+    for (method, path, mut operation, protection) in operations()? {
+        protection.apply(&mut operation);
+        paths.add_path_operation(path, vec![method], operation);
+    }
+    let mut openapi = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("shieldwall demo API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "The demo API of shieldwall (docs/DEMO_API.md), served alike by \
+                     example-axum-api and example-actix-api. Every error is \
+                     `application/problem+json`; every answer carries `X-Request-Id`.",
+                )),
+        )
+        .paths(paths)
+        .components(Some(schemas()))
+        .build();
+    install(&mut openapi);
+    Ok(openapi)
+}
+
+type Described = (HttpMethod, &'static str, Operation, Protection);
+
+/// Every route of DEMO_API.md, with its protection: the same layers, in
+/// words, as `Demo::route_guards` puts in front of it (the public limit
+/// counts everything under `/api`).
+fn operations() -> Result<Vec<Described>, OpenApiConfigError> {
+    let public_api = Protection::new().rate_limited();
+    let signed_in = Protection::new().bearer(NO_SCOPES)?.rate_limited();
+    Ok(vec![
+        (
+            HttpMethod::Get,
+            "/health",
+            operation("health", "Liveness", "meta")
+                .response("200", json_response("The server is up.", schema("Health")))
+                .build(),
+            Protection::new(),
+        ),
+        (
+            HttpMethod::Get,
+            OPENAPI_PATH,
+            operation("openapi", "This document", "meta")
+                .response(
+                    "200",
+                    json_response(
+                        "The OpenAPI 3.1 document.",
+                        ObjectBuilder::new().schema_type(Type::Object).into(),
+                    ),
+                )
+                .build(),
+            Protection::new(),
+        ),
+        (
+            HttpMethod::Post,
+            "/api/v1/auth/login",
+            operation("login", "Sign in with email and password", "auth")
+                .request_body(Some(json_body(schema("LoginRequest"), true)))
+                .response(
+                    "200",
+                    json_response("An access token.", schema("TokenResponse")),
+                )
+                .response(
+                    "401",
+                    problem_response(
+                        "Unauthorized. `INVALID_CREDENTIALS`: a wrong email or password (one \
+                         answer for both).",
+                    ),
+                )
+                .build(),
+            // The public limit, then the login limit (both per client IP).
+            public_api.clone().json_body(),
+        ),
+        (
+            HttpMethod::Post,
+            "/api/v1/auth/logout",
+            operation("logout", "Revoke this access token", "auth")
+                .response(
+                    "204",
+                    ResponseBuilder::new()
+                        .description("The token's `jti` is revoked until its `exp`."),
+                )
+                .build(),
+            signed_in.clone(),
+        ),
+        (
+            HttpMethod::Get,
+            "/api/v1/protected/me",
+            operation("me", "Who the token belongs to", "auth")
+                .response("200", json_response("The signed-in user.", schema("Me")))
+                .build(),
+            signed_in.clone(),
+        ),
+        (
+            HttpMethod::Post,
+            "/api/v1/protected/keys",
+            operation("createKey", "Create an API key", "keys")
+                .request_body(Some(json_body(schema("CreateKeyRequest"), false)))
+                .response(
+                    "201",
+                    json_response("The key, shown only here.", schema("CreatedKeyResponse")),
+                )
+                .build(),
+            signed_in.clone().json_body(),
+        ),
+        (
+            HttpMethod::Get,
+            "/api/v1/protected/keys",
+            operation("listKeys", "List your API keys", "keys")
+                .response(
+                    "200",
+                    json_response(
+                        "Your keys, without secrets.",
+                        ArrayBuilder::new()
+                            .items(Ref::from_schema_name("KeyView"))
+                            .into(),
+                    ),
+                )
+                .build(),
+            signed_in.clone(),
+        ),
+        (
+            HttpMethod::Delete,
+            "/api/v1/protected/keys/{id}",
+            operation("deleteKey", "Revoke one of your API keys", "keys")
+                .parameter(
+                    ParameterBuilder::new()
+                        .name("id")
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .description(Some("The key's id."))
+                        .schema(Some(string("The key's id."))),
+                )
+                .response("204", ResponseBuilder::new().description("Revoked."))
+                .response(
+                    "404",
+                    problem_response(
+                        "Not Found. `NOT_FOUND`: no key of yours has this id (another user's \
+                         key is not found either).",
+                    ),
+                )
+                .build(),
+            signed_in,
+        ),
+        (
+            HttpMethod::Get,
+            "/api/v1/users",
+            operation("listUsers", "List users, a page at a time", "users")
+                .parameter(query(
+                    "page",
+                    "Page number, from 1 (default 1).",
+                    Some(1),
+                    None,
+                ))
+                .parameter(query(
+                    "limit",
+                    "Page size, 1 to 100 (default 20).",
+                    Some(1),
+                    Some(100),
+                ))
+                .parameter(
+                    ParameterBuilder::new()
+                        .name("sort")
+                        .parameter_in(ParameterIn::Query)
+                        .required(Required::False)
+                        .description(Some("By creation time (default `desc`)."))
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(["asc", "desc"])),
+                        )),
+                )
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("A page of users.")
+                        .content("application/json", content(schema("UserPage")))
+                        .header("X-Total-Count", count_header("Users in all pages."))
+                        .header("X-Page-Count", count_header("Pages at this limit.")),
+                )
+                .build(),
+            Protection::new()
+                .api_key(["users:read"])?
+                .rate_limited()
+                .validated_query(),
+        ),
+        (
+            HttpMethod::Post,
+            "/api/v1/users",
+            operation("createUser", "Add a user", "users")
+                .request_body(Some(json_body(schema("CreateUserRequest"), true)))
+                .response(
+                    "201",
+                    json_response(
+                        "The stored user: `name` as plain text, `bio` as sanitized HTML.",
+                        schema("User"),
+                    ),
+                )
+                .build(),
+            Protection::new()
+                .api_key(["users:write"])?
+                .rate_limited()
+                .json_body(),
+        ),
+        (
+            HttpMethod::Post,
+            "/api/v1/transfers",
+            operation("createTransfer", "Record a signed transfer", "transfers")
+                .description(Some(
+                    "Needs an RFC 9421 signature by a signing key of the API key's owner.",
+                ))
+                .request_body(Some(json_body(schema("TransferRequest"), true)))
+                .response(
+                    "201",
+                    json_response("The recorded transfer.", schema("Transfer")),
+                )
+                .build(),
+            Protection::new()
+                .api_key(["transfers:write"])?
+                .rate_limited()
+                .signed()
+                .json_body(),
+        ),
+    ])
+}
+
+const NO_SCOPES: [&str; 0] = [];
+
+fn operation(id: &str, summary: &str, tag: &str) -> OperationBuilder {
+    OperationBuilder::new()
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .tag(tag)
+}
+
+fn schema(name: &str) -> RefOr<Schema> {
+    Ref::from_schema_name(name).into()
+}
+
+fn content(schema: RefOr<Schema>) -> shieldwall_openapi::utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn json_response(description: &str, schema: RefOr<Schema>) -> ResponseBuilder {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content(schema))
+}
+
+fn json_body(
+    schema: RefOr<Schema>,
+    required: bool,
+) -> shieldwall_openapi::utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new()
+        .content("application/json", content(schema))
+        .required(Some(if required {
+            Required::True
+        } else {
+            Required::False
+        }))
+        .build()
+}
+
+fn query(
+    name: &str,
+    description: &str,
+    minimum: Option<u32>,
+    maximum: Option<u32>,
+) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(minimum)
+                .maximum(maximum),
+        ))
+}
+
+fn count_header(description: &str) -> shieldwall_openapi::utoipa::openapi::header::Header {
+    let mut header = shieldwall_openapi::utoipa::openapi::header::Header::new(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0)),
+    );
+    header.description = Some(description.to_owned());
+    header
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_every_route_with_its_scheme_and_refusals() {
+        let json: serde_json::Value =
+            serde_json::from_slice(&OpenApiJson::build().unwrap().body()).unwrap();
+        assert_eq!(json["openapi"], "3.1.0");
+        assert_eq!(json["info"]["version"], env!("CARGO_PKG_VERSION"));
+        let mut operations = Vec::new();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                operations.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+        operations.sort();
+        assert_eq!(
+            operations,
+            [
+                "DELETE /api/v1/protected/keys/{id}",
+                "GET /api/v1/protected/keys",
+                "GET /api/v1/protected/me",
+                "GET /api/v1/users",
+                "GET /health",
+                "GET /openapi.json",
+                "POST /api/v1/auth/login",
+                "POST /api/v1/auth/logout",
+                "POST /api/v1/protected/keys",
+                "POST /api/v1/transfers",
+                "POST /api/v1/users",
+            ]
+        );
+        let op = |method: &str, path: &str| json["paths"][path][method].clone();
+        let statuses = |method: &str, path: &str| -> Vec<String> {
+            op(method, path)["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(op("get", "/health")["security"], serde_json::json!([]));
+        assert_eq!(statuses("get", "/health"), ["200"]);
+        assert_eq!(statuses("get", "/openapi.json"), ["200"]);
+        assert_eq!(
+            op("post", "/api/v1/transfers")["security"],
+            serde_json::json!([{ "api_key": ["transfers:write"] }])
+        );
+        assert_eq!(
+            statuses("post", "/api/v1/transfers"),
+            ["201", "400", "401", "403", "413", "415", "429", "503"]
+        );
+        assert_eq!(
+            op("get", "/api/v1/protected/me")["security"],
+            serde_json::json!([{ "bearer": [] }])
+        );
+        assert_eq!(
+            statuses("get", "/api/v1/protected/me"),
+            ["200", "400", "401", "429", "503"]
+        );
+        assert!(
+            op("get", "/api/v1/protected/me")["responses"]["401"]["headers"]["WWW-Authenticate"]
+                .is_object()
+        );
+        assert_eq!(
+            statuses("post", "/api/v1/auth/login"),
+            ["200", "400", "401", "413", "415", "429", "503"]
+        );
+        assert_eq!(
+            statuses("delete", "/api/v1/protected/keys/{id}"),
+            ["204", "400", "401", "404", "429", "503"]
+        );
+        // Every `$ref` names a component the document holds.
+        let text = json.to_string();
+        for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(json["components"]["schemas"][name].is_object(), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_documented_scope_is_one_a_key_may_hold() {
+        let json: serde_json::Value =
+            serde_json::from_slice(&OpenApiJson::build().unwrap().body()).unwrap();
+        for item in json["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                for requirement in operation["security"].as_array().unwrap() {
+                    for scope in requirement["api_key"].as_array().into_iter().flatten() {
+                        assert!(
+                            crate::ALLOWED_SCOPES.contains(&scope.as_str().unwrap()),
+                            "{scope}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
