@@ -11,7 +11,7 @@ use shieldwall_errors::{ErrorCode, Rejection};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RateLimitConfigError {
     /// A quota that does not parse.
-    #[error("`{0}` is not a quota like 100/15m (N per window, window in s, m or h)")]
+    #[error("`{}` is not a quota like 100/15m (N per window, window in s, m or h)", .0.escape_debug())]
     QuotaSyntax(String),
     /// A window of zero, over a week, or shorter than one nanosecond per request.
     #[error("the window must be between 1 s and 1 week, and long enough for the count")]
@@ -23,10 +23,10 @@ pub enum RateLimitConfigError {
     #[error("the cost must be at most the quota and the burst")]
     Cost,
     /// A header name that is not a header name.
-    #[error("`{0}` is not a valid header name")]
+    #[error("`{}` is not a valid header name", .0.escape_debug())]
     HeaderName(String),
     /// A failure mode that is not `closed`, `open` or `memory`.
-    #[error("`{0}` is not a failure mode (closed, open or memory)")]
+    #[error("`{}` is not a failure mode (closed, open or memory)", .0.escape_debug())]
     FailureMode(String),
 }
 

@@ -27,7 +27,14 @@ pub enum RedisConfigError {
     /// would be given up for that long after a few failures.
     #[error("the circuit breaker cool-down must be at most 5 minutes")]
     CooldownTooLong,
+    /// A pool larger than [`MAX_POOL_SIZE`] connections.
+    #[error("the pool size must be at most 1024 connections")]
+    PoolTooLarge,
 }
+
+/// The largest pool [`RedisConfig::pool_size`] accepts (the pool allocates
+/// its slots up front: a size from a typo must not exhaust memory).
+pub const MAX_POOL_SIZE: usize = 1024;
 
 /// The longest circuit breaker cool-down [`RedisConfig::breaker_cooldown`]
 /// accepts.
@@ -133,11 +140,13 @@ impl RedisConfig {
         Ok(self)
     }
 
-    /// The size of the pool of dedicated connections.
-    #[must_use]
-    pub fn pool_size(mut self, size: NonZeroUsize) -> Self {
+    /// The size of the pool of dedicated connections, at most [`MAX_POOL_SIZE`].
+    pub fn pool_size(mut self, size: NonZeroUsize) -> Result<Self, RedisConfigError> {
+        if size.get() > MAX_POOL_SIZE {
+            return Err(RedisConfigError::PoolTooLarge);
+        }
         self.pool_size = size;
-        self
+        Ok(self)
     }
 
     /// How many commands in a row may find Redis unreachable or too slow

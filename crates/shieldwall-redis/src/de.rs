@@ -80,7 +80,7 @@ impl TryFrom<RawRedis> for RedisConfig {
                 .map_err(at("connect_timeout_ms"))?;
         }
         if let Some(size) = raw.pool_size {
-            config = config.pool_size(size);
+            config = config.pool_size(size).map_err(at("pool_size"))?;
         }
         if let Some(failures) = raw.breaker_threshold {
             config = config.breaker_threshold(failures);
@@ -159,7 +159,7 @@ mod tests {
             .and_then(|c| c.key_prefix("myapp"))
             .and_then(|c| c.command_timeout(Duration::from_millis(250)))
             .and_then(|c| c.connect_timeout(Duration::from_secs(1)))
-            .map(|c| c.pool_size(NonZeroUsize::new(4).unwrap()))
+            .and_then(|c| c.pool_size(NonZeroUsize::new(4).unwrap()))
             .map(|c| c.breaker_threshold(NonZeroU32::new(3).unwrap()))
             .and_then(|c| c.breaker_cooldown(Duration::from_secs(5)))
             .unwrap();
@@ -222,5 +222,15 @@ mod tests {
             assert!(!err.message().contains(secret), "{err}");
             assert!(parse(&text).unwrap_err().contains(field), "{err}");
         }
+    }
+
+    #[test]
+    fn a_huge_pool_is_refused_naming_the_field() {
+        let error = toml::from_str::<File>(
+            "redis = { url = \"redis://127.0.0.1:6379\", pool_size = 9223372036854775807 }",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("pool_size: the pool size must be at most 1024"), "{error}");
     }
 }

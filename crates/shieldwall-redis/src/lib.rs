@@ -13,7 +13,7 @@ pub mod testing;
 
 pub use breaker::BreakerState;
 pub use client::Redis;
-pub use config::{MAX_BREAKER_COOLDOWN, RedisConfig, RedisConfigError};
+pub use config::{MAX_BREAKER_COOLDOWN, MAX_POOL_SIZE, RedisConfig, RedisConfigError};
 pub use error::RedisError;
 pub use script::Script;
 

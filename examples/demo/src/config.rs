@@ -163,7 +163,7 @@ impl DemoConfig {
         let redis = l.typed::<RedisConfig>("REDIS_URL")?;
 
         const SECRET: &str = "SHIELDWALL_JWT_SECRET";
-        let (jwt_secret, jwt_secret_origin) = match l.typed::<Secret>(SECRET)? {
+        let (jwt_secret, jwt_secret_origin) = match l.typed_text::<Secret>(SECRET)? {
             Some(secret) if secret.len() < 32 => {
                 return Err(bad(
                     SECRET,
@@ -202,7 +202,7 @@ impl DemoConfig {
         };
 
         let quota = |var: &'static str, default: &str| -> Result<Quota, EnvError> {
-            match l.typed::<Quota>(var)? {
+            match l.typed_text::<Quota>(var)? {
                 Some(quota) => Ok(quota),
                 None => default.parse().map_err(|e| bad(var, format!("{e}"))),
             }
@@ -256,7 +256,7 @@ impl DemoConfig {
             },
         };
         let on_store_error = l
-            .typed::<FailureMode>("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR")?
+            .typed_text::<FailureMode>("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR")?
             .unwrap_or_default();
 
         Ok(Self {

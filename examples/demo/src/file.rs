@@ -75,7 +75,7 @@ impl ConfigFile {
                 .span()
                 .map(|span| position(text, span.start))
                 .unwrap_or_default();
-            let message = e.message().lines().collect::<Vec<_>>().join("; ");
+            let message = unquoted(&e.message().lines().collect::<Vec<_>>().join("; "));
             file_error(path, None, format!("not valid TOML{at}: {message}"))
         })?;
         if let Some(unknown) = table.keys().find(|k| key_named(k).is_none()) {
@@ -119,6 +119,21 @@ fn file_error(path: &str, key: Option<&'static str>, problem: String) -> EnvErro
     }
 }
 
+/// `message` with every `` `quoted` `` span (toml quotes the value it
+/// could not read, which may be a secret) replaced by `(a value)`, and no
+/// control characters.
+fn unquoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (index, part) in message.split('`').enumerate() {
+        if index % 2 == 0 {
+            out.extend(part.chars().filter(|c| !c.is_control()));
+        } else {
+            out.push_str("(a value)");
+        }
+    }
+    out
+}
+
 /// `" at line L, column C"` of byte `offset` in `text`.
 fn position(text: &str, offset: usize) -> String {
     let before = text.get(..offset).unwrap_or(text);
@@ -141,6 +156,16 @@ mod tests {
             let plain = var.strip_prefix("SHIELDWALL_").unwrap_or(var);
             assert_eq!(key, plain.to_ascii_lowercase(), "{var}");
         }
+    }
+
+    #[test]
+    fn a_value_toml_cannot_read_is_never_quoted() {
+        let error = ConfigFile::parse("x.toml", "jwt_secret = 123456789012345678901234567890123\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("1234567890"), "{error}");
+        assert!(error.contains("(a value)"), "{error}");
+        assert_eq!(unquoted("a `b` c `d`"), "a (a value) c (a value)");
     }
 
     #[test]

@@ -185,6 +185,21 @@ fn bad_values_and_wrong_types_name_the_key_and_never_a_secret() {
 }
 
 #[test]
+fn a_date_or_a_number_is_never_taken_for_a_secret_quota_or_mode() {
+    refused(
+        "jwt_secret = 1979-05-27T07:32:00.999999999-07:00",
+        "jwt_secret",
+        "1979",
+    );
+    refused("limit_public = 1979-05-27", "limit_public", "");
+    refused(
+        "rate_limit_on_store_error = 1",
+        "rate_limit_on_store_error",
+        "",
+    );
+}
+
+#[test]
 fn tls_files_from_the_file_are_named_by_their_key() {
     let missing = "/nonexistent/shieldwall/cert.pem";
     let line = refused(

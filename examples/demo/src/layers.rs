@@ -121,6 +121,21 @@ impl<'a, S: Source + ?Sized> Layers<'a, S> {
             .map_err(|problem| self.error(var, &raw, problem))
     }
 
+    /// [`Layers::typed`] for a setting written as a string in the file (a
+    /// secret, a quota, a mode): any other TOML value (a number, a date) is
+    /// refused, never turned into text.
+    pub(crate) fn typed_text<T: DeserializeOwned>(
+        &self,
+        var: &'static str,
+    ) -> Result<Option<T>, EnvError> {
+        if let Some(raw @ Raw::File(value)) = self.raw(var)?
+            && !matches!(value, Value::String(_))
+        {
+            return Err(self.error(var, &raw, "must be a string"));
+        }
+        self.typed(var)
+    }
+
     /// `true` or `false` (any case in a variable, a boolean in the file).
     pub(crate) fn flag(&self, var: &'static str) -> Result<Option<bool>, EnvError> {
         let Some(raw) = self.raw(var)? else {

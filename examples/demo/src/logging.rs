@@ -3,8 +3,10 @@
 //! `SHIELDWALL_LOG` (`off`, `error`, `warn`, `info`, `debug`, `trace`;
 //! default `info`) is the level of shieldwall's own events and spans: at
 //! `info` every log line carries its request's span (request id, method,
-//! route, status, client address); at `debug` each guard decision has a span
-//! too. Other crates log at `info` at most, whatever the setting.
+//! client address; the status and route are recorded on the span when the
+//! answer leaves, for subscribers that export spans); at `debug` each guard
+//! decision has a span too. Other crates log at `info` at most, whatever the
+//! setting. Colours only when standard error is a terminal.
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -34,6 +36,7 @@ pub(crate) fn init() -> Result<(), String> {
         .with_target("example_demo", ours);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_max_level(LevelFilter::TRACE)
         .with_target(false)
         .finish()

@@ -18,6 +18,10 @@ use shieldwall_metrics::{CONTENT_TYPE, Prometheus};
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the exporter's histograms are drained.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+/// Connections served at once: a scraper needs one; a flood of idle
+/// connections to this port must not take the process's descriptors from
+/// the API.
+const MAX_CONNECTIONS: usize = 8;
 
 /// Installs the Prometheus recorder when metrics are asked for.
 pub(crate) fn install(addr: Option<SocketAddr>) -> Result<Option<Prometheus>, String> {
@@ -56,10 +60,16 @@ pub async fn serve_metrics(demo: &crate::Demo) -> Result<(), ExitCode> {
 }
 
 async fn accept(listener: tokio::net::TcpListener, prometheus: Prometheus) {
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             // Out of descriptors or similar: wait instead of spinning.
             tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        // Over the cap the connection is closed at once.
+        let Ok(permit) = std::sync::Arc::clone(&permits).try_acquire_owned() else {
+            drop(stream);
             continue;
         };
         let prometheus = prometheus.clone();
@@ -70,8 +80,10 @@ async fn accept(listener: tokio::net::TcpListener, prometheus: Prometheus) {
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
+                .keep_alive(false)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            drop(permit);
         });
     }
 }

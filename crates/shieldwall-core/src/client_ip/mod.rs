@@ -32,7 +32,7 @@ use crate::RequestView;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ClientIpConfigError {
     /// A trusted proxy entry is not an address or CIDR.
-    #[error("`{entry}` is not an IP address or CIDR (e.g. 10.0.0.0/8)")]
+    #[error("`{}` is not an IP address or CIDR (e.g. 10.0.0.0/8)", .entry.escape_debug())]
     InvalidCidr {
         /// The entry as given.
         entry: String,
@@ -46,8 +46,9 @@ pub enum ClientIpConfigError {
     /// A trusted proxy network wider than /8 (IPv4) or /16 (IPv6): a range
     /// that holds clients, who could then choose their own address.
     #[error(
-        "trusted proxy `{entry}` is wider than /{widest}: a network that wide holds clients, \
-         who could then pick their own address; list your proxies' networks"
+        "trusted proxy `{}` is wider than /{widest}: a network that wide holds clients, \
+         who could then pick their own address; list your proxies' networks",
+        .entry.escape_debug()
     )]
     TooWide {
         /// The entry as given (cut at 64 characters).

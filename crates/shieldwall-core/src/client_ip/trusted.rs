@@ -120,7 +120,8 @@ fn checked(net: IpNet, entry: impl FnOnce() -> String) -> Result<IpNet, ClientIp
     let net = normalize_net(net);
     let widest = match net {
         IpNet::V4(_) => WIDEST_V4,
-        IpNet::V6(_) => WIDEST_V6,
+        IpNet::V6(v6) if v6.prefix_len() < WIDEST_V6 => WIDEST_V6,
+        IpNet::V6(v6) => embedded_v4_widest(v6).unwrap_or(WIDEST_V6),
     };
     if net.prefix_len() < widest {
         return Err(ClientIpConfigError::TooWide {
@@ -129,6 +130,27 @@ fn checked(net: IpNet, entry: impl FnOnce() -> String) -> Result<IpNet, ClientIp
         });
     }
     Ok(net)
+}
+
+/// IPv6 ranges whose addresses carry an IPv4 address (RFC 6052 NAT64, the
+/// RFC 8215 local-use NAT64 prefix, 6to4, Teredo's server part), with the
+/// prefix length that leaves at most an IPv4 /8 inside: wider, the range
+/// would hold every client behind a translator.
+const EMBEDDING_V4: [(&str, u8); 4] = [
+    ("64:ff9b::/96", 104),
+    ("64:ff9b:1::/48", 56),
+    ("2002::/16", 24),
+    ("2001::/32", 40),
+];
+
+/// The widest prefix `net` may have when it overlaps a range that embeds
+/// IPv4 addresses.
+fn embedded_v4_widest(net: ipnet::Ipv6Net) -> Option<u8> {
+    EMBEDDING_V4.iter().find_map(|(range, widest)| {
+        let range: ipnet::Ipv6Net = range.parse().ok()?;
+        let overlaps = range.contains(&net) || net.contains(&range);
+        overlaps.then_some(*widest)
+    })
 }
 
 /// Stores an IPv4-mapped network as IPv4, so that lookups, which fold
@@ -198,5 +220,32 @@ mod tests {
             panic!("refused");
         };
         assert_eq!(entry.len(), 64);
+    }
+
+    #[test]
+    fn ranges_that_embed_ipv4_clients_are_as_narrow_as_ipv4() {
+        for wide in [
+            "64:ff9b::/96",
+            "64:ff9b:1::/48",
+            "2002::/16",
+            "2001::/32",
+            "2001::/16",
+        ] {
+            assert!(
+                matches!(
+                    wide.parse::<TrustedProxies>(),
+                    Err(ClientIpConfigError::TooWide { .. })
+                ),
+                "{wide}"
+            );
+        }
+        for narrow in [
+            "64:ff9b::a00:0/104",
+            "2002:a00::/24",
+            "2001:db8::/32",
+            "2606:4700::/32",
+        ] {
+            assert!(narrow.parse::<TrustedProxies>().is_ok(), "{narrow}");
+        }
     }
 }

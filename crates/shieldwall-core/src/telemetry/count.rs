@@ -257,14 +257,16 @@ impl RequestCounters {
     }
 }
 
-/// How a rate-limit decision came out.
+/// How a rate-limit decision came out. Each decision is counted once: when
+/// the store failed it is `StoreError`, whatever the policy's failure mode
+/// then did (503, let through, or counted in memory: those requests are
+/// in `shieldwall_requests_total` by the status they got).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RateOutcome {
-    /// Counted and under the quota (or let through uncounted by a policy
-    /// that fails open: that one also counts as `store_error`).
+    /// The store counted it under the quota.
     Allowed,
-    /// Over the quota: 429.
+    /// The store counted it over the quota: 429.
     Limited,
     /// The store failed; the failure mode decided.
     StoreError,

@@ -1,10 +1,11 @@
 //! Spans: one per request and one per guard decision, with field names from
 //! OpenTelemetry's HTTP semantic conventions where one exists.
 //!
-//! No field ever holds a credential, a principal's id, a path or a header
+//! No field ever holds a credential, a principal's id, a path or free text
 //! a client chose: the method is one of the standard ones or `_OTHER`, the
 //! route is the router's template, the client address is the one resolved
-//! behind trusted proxies.
+//! behind trusted proxies, and the request id, which a client may send, is
+//! kept only when it is 1 to 128 of `A-Z a-z 0-9 - _ . :` (else replaced).
 
 use futures_util::future::Either;
 use tracing::Span;
