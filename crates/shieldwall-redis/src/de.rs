@@ -231,6 +231,9 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(error.contains("pool_size: the pool size must be at most 1024"), "{error}");
+        assert!(
+            error.contains("pool_size: the pool size must be at most 1024"),
+            "{error}"
+        );
     }
 }
