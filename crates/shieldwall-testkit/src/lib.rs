@@ -11,6 +11,8 @@
 //!   certificate for `127.0.0.1` in one.
 //! - `adapters` (feature `adapters`): a case table through axum and
 //!   actix-web in process, each answer an [`Observed`].
+//! - `auth_server` (feature `auth-server`): a local authorization server on
+//!   loopback (OIDC discovery, a JWKS with key rotation, minted tokens).
 #![allow(
     clippy::exhaustive_structs,
     clippy::exhaustive_enums,
@@ -23,6 +25,8 @@
 
 #[cfg(feature = "adapters")]
 pub mod adapters;
+#[cfg(feature = "auth-server")]
+pub mod auth_server;
 mod case;
 pub mod client;
 pub mod server;

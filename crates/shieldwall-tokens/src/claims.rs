@@ -48,6 +48,7 @@ pub(crate) struct RawClaims<'de> {
     iss: Option<Any<'de>>,
     aud: Option<Any<'de>>,
     scope: Option<Any<'de>>,
+    scp: Option<Any<'de>>,
 }
 
 impl<'de> Deserialize<'de> for RawClaims<'de> {
@@ -81,6 +82,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "iss" => &mut claims.iss,
                 "aud" => &mut claims.aud,
                 "scope" => &mut claims.scope,
+                "scp" => &mut claims.scp,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -141,7 +143,7 @@ pub(crate) fn check(
     let sub = string(claims.sub.as_ref(), "sub is not a string")?;
     let jti = string(claims.jti.as_ref(), "jti is not a string")?;
     let iss = string(claims.iss.as_ref(), "iss is not a string")?;
-    let scope = string(claims.scope.as_ref(), "scope is not a string")?;
+    let scopes = scopes(claims.scope.as_ref(), claims.scp.as_ref())?;
     let audiences: Option<Vec<&str>> = match claims.aud.as_ref() {
         None => None,
         Some(Any::Text(aud)) => Some(vec![aud.as_ref()]),
@@ -209,14 +211,6 @@ pub(crate) fn check(
     {
         return Err(invalid("aud is missing or not accepted"));
     }
-    let scopes = scope
-        .map(|s| {
-            s.split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
     Ok(Checked {
         sub: sub.map(str::to_owned),
         jti: jti.map(str::to_owned),
@@ -224,6 +218,37 @@ pub(crate) fn check(
         iat,
         scopes,
     })
+}
+
+/// The scopes of `scope` (a space-separated string, RFC 9068) or of `scp`
+/// (an array of scope tokens, or a space-separated string as some providers
+/// write it). A token that carries both is refused (which one holds cannot
+/// be told), as is one whose claim is of another type, or whose `scp` array
+/// holds an empty item or one with a space.
+fn scopes(scope: Option<&Any<'_>>, scp: Option<&Any<'_>>) -> Result<Vec<String>, TokenRejection> {
+    let split = |s: &str| {
+        s.split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    match (scope, scp) {
+        (None, None) => Ok(Vec::new()),
+        (Some(_), Some(_)) => Err(invalid("both scope and scp")),
+        (Some(Any::Text(s)), None) | (None, Some(Any::Text(s))) => Ok(split(s)),
+        (Some(_), None) => Err(invalid("scope is not a string")),
+        (None, Some(Any::Texts(items))) => items
+            .iter()
+            .map(|item| {
+                if item.is_empty() || item.contains(' ') {
+                    Err(invalid("scp holds an empty item or one with a space"))
+                } else {
+                    Ok(item.to_string())
+                }
+            })
+            .collect(),
+        (None, Some(_)) => Err(invalid("scp is not an array of strings or a string")),
+    }
 }
 
 /// Reads a payload (JSON object with unique names).
@@ -342,5 +367,54 @@ mod tests {
         assert!(check(&read(json.as_bytes()).unwrap(), &relaxed, NOW).is_ok());
         assert!(read(br#"{"exp":1,"exp":2}"#).is_err());
         assert!(read(br#"[1]"#).is_err());
+    }
+
+    #[test]
+    fn scopes_from_scope_or_scp_never_both() {
+        fn scopes_of(change: &[(&str, Value)]) -> Result<Vec<String>, TokenErrorKind> {
+            let json = with(change);
+            check(&read(json.as_bytes()).unwrap(), &rules(), NOW)
+                .map(|c| c.scopes)
+                .map_err(|e| e.kind())
+        }
+        let no_scope = ("scope", Value::Null);
+        assert_eq!(
+            scopes_of(&[no_scope.clone(), ("scp", json!(["a", "b:c"]))]).unwrap(),
+            ["a", "b:c"]
+        );
+        assert_eq!(
+            scopes_of(&[no_scope.clone(), ("scp", json!("a  b"))]).unwrap(),
+            ["a", "b"]
+        );
+        assert!(
+            scopes_of(&[no_scope.clone(), ("scp", json!([]))])
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            scopes_of(std::slice::from_ref(&no_scope))
+                .unwrap()
+                .is_empty()
+        );
+        for bad in [
+            json!([""]),
+            json!(["a b"]),
+            json!([["a"]]),
+            json!(["a", 1]),
+            json!(7),
+            json!({"a": true}),
+            json!(false),
+        ] {
+            assert_eq!(
+                scopes_of(&[no_scope.clone(), ("scp", bad.clone())]),
+                Err(TokenErrorKind::Claims),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            scopes_of(&[("scp", json!(["a"]))]),
+            Err(TokenErrorKind::Claims),
+            "scope and scp"
+        );
     }
 }

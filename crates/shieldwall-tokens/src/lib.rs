@@ -21,6 +21,8 @@ mod verifier;
 
 #[cfg(feature = "jwks")]
 pub mod jwks;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 
 pub use algorithm::Algorithm;
 pub use claims::MAX_JTI_LEN;

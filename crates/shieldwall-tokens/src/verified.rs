@@ -58,7 +58,7 @@ impl VerifiedToken {
         })
     }
 
-    /// The principal: `sub` as id, the `scope` claim as scopes, every claim as attributes.
+    /// The principal: `sub` as id, the `scope` (or `scp`) claim as scopes, every claim as attributes.
     #[must_use]
     pub fn principal(&self) -> &Principal {
         &self.principal
@@ -96,7 +96,7 @@ impl VerifiedToken {
         self.facts.iat.map(system_time)
     }
 
-    /// The scopes of the `scope` claim.
+    /// The scopes of the `scope` (or `scp`) claim.
     #[must_use]
     pub fn scopes(&self) -> &[String] {
         self.principal.scopes()
