@@ -2,9 +2,10 @@
 
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{OpenApi, RefOr, Required};
+use utoipa::openapi::{OpenApi, Required};
 
 use crate::components::install_missing;
+use crate::responses::add_to_every_response;
 use crate::{OpenApiConfigError, Protection, headers};
 
 /// The request headers of a signed request.
@@ -28,47 +29,32 @@ const SIGNATURE_HEADERS: [(&str, &str); 3] = [
 impl Protection {
     /// Documents these layers on `operation`: sets its security (replacing
     /// what it had; `[]` for a public operation), adds each refusal these
-    /// layers can answer (a status the operation already documents keeps its
-    /// description and gains the headers), the signature request headers
-    /// when signed, and to every response `X-Request-Id` (and `RateLimit`,
+    /// layers can answer, the signature request headers when signed, and
+    /// to every response `X-Request-Id` (and `RateLimit`,
     /// `RateLimit-Policy` when rate limited).
     ///
-    /// Call it after describing the operation's own responses, so that they
-    /// get the headers too; the document needs the components too
+    /// A status the operation already documents is merged: a problem
+    /// response gains the codes (`` `CODE`: why. ``) its description does
+    /// not name yet and the headers it lacks; any other response keeps its
+    /// description and gains the headers. Applying twice changes nothing.
+    ///
+    /// Call it after describing the operation's own responses (and after
+    /// [`SharedResponses`](crate::SharedResponses)), so that they get the
+    /// headers too; the document needs the components too
     /// ([`install`](crate::install), or use [`Protection::apply_to`]).
     pub fn apply(&self, operation: &mut Operation) {
         operation.security = Some(self.security());
-        for (status, refusal) in self.responses() {
-            match operation.responses.responses.entry(status.to_string()) {
-                std::collections::btree_map::Entry::Vacant(vacant) => {
-                    vacant.insert(RefOr::T(refusal));
-                }
-                std::collections::btree_map::Entry::Occupied(mut occupied) => {
-                    if let RefOr::T(own) = occupied.get_mut() {
-                        for (name, header) in refusal.headers {
-                            own.headers.entry(name).or_insert(header);
-                        }
-                    }
-                }
-            }
+        for refusal in self.refusals() {
+            refusal.add_to(operation);
         }
-        for response in operation.responses.responses.values_mut() {
-            // A reference is described where it is defined.
-            let RefOr::T(response) = response else {
-                continue;
-            };
-            let headers = &mut response.headers;
-            headers
-                .entry(headers::REQUEST_ID.to_owned())
-                .or_insert_with(headers::request_id);
-            if self.is_rate_limited() {
-                headers
-                    .entry(headers::RATE_LIMIT.to_owned())
-                    .or_insert_with(headers::rate_limit);
-                headers
-                    .entry(headers::RATE_LIMIT_POLICY.to_owned())
-                    .or_insert_with(headers::rate_limit_policy);
-            }
+        add_to_every_response(operation, headers::REQUEST_ID, headers::request_id);
+        if self.is_rate_limited() {
+            add_to_every_response(operation, headers::RATE_LIMIT, headers::rate_limit);
+            add_to_every_response(
+                operation,
+                headers::RATE_LIMIT_POLICY,
+                headers::rate_limit_policy,
+            );
         }
         if self.is_signed() {
             let parameters = operation.parameters.get_or_insert_with(Vec::new);
@@ -101,26 +87,36 @@ impl Protection {
         method: HttpMethod,
         path: &str,
     ) -> Result<(), OpenApiConfigError> {
-        let missing = || OpenApiConfigError::NoSuchOperation {
-            method: method_name(&method),
-            path: path.to_owned(),
-        };
-        let item = openapi.paths.paths.get_mut(path).ok_or_else(missing)?;
-        let operation = match method {
-            HttpMethod::Get => item.get.as_mut(),
-            HttpMethod::Put => item.put.as_mut(),
-            HttpMethod::Post => item.post.as_mut(),
-            HttpMethod::Delete => item.delete.as_mut(),
-            HttpMethod::Options => item.options.as_mut(),
-            HttpMethod::Head => item.head.as_mut(),
-            HttpMethod::Patch => item.patch.as_mut(),
-            HttpMethod::Trace => item.trace.as_mut(),
-        }
-        .ok_or_else(missing)?;
+        let operation = operation_mut(openapi, &method, path)?;
         self.apply(operation);
         install_missing(openapi);
         Ok(())
     }
+}
+
+/// The operation `method` `path` of `openapi`, or
+/// [`OpenApiConfigError::NoSuchOperation`].
+fn operation_mut<'a>(
+    openapi: &'a mut OpenApi,
+    method: &HttpMethod,
+    path: &str,
+) -> Result<&'a mut Operation, OpenApiConfigError> {
+    let missing = || OpenApiConfigError::NoSuchOperation {
+        method: method_name(method),
+        path: path.to_owned(),
+    };
+    let item = openapi.paths.paths.get_mut(path).ok_or_else(missing)?;
+    match method {
+        HttpMethod::Get => item.get.as_mut(),
+        HttpMethod::Put => item.put.as_mut(),
+        HttpMethod::Post => item.post.as_mut(),
+        HttpMethod::Delete => item.delete.as_mut(),
+        HttpMethod::Options => item.options.as_mut(),
+        HttpMethod::Head => item.head.as_mut(),
+        HttpMethod::Patch => item.patch.as_mut(),
+        HttpMethod::Trace => item.trace.as_mut(),
+    }
+    .ok_or_else(missing)
 }
 
 fn method_name(method: &HttpMethod) -> &'static str {

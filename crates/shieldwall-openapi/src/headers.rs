@@ -8,6 +8,7 @@ pub(crate) const RATE_LIMIT: &str = "RateLimit";
 pub(crate) const RATE_LIMIT_POLICY: &str = "RateLimit-Policy";
 pub(crate) const RETRY_AFTER: &str = "Retry-After";
 pub(crate) const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
+pub(crate) const ALLOW: &str = "Allow";
 
 fn text(description: &str) -> Header {
     let mut header = Header::default();
@@ -69,10 +70,21 @@ pub(crate) fn www_authenticate(status: u16) -> Header {
             "RFC 6750: `Bearer` when no credentials were sent, `Bearer error=\"invalid_token\"` \
              otherwise (sent when the refusal is the bearer token's)."
         }
-        403 => "RFC 6750: `Bearer error=\"insufficient_scope\", scope=\"...\"`.",
+        403 => {
+            "RFC 6750: `Bearer error=\"insufficient_scope\", scope=\"...\"` (sent with \
+             `INSUFFICIENT_SCOPE` when the token lacks the scope)."
+        }
         _ => {
             "RFC 6750: `Bearer error=\"invalid_request\"` (sent when the refusal is the bearer \
              token's)."
         }
     })
+}
+
+/// `Allow` of a 405.
+pub(crate) fn allow() -> Header {
+    text(
+        "The methods this path has, comma-separated (RFC 9110); a path with `GET` answers `HEAD` \
+         too.",
+    )
 }

@@ -9,6 +9,7 @@ mod protection;
 mod responses;
 mod schema;
 mod scope;
+mod shared;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +20,7 @@ pub use error::OpenApiConfigError;
 pub use protection::Protection;
 pub use responses::problem_response;
 pub use schema::{FIELD_ERROR_SCHEMA, PROBLEM_SCHEMA, field_error_schema, problem_schema};
+pub use shared::{CORS_PREFLIGHT_DESCRIPTION, SharedResponses};
 
 /// The `utoipa` this crate builds on, so that the versions always match.
 pub use utoipa;

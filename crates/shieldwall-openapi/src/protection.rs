@@ -3,11 +3,10 @@
 use std::collections::BTreeMap;
 
 use shieldwall_errors::ErrorCode;
-use utoipa::openapi::Response;
 use utoipa::openapi::security::SecurityRequirement;
 
 use crate::components::{API_KEY_SCHEME, BEARER_SCHEME};
-use crate::responses::problem_response;
+use crate::responses::{Cause, Refusal};
 use crate::{OpenApiConfigError, headers, scope};
 
 /// The layers in front of one operation, stated once: what
@@ -40,9 +39,6 @@ pub struct Protection {
     validated_query: bool,
     signed: bool,
 }
-
-/// One way a layer refuses: the code and when.
-pub(crate) type Cause = (ErrorCode, String);
 
 impl Protection {
     /// No layer: a public operation (`security: []`).
@@ -135,32 +131,34 @@ impl Protection {
         self.by_status().into_keys().collect()
     }
 
-    /// The refusals, by status, each a problem response with its headers.
-    pub(crate) fn responses(&self) -> BTreeMap<u16, Response> {
+    /// The refusals, by status, ascending, each with its headers.
+    pub(crate) fn refusals(&self) -> Vec<Refusal> {
         self.by_status()
             .into_iter()
-            .map(|(status, causes)| (status, self.response(status, &causes)))
+            .map(|(status, causes)| Refusal {
+                status,
+                causes,
+                headers: self.headers_of(status),
+            })
             .collect()
     }
 
-    fn response(&self, status: u16, causes: &[Cause]) -> Response {
-        let mut response = problem_response(describe(status, causes));
-        let mut header = |name: &str, value| {
-            response.headers.insert(name.to_owned(), value);
-        };
+    /// The headers a refusal of `status` sends, besides `X-Request-Id`.
+    fn headers_of(&self, status: u16) -> Vec<(&'static str, utoipa::openapi::header::Header)> {
+        let mut sent = Vec::new();
         if status == 429 {
-            header(headers::RETRY_AFTER, headers::retry_after_limited());
+            sent.push((headers::RETRY_AFTER, headers::retry_after_limited()));
         }
         if status == 503 && self.rate_limited {
-            header(headers::RETRY_AFTER, headers::retry_after_down());
+            sent.push((headers::RETRY_AFTER, headers::retry_after_down()));
         }
         let bearer_scoped = self.bearer.as_ref().is_some_and(|s| !s.is_empty());
         if self.bearer.is_some() && (status == 400 || status == 401)
             || bearer_scoped && status == 403
         {
-            header(headers::WWW_AUTHENTICATE, headers::www_authenticate(status));
+            sent.push((headers::WWW_AUTHENTICATE, headers::www_authenticate(status)));
         }
-        response
+        sent
     }
 
     fn by_status(&self) -> BTreeMap<u16, Vec<Cause>> {
@@ -284,24 +282,4 @@ fn list(scopes: &[String]) -> String {
         .map(|scope| format!("`{scope}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// `Too Many Requests. `RATE_LIMITED`: why. `CODE`: why; or why.`
-fn describe(status: u16, causes: &[Cause]) -> String {
-    let mut codes: Vec<(ErrorCode, Vec<&str>)> = Vec::new();
-    for (code, cause) in causes {
-        match codes.iter_mut().find(|(seen, _)| seen == code) {
-            Some((_, whys)) => whys.push(cause),
-            None => codes.push((*code, vec![cause])),
-        }
-    }
-    let reason = shieldwall_errors::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|status| status.canonical_reason())
-        .unwrap_or("Refused");
-    let mut text = format!("{reason}.");
-    for (code, whys) in codes {
-        text.push_str(&format!(" `{}`: {}.", code.as_str(), whys.join("; or ")));
-    }
-    text
 }

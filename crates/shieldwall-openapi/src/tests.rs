@@ -5,7 +5,10 @@ use shieldwall_errors::{CustomCode, ErrorCode};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::{Info, OpenApi, PathsBuilder, ResponseBuilder};
 
-use crate::{OpenApiConfigError, Protection, install, install_with_codes, problem_response};
+use crate::{
+    CORS_PREFLIGHT_DESCRIPTION, OpenApiConfigError, Protection, SharedResponses, install,
+    install_with_codes, problem_response,
+};
 
 fn document(method: HttpMethod, own: &[(&str, &str)]) -> OpenApi {
     let mut operation = OperationBuilder::new();
@@ -330,4 +333,138 @@ fn bad_scopes_and_missing_operations_are_refused_when_built() {
     );
     // Nothing was added to a document that was refused.
     assert!(openapi.components.is_none());
+}
+
+fn shared_then(shared: &SharedResponses, protection: &Protection, own: &[(&str, &str)]) -> Value {
+    let mut openapi = document(HttpMethod::Post, own);
+    shared.apply_to_all(&mut openapi);
+    protection
+        .apply_to(&mut openapi, HttpMethod::Post, "/op")
+        .unwrap();
+    serde_json::from_str(&openapi.to_json().unwrap()).unwrap()
+}
+
+#[test]
+fn every_operation_gets_the_405_with_allow_and_the_500() {
+    let shared = SharedResponses::new();
+    assert_eq!(shared.statuses(), [405, 500]);
+    let json = shared_then(&shared, &Protection::new(), &[("200", "Fine.")]);
+    let operation = &json["paths"]["/op"]["post"];
+    assert_eq!(statuses(operation), ["200", "405", "500"]);
+    assert_eq!(headers(operation, "405"), set(&["X-Request-Id", "Allow"]));
+    assert_eq!(headers(operation, "500"), set(&["X-Request-Id"]));
+    for status in ["405", "500"] {
+        assert_eq!(
+            operation["responses"][status]["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
+    }
+    let described = |status: &str| {
+        operation["responses"][status]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(described("405").contains("`METHOD_NOT_ALLOWED`"));
+    assert!(described("500").contains("`INTERNAL_ERROR`"));
+    // Neither HTTPS nor CORS was stated: nothing of theirs is said.
+    assert!(!json["paths"].to_string().contains("HTTPS_REQUIRED"));
+    assert!(json["info"]["description"].is_null());
+}
+
+#[test]
+fn https_required_is_a_403_on_every_operation_merged_with_a_scope_refusal() {
+    let shared = SharedResponses::new().https_required(true);
+    assert!(shared.is_https_required());
+    assert_eq!(shared.statuses(), [403, 405, 500]);
+    let public = shared_then(&shared, &Protection::new(), &[]);
+    let forbidden = &public["paths"]["/op"]["post"]["responses"]["403"]["description"];
+    assert!(forbidden.as_str().unwrap().contains("`HTTPS_REQUIRED`"));
+
+    // Either order: one 403 naming both codes, each once.
+    let scoped = Protection::new().bearer(["users:write"]).unwrap();
+    let shared_first = shared_then(&shared, &scoped, &[]);
+    let mut openapi = document(HttpMethod::Post, &[]);
+    scoped
+        .apply_to(&mut openapi, HttpMethod::Post, "/op")
+        .unwrap();
+    shared.apply_to_all(&mut openapi);
+    let protection_first: Value = serde_json::from_str(&openapi.to_json().unwrap()).unwrap();
+    for json in [&shared_first, &protection_first] {
+        let operation = &json["paths"]["/op"]["post"];
+        let text = operation["responses"]["403"]["description"]
+            .as_str()
+            .unwrap();
+        assert_eq!(text.matches("`HTTPS_REQUIRED`").count(), 1, "{text}");
+        assert_eq!(text.matches("`INSUFFICIENT_SCOPE`").count(), 1, "{text}");
+        assert!(text.starts_with("Forbidden. "), "{text}");
+        assert_eq!(
+            headers(operation, "403"),
+            set(&["X-Request-Id", "WWW-Authenticate"])
+        );
+    }
+}
+
+#[test]
+fn shared_answers_applied_first_get_a_rate_limited_protections_headers() {
+    let shared = SharedResponses::new();
+    let json = shared_then(&shared, &Protection::new().rate_limited(), &[]);
+    let operation = &json["paths"]["/op"]["post"];
+    assert_eq!(
+        headers(operation, "405"),
+        set(&["X-Request-Id", "Allow", "RateLimit", "RateLimit-Policy"])
+    );
+}
+
+#[test]
+fn the_cors_preflight_is_described_once_and_is_no_operation() {
+    let shared = SharedResponses::new().cors_preflight();
+    let mut openapi = document(HttpMethod::Get, &[("200", "Fine.")]);
+    openapi.info.description = Some("Our API.".to_owned());
+    shared.apply_to_all(&mut openapi);
+    let once = openapi.to_json().unwrap();
+    shared.apply_to_all(&mut openapi);
+    assert_eq!(
+        openapi.to_json().unwrap(),
+        once,
+        "applying twice changes nothing"
+    );
+    let json: Value = serde_json::from_str(&once).unwrap();
+    assert_eq!(
+        json["info"]["description"],
+        format!("Our API.\n\n{CORS_PREFLIGHT_DESCRIPTION}")
+    );
+    assert!(CORS_PREFLIGHT_DESCRIPTION.contains("`CORS_FORBIDDEN`"));
+    assert_eq!(
+        json["paths"]["/op"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["get"]
+    );
+    let wrong_method = json["paths"]["/op"]["get"]["responses"]["405"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(wrong_method.contains("CORS preflight"), "{wrong_method}");
+}
+
+#[test]
+fn an_applications_own_words_are_kept_and_its_own_problems_gain_the_codes() {
+    let shared = SharedResponses::new();
+    let mut operation = OperationBuilder::new()
+        .response("405", ResponseBuilder::new().description("Not here."))
+        .response("500", problem_response("Internal Server Error. Ours."))
+        .build();
+    shared.apply(&mut operation);
+    let once = serde_json::to_value(&operation).unwrap();
+    shared.apply(&mut operation);
+    assert_eq!(serde_json::to_value(&operation).unwrap(), once);
+    assert_eq!(once["responses"]["405"]["description"], "Not here.");
+    assert!(once["responses"]["405"]["headers"]["Allow"].is_object());
+    let internal = once["responses"]["500"]["description"].as_str().unwrap();
+    assert!(
+        internal.starts_with("Internal Server Error. Ours. `INTERNAL_ERROR`: "),
+        "{internal}"
+    );
 }

@@ -6,7 +6,12 @@
 //! routed (not the router's 404, not a 405), every other method of a
 //! documented path must be a 405, undocumented paths must be 404, and what
 //! it says of the answers (a bearer 401's `WWW-Authenticate`, the rate-limit
-//! headers) must be what the server sends.
+//! headers, a 405's `Allow`) must be what the server sends. The request
+//! schemas' bounds (`minimum`, `maximum`, lengths, `minItems`, `enum`,
+//! `additionalProperties: false`) must be where each server starts refusing,
+//! 403 `HTTPS_REQUIRED` must be listed exactly when the server requires
+//! HTTPS, and the CORS preflight the description tells of must be what the
+//! server answers.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,7 +22,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use shieldwall_testkit::server::{ServerProcess, binary};
 use shieldwall_testkit::{Observed, TestRequest};
 
@@ -186,6 +191,7 @@ fn both_servers_serve_one_document_that_matches_their_routes() {
                 } else {
                     // A method the document does not list is not routed.
                     assert_eq!(answer.status, 405, "{what}: {}", answer.text());
+                    check_wrong_method_matches_document(name, &document, path, &answer);
                 }
             }
         }
@@ -217,5 +223,416 @@ fn both_servers_serve_one_document_that_matches_their_routes() {
             bytes == first_bytes,
             "{first} and {name} serve different documents"
         );
+    }
+}
+
+/// A 405 on `path`: every operation the document lists there says 405 with
+/// `Allow`, the server's `Allow` names exactly those methods (and `HEAD`
+/// beside `GET`), and the rate-limit headers are where the document says.
+fn check_wrong_method_matches_document(
+    name: &str,
+    document: &Value,
+    path: &str,
+    answer: &Observed,
+) {
+    let what = format!("{name}: 405 on {path}");
+    assert_eq!(
+        answer.json().map(|body| body["code"].clone()),
+        Some(json!("METHOD_NOT_ALLOWED")),
+        "{what}: {}",
+        answer.text()
+    );
+    let item = document["paths"][path].as_object().expect("a path item");
+    let mut documented: BTreeSet<String> = item.keys().map(|m| m.to_ascii_uppercase()).collect();
+    if documented.contains("GET") {
+        documented.insert("HEAD".to_owned());
+    }
+    let allow: BTreeSet<String> = answer
+        .header("allow")
+        .unwrap_or_else(|| panic!("{what}: no Allow"))
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .collect();
+    assert_eq!(allow, documented, "{what}: Allow");
+    for (method, operation) in item {
+        let response = &operation["responses"]["405"];
+        let described = response["description"].as_str().unwrap_or_default();
+        assert!(
+            described.contains("`METHOD_NOT_ALLOWED`"),
+            "{what}: {method} does not list the 405"
+        );
+        assert!(response["headers"]["Allow"].is_object(), "{what}: {method}");
+        for header in ["RateLimit", "RateLimit-Policy"] {
+            assert_eq!(
+                answer.header(header).is_some(),
+                response["headers"][header].is_object(),
+                "{what}: {method} {header}"
+            );
+        }
+    }
+}
+
+/// What the server answered a body: refused (400 `VALIDATION_FAILED`
+/// naming `field`), accepted (2xx), or something else.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Refused,
+    Accepted,
+    Other(u16),
+}
+
+fn verdict(answer: &Observed, field: &str) -> Verdict {
+    let named = answer.json().is_some_and(|body| {
+        body["code"] == "VALIDATION_FAILED"
+            && body["errors"].as_array().is_some_and(|errors| {
+                errors.iter().any(|e| {
+                    e["field"]
+                        .as_str()
+                        .is_some_and(|f| f == field || f.starts_with(&format!("{field}[")))
+                })
+            })
+    });
+    match answer.status {
+        400 if named => Verdict::Refused,
+        200..=299 => Verdict::Accepted,
+        status => Verdict::Other(status),
+    }
+}
+
+/// An answer, briefly: its status, and a problem's code and errors (never
+/// an echoed body).
+fn summary(answer: &Observed) -> String {
+    let body = answer.json().unwrap_or_default();
+    format!("{} {} {}", answer.status, body["code"], body["errors"])
+}
+
+/// A request body route: its schema's name, a valid body, and how to send one.
+struct BodyRoute<'a> {
+    schema: &'a str,
+    valid: Value,
+    send: &'a dyn Fn(&Value) -> Observed,
+    /// Whether a valid body is answered 2xx (a login with made-up
+    /// credentials is 401: only refusals are checked there).
+    accepts: bool,
+}
+
+/// Every bound the schema states on a property, tried at the bound and one
+/// past it: past it is refused naming the field, at it is accepted.
+fn check_bounds(name: &str, document: &Value, route: &BodyRoute<'_>) {
+    let schema = &document["components"]["schemas"][route.schema];
+    let properties = schema["properties"].as_object().expect("properties");
+    let try_with = |field: &str, value: Value, refused: bool| {
+        let mut body = route.valid.clone();
+        body[field] = value.clone();
+        let answer = (route.send)(&body);
+        let got = verdict(&answer, field);
+        let shown = match value.as_str() {
+            Some(text) if text.len() > 16 => format!("{} characters", text.chars().count()),
+            _ => value.to_string(),
+        };
+        let what = format!("{name}: {} {field} = {shown}", route.schema);
+        if refused {
+            assert_eq!(got, Verdict::Refused, "{what}: {}", summary(&answer));
+        } else if route.accepts {
+            assert_eq!(got, Verdict::Accepted, "{what}: {}", summary(&answer));
+        } else {
+            assert_ne!(got, Verdict::Refused, "{what}: {}", summary(&answer));
+        }
+    };
+    for (field, property) in properties {
+        if let Some(minimum) = property["minimum"].as_i64() {
+            try_with(field, json!(minimum), false);
+            try_with(field, json!(minimum - 1), true);
+        }
+        if let Some(maximum) = property["maximum"].as_u64().filter(|m| *m < u64::MAX) {
+            try_with(field, json!(maximum), false);
+            try_with(field, json!(maximum + 1), true);
+        }
+        // Lengths of free text (a format or a pattern needs more than `n`s).
+        let free_text = (property["format"].is_null() || property["format"] == "password")
+            && property["pattern"].is_null();
+        if let Some(min) = property["minLength"].as_u64().filter(|_| free_text) {
+            let min = usize::try_from(min).expect("a length");
+            try_with(field, json!("n".repeat(min)), false);
+            if min > 0 {
+                try_with(field, json!("n".repeat(min - 1)), true);
+            }
+        }
+        if let Some(max) = property["maxLength"].as_u64().filter(|_| free_text) {
+            let max = usize::try_from(max).expect("a length");
+            try_with(field, json!("n".repeat(max)), false);
+            try_with(field, json!("n".repeat(max + 1)), true);
+        }
+        if let Some(min_items) = property["minItems"].as_u64().filter(|m| *m > 0) {
+            let allowed = property["items"]["enum"]
+                .as_array()
+                .expect("an enum of items");
+            let min_items = usize::try_from(min_items).expect("a count");
+            try_with(field, json!(allowed[..min_items - 1].to_vec()), true);
+            for item in allowed {
+                try_with(field, json!([item]), false);
+            }
+            try_with(field, json!(allowed), false);
+            try_with(field, json!(["not-listed"]), true);
+        }
+    }
+    // `additionalProperties: false` exactly where an unknown field is refused.
+    let mut body = route.valid.clone();
+    body["not_a_field"] = json!(1);
+    let unknown = verdict(&(route.send)(&body), "not_a_field");
+    assert_eq!(
+        schema["additionalProperties"] == json!(false),
+        unknown == Verdict::Refused,
+        "{name}: {} additionalProperties ({unknown:?})",
+        route.schema
+    );
+}
+
+#[test]
+fn the_request_schemas_bounds_are_where_both_servers_start_refusing() {
+    for name in SERVERS {
+        let server = ServerProcess::start(&binary(name), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let (_, document) = fetch_document(&server);
+        let schemas = &document["components"]["schemas"];
+        // What DEMO_API.md and keys.rs say, stated here as well as tried below.
+        let key = &schemas["CreateKeyRequest"]["properties"];
+        assert_eq!(key["expires_in_days"]["minimum"], 1, "{name}");
+        assert_eq!(key["expires_in_days"]["maximum"], 365, "{name}");
+        assert_eq!(key["scopes"]["minItems"], 1, "{name}");
+        assert_eq!(
+            key["scopes"]["items"]["enum"],
+            json!(["users:read", "users:write", "transfers:write"]),
+            "{name}"
+        );
+        for schema in [
+            "LoginRequest",
+            "CreateKeyRequest",
+            "CreateUserRequest",
+            "TransferRequest",
+        ] {
+            assert_eq!(
+                schemas[schema]["additionalProperties"], false,
+                "{name}: {schema}"
+            );
+        }
+
+        let bearer = server
+            .bearer("alice@example.com", "alice-password-1")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let post = |path: &str, body: &Value, credential: (&str, &str)| {
+            server
+                .send(
+                    &TestRequest::post(path)
+                        .header(credential.0, credential.1)
+                        .json(&body.to_string()),
+                )
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let create_key =
+            |body: &Value| post("/api/v1/protected/keys", body, ("authorization", &bearer));
+        // The answers at the bounds, for the record: 0 and 366 days are refused.
+        for days in [0, 366] {
+            let answer = create_key(&json!({ "expires_in_days": days }));
+            assert_eq!(
+                verdict(&answer, "expires_in_days"),
+                Verdict::Refused,
+                "{name}: {days}"
+            );
+        }
+        check_bounds(
+            name,
+            &document,
+            &BodyRoute {
+                schema: "CreateKeyRequest",
+                valid: json!({}),
+                send: &create_key,
+                accepts: true,
+            },
+        );
+
+        let writer = create_key(&json!({ "scopes": ["users:write"] }));
+        let api_key = writer.json().expect("a created key")["key"]
+            .as_str()
+            .expect("the key")
+            .to_owned();
+        let create_user = |body: &Value| post("/api/v1/users", body, ("x-api-key", &api_key));
+        check_bounds(
+            name,
+            &document,
+            &BodyRoute {
+                schema: "CreateUserRequest",
+                valid: json!({ "email": "new@example.com", "name": "New" }),
+                send: &create_user,
+                accepts: true,
+            },
+        );
+
+        // The query of `GET /api/v1/users`: each integer parameter at its
+        // bounds and one past them.
+        let reader = create_key(&json!({ "scopes": ["users:read"] }));
+        let read_key = reader.json().expect("a created key")["key"]
+            .as_str()
+            .expect("the key")
+            .to_owned();
+        let parameters = document["paths"]["/api/v1/users"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters");
+        for parameter in parameters {
+            let field = parameter["name"].as_str().expect("a name");
+            let schema = &parameter["schema"];
+            let (Some(minimum), Some(maximum)) =
+                (schema["minimum"].as_u64(), schema["maximum"].as_u64())
+            else {
+                continue;
+            };
+            for (value, refused) in [(minimum, false), (maximum, false), (maximum + 1, true)]
+                .into_iter()
+                .chain((minimum > 0).then_some((minimum - 1, true)))
+            {
+                let answer = server
+                    .send(
+                        &TestRequest::get(&format!("/api/v1/users?{field}={value}"))
+                            .header("x-api-key", &read_key),
+                    )
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let expected = if refused {
+                    Verdict::Refused
+                } else {
+                    Verdict::Accepted
+                };
+                assert_eq!(
+                    verdict(&answer, field),
+                    expected,
+                    "{name}: ?{field}={value}: {}",
+                    answer.text()
+                );
+            }
+        }
+
+        let login = |body: &Value| {
+            server
+                .send(&TestRequest::post("/api/v1/auth/login").json(&body.to_string()))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        check_bounds(
+            name,
+            &document,
+            &BodyRoute {
+                schema: "LoginRequest",
+                valid: json!({ "email": "nobody@example.com", "password": "wrong" }),
+                send: &login,
+                accepts: false,
+            },
+        );
+    }
+}
+
+#[test]
+fn https_required_is_documented_exactly_when_the_server_requires_it() {
+    let mut documents = Vec::new();
+    for name in SERVERS {
+        let plain = ServerProcess::start(&binary(name), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let (_, document) = fetch_document(&plain);
+        assert!(
+            !document["paths"].to_string().contains("HTTPS_REQUIRED"),
+            "{name}: HTTPS_REQUIRED listed while HTTP is allowed"
+        );
+
+        // Behind a trusted proxy that says the request came over HTTPS.
+        let server = ServerProcess::start(
+            &binary(name),
+            &[
+                ("SHIELDWALL_REQUIRE_HTTPS", "true"),
+                ("SHIELDWALL_TRUSTED_PROXIES", "127.0.0.1/32"),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let answer = server
+            .send(&TestRequest::get("/openapi.json").header("x-forwarded-proto", "https"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answer.status, 200, "{name}: {}", answer.text());
+        let document: Value = serde_json::from_slice(&answer.body).expect("JSON");
+        for (method, path) in documented(&document) {
+            let forbidden =
+                &document["paths"][&path][method.to_ascii_lowercase()]["responses"]["403"];
+            let described = forbidden["description"].as_str().unwrap_or_default();
+            assert!(
+                described.contains("`HTTPS_REQUIRED`"),
+                "{name}: {method} {path} does not list 403 HTTPS_REQUIRED"
+            );
+            // Over plain HTTP, every route answers it: /health and this document too.
+            let answer = server
+                .send(&TestRequest::new(&method, &concrete(&path)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(answer.status, 403, "{name}: {method} {path}");
+            assert_eq!(
+                answer.json().map(|body| body["code"].clone()),
+                Some(json!("HTTPS_REQUIRED")),
+                "{name}: {method} {path}"
+            );
+        }
+        documents.push(answer.body);
+    }
+    assert!(
+        documents[0] == documents[1],
+        "the servers' documents differ"
+    );
+}
+
+#[test]
+fn cors_preflights_are_described_not_listed_and_answered_as_described() {
+    for name in SERVERS {
+        let server = ServerProcess::start(&binary(name), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let (_, document) = fetch_document(&server);
+        let description = document["info"]["description"].as_str().unwrap_or_default();
+        for said in ["preflight", "204", "`CORS_FORBIDDEN`", "405"] {
+            assert!(
+                description.contains(said),
+                "{name}: the description lacks {said}"
+            );
+        }
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            assert!(item["options"].is_null(), "{name}: OPTIONS {path} listed");
+            let preflight = |origin: &str| {
+                server
+                    .send(
+                        &TestRequest::new("OPTIONS", &concrete(path))
+                            .header("origin", origin)
+                            .header("access-control-request-method", "GET"),
+                    )
+                    .unwrap_or_else(|e| panic!("{e}"))
+            };
+            let allowed = preflight("https://myapp.com");
+            assert_eq!(allowed.status, 204, "{name}: {path}: {}", allowed.text());
+            assert_eq!(
+                allowed.header("access-control-allow-origin").as_deref(),
+                Some("https://myapp.com"),
+                "{name}: {path}"
+            );
+            let refused = preflight("https://evil.example");
+            assert_eq!(refused.status, 403, "{name}: {path}");
+            assert_eq!(
+                refused.json().map(|body| body["code"].clone()),
+                Some(json!("CORS_FORBIDDEN")),
+                "{name}: {path}"
+            );
+            assert_eq!(
+                refused.header("access-control-allow-origin"),
+                None,
+                "{name}"
+            );
+            // Not a preflight: a method the path lacks, which the document lists.
+            let plain = server
+                .send(&TestRequest::new("OPTIONS", &concrete(path)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(plain.status, 405, "{name}: {path}");
+            check_wrong_method_matches_document(name, &document, path, &plain);
+        }
+        // Any other request from an origin not allowed is answered, without CORS headers.
+        let answer = server
+            .send(&TestRequest::get("/health").header("origin", "https://evil.example"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answer.status, 200, "{name}");
+        assert_eq!(answer.header("access-control-allow-origin"), None, "{name}");
     }
 }

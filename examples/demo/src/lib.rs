@@ -191,7 +191,7 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
             eprintln!("{message}");
             ExitCode::from(2)
         })?;
-    let openapi = OpenApiJson::build().map_err(|message| {
+    let openapi = OpenApiJson::build(&config).map_err(|message| {
         eprintln!("{message}");
         ExitCode::from(2)
     })?;

@@ -1,7 +1,10 @@
 //! The demo's OpenAPI 3.1 document, served at `GET /openapi.json` by both
 //! servers: every route of DEMO_API.md with what protects it (stated with
 //! `shieldwall_openapi::Protection`, beside the guard stacks of `stacks.rs`),
-//! its request and its answers.
+//! its request and its answers, and what every route answers whatever
+//! protects it (`shieldwall_openapi::SharedResponses`: 405, 500, and 403
+//! `HTTPS_REQUIRED` when the configuration requires HTTPS; CORS preflights
+//! in the description, since they are no operation of the API).
 
 use bytes::Bytes;
 use shieldwall_openapi::utoipa::openapi::path::{
@@ -13,8 +16,11 @@ use shieldwall_openapi::utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
     ResponseBuilder,
 };
-use shieldwall_openapi::{OpenApiConfigError, Protection, install, problem_response};
+use shieldwall_openapi::{
+    OpenApiConfigError, Protection, SharedResponses, install, problem_response,
+};
 
+use crate::DemoConfig;
 use schemas::{schemas, string};
 
 mod schemas;
@@ -29,9 +35,9 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 pub struct OpenApiJson(Bytes);
 
 impl OpenApiJson {
-    /// Builds and serializes [`document`].
-    pub fn build() -> Result<Self, String> {
-        let document = document().map_err(|e| format!("OpenAPI document: {e}"))?;
+    /// Builds and serializes [`document`] for `config`.
+    pub fn build(config: &DemoConfig) -> Result<Self, String> {
+        let document = document(config).map_err(|e| format!("OpenAPI document: {e}"))?;
         let json = document
             .to_json()
             .map_err(|e| format!("OpenAPI document: {e}"))?;
@@ -45,10 +51,24 @@ impl OpenApiJson {
     }
 }
 
-/// The demo's OpenAPI 3.1 document.
-pub fn document() -> Result<OpenApi, OpenApiConfigError> {
+/// What every route answers under `config`, whatever protects it: the
+/// router's 405, the perimeter's 500 (and its 403 `HTTPS_REQUIRED` when
+/// `SHIELDWALL_REQUIRE_HTTPS=true`, on `/health` and this document too),
+/// and the CORS policy in front of every path (`web::cors`).
+fn shared(config: &DemoConfig) -> SharedResponses {
+    SharedResponses::new()
+        .https_required(config.require_https)
+        .cors_preflight()
+}
+
+/// The demo's OpenAPI 3.1 document for `config`.
+pub fn document(config: &DemoConfig) -> Result<OpenApi, OpenApiConfigError> {
+    let shared = shared(config);
     let mut paths = Paths::new();
     for (method, path, mut operation, protection) in operations()? {
+        // Shared answers first: a rate-limited protection then adds its
+        // headers to them too (the public limit counts a wrong method).
+        shared.apply(&mut operation);
         protection.apply(&mut operation);
         paths.add_path_operation(path, vec![method], operation);
     }
@@ -67,6 +87,8 @@ pub fn document() -> Result<OpenApi, OpenApiConfigError> {
         .components(Some(schemas()))
         .build();
     install(&mut openapi);
+    // The operations have theirs already; this adds the CORS paragraph.
+    shared.apply_to_all(&mut openapi);
     Ok(openapi)
 }
 
@@ -199,14 +221,14 @@ fn operations() -> Result<Vec<Described>, OpenApiConfigError> {
                 .parameter(query(
                     "page",
                     "Page number, from 1 (default 1).",
-                    Some(1),
-                    None,
+                    (1, u64::from(u32::MAX)),
+                    1,
                 ))
                 .parameter(query(
                     "limit",
                     "Page size, 1 to 100 (default 20).",
-                    Some(1),
-                    Some(100),
+                    (1, 100),
+                    20,
                 ))
                 .parameter(
                     ParameterBuilder::new()
@@ -217,7 +239,8 @@ fn operations() -> Result<Vec<Described>, OpenApiConfigError> {
                         .schema(Some(
                             ObjectBuilder::new()
                                 .schema_type(Type::String)
-                                .enum_values(Some(["asc", "desc"])),
+                                .enum_values(Some(["asc", "desc"]))
+                                .default(Some("desc".into())),
                         )),
                 )
                 .response(
@@ -311,11 +334,13 @@ fn json_body(
         .build()
 }
 
+/// An optional integer query parameter: `(minimum, maximum)` and its
+/// default (`Pagination`'s rules; unknown parameters are ignored).
 fn query(
     name: &str,
     description: &str,
-    minimum: Option<u32>,
-    maximum: Option<u32>,
+    (minimum, maximum): (u64, u64),
+    default: u64,
 ) -> ParameterBuilder {
     ParameterBuilder::new()
         .name(name)
@@ -325,8 +350,9 @@ fn query(
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::Integer)
-                .minimum(minimum)
-                .maximum(maximum),
+                .minimum(Some(minimum))
+                .maximum(Some(maximum))
+                .default(Some(default.into())),
         ))
 }
 
@@ -344,10 +370,27 @@ fn count_header(description: &str) -> shieldwall_openapi::utoipa::openapi::heade
 mod tests {
     use super::*;
 
+    fn built(vars: &[(&str, &str)]) -> serde_json::Value {
+        let config = DemoConfig::from_source(vars).unwrap();
+        serde_json::from_slice(&OpenApiJson::build(&config).unwrap().body()).unwrap()
+    }
+
+    fn responses(json: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+        let mut all = Vec::new();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                all.push((
+                    format!("{} {path}", method.to_uppercase()),
+                    operation["responses"].clone(),
+                ));
+            }
+        }
+        all
+    }
+
     #[test]
     fn the_document_lists_every_route_with_its_scheme_and_refusals() {
-        let json: serde_json::Value =
-            serde_json::from_slice(&OpenApiJson::build().unwrap().body()).unwrap();
+        let json = built(&[]);
         assert_eq!(json["openapi"], "3.1.0");
         assert_eq!(json["info"]["version"], env!("CARGO_PKG_VERSION"));
         let mut operations = Vec::new();
@@ -383,15 +426,17 @@ mod tests {
                 .collect()
         };
         assert_eq!(op("get", "/health")["security"], serde_json::json!([]));
-        assert_eq!(statuses("get", "/health"), ["200"]);
-        assert_eq!(statuses("get", "/openapi.json"), ["200"]);
+        assert_eq!(statuses("get", "/health"), ["200", "405", "500"]);
+        assert_eq!(statuses("get", "/openapi.json"), ["200", "405", "500"]);
         assert_eq!(
             op("post", "/api/v1/transfers")["security"],
             serde_json::json!([{ "api_key": ["transfers:write"] }])
         );
         assert_eq!(
             statuses("post", "/api/v1/transfers"),
-            ["201", "400", "401", "403", "413", "415", "429", "503"]
+            [
+                "201", "400", "401", "403", "405", "413", "415", "429", "500", "503"
+            ]
         );
         assert_eq!(
             op("get", "/api/v1/protected/me")["security"],
@@ -399,7 +444,7 @@ mod tests {
         );
         assert_eq!(
             statuses("get", "/api/v1/protected/me"),
-            ["200", "400", "401", "429", "503"]
+            ["200", "400", "401", "405", "429", "500", "503"]
         );
         assert!(
             op("get", "/api/v1/protected/me")["responses"]["401"]["headers"]["WWW-Authenticate"]
@@ -407,11 +452,13 @@ mod tests {
         );
         assert_eq!(
             statuses("post", "/api/v1/auth/login"),
-            ["200", "400", "401", "413", "415", "429", "503"]
+            [
+                "200", "400", "401", "405", "413", "415", "429", "500", "503"
+            ]
         );
         assert_eq!(
             statuses("delete", "/api/v1/protected/keys/{id}"),
-            ["204", "400", "401", "404", "429", "503"]
+            ["204", "400", "401", "404", "405", "429", "500", "503"]
         );
         // Every `$ref` names a component the document holds.
         let text = json.to_string();
@@ -423,8 +470,7 @@ mod tests {
 
     #[test]
     fn every_documented_scope_is_one_a_key_may_hold() {
-        let json: serde_json::Value =
-            serde_json::from_slice(&OpenApiJson::build().unwrap().body()).unwrap();
+        let json = built(&[]);
         for item in json["paths"].as_object().unwrap().values() {
             for operation in item.as_object().unwrap().values() {
                 for requirement in operation["security"].as_array().unwrap() {
@@ -436,6 +482,124 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_operation_lists_the_405_and_the_500_and_https_only_when_required() {
+        let plain = built(&[]);
+        for (operation, responses) in responses(&plain) {
+            let wrong = &responses["405"];
+            assert!(wrong["headers"]["Allow"].is_object(), "{operation}");
+            assert!(
+                wrong["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains("`METHOD_NOT_ALLOWED`"),
+                "{operation}"
+            );
+            assert!(
+                responses["500"]["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains("`INTERNAL_ERROR`"),
+                "{operation}"
+            );
+        }
+        // The public limit counts a wrong method under /api, not elsewhere.
+        let wrong = |json: &serde_json::Value, path: &str, method: &str| {
+            json["paths"][path][method]["responses"]["405"]["headers"].clone()
+        };
+        assert!(wrong(&plain, "/api/v1/users", "get")["RateLimit"].is_object());
+        assert!(wrong(&plain, "/health", "get")["RateLimit"].is_null());
+        assert!(!plain["paths"].to_string().contains("HTTPS_REQUIRED"));
+
+        let https = built(&[("SHIELDWALL_REQUIRE_HTTPS", "true")]);
+        for (operation, responses) in responses(&https) {
+            let forbidden = responses["403"]["description"].as_str().unwrap_or_default();
+            assert_eq!(
+                forbidden.matches("`HTTPS_REQUIRED`").count(),
+                1,
+                "{operation}: {forbidden}"
+            );
+        }
+        let users = https["paths"]["/api/v1/users"]["post"]["responses"]["403"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(users.contains("`INSUFFICIENT_SCOPE`"), "{users}");
+    }
+
+    #[test]
+    fn cors_preflights_are_described_not_listed() {
+        let json = built(&[]);
+        let description = json["info"]["description"].as_str().unwrap();
+        assert!(description.contains(shieldwall_openapi::CORS_PREFLIGHT_DESCRIPTION));
+        assert!(!json["paths"].to_string().contains("\"options\""));
+    }
+
+    #[test]
+    fn request_schemas_state_the_bounds_the_types_enforce() {
+        let json = built(&[]);
+        let schema = |name: &str| json["components"]["schemas"][name].clone();
+        let key = schema("CreateKeyRequest");
+        let days = &key["properties"]["expires_in_days"];
+        assert_eq!(
+            (days["minimum"].clone(), days["maximum"].clone()),
+            (1.into(), 365.into())
+        );
+        let scopes = &key["properties"]["scopes"];
+        assert_eq!(scopes["minItems"], 1);
+        assert!(
+            scopes["maxItems"].is_null(),
+            "a scope given twice is stored once"
+        );
+        assert_eq!(
+            scopes["items"]["enum"],
+            serde_json::json!(crate::ALLOWED_SCOPES)
+        );
+        assert_eq!(scopes["default"], serde_json::json!(crate::DEFAULT_SCOPES));
+        let login = schema("LoginRequest");
+        assert_eq!(login["properties"]["email"]["maxLength"], 255);
+        assert_eq!(login["properties"]["password"]["maxLength"], 1024);
+        let transfer = schema("TransferRequest");
+        assert_eq!(transfer["properties"]["amount"]["minimum"], 1);
+        assert_eq!(transfer["properties"]["amount"]["maximum"], u64::MAX);
+        let users = &json["paths"]["/api/v1/users"]["get"]["parameters"];
+        let page = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "page")
+            .unwrap();
+        assert_eq!(page["schema"]["maximum"], u32::MAX);
+
+        // additionalProperties: false exactly where serde refuses an unknown field.
+        fn refuses_unknown<T: serde::de::DeserializeOwned>(body: &str) -> bool {
+            serde_json::from_str::<T>(body).is_err_and(|e| e.to_string().contains("unknown field"))
+        }
+        let closed = [
+            (
+                "LoginRequest",
+                refuses_unknown::<crate::LoginRequest>(r#"{"email":"a","password":"b","x":1}"#),
+            ),
+            (
+                "CreateKeyRequest",
+                refuses_unknown::<crate::CreateKeyRequest>(r#"{"x":1}"#),
+            ),
+            (
+                "CreateUserRequest",
+                refuses_unknown::<crate::CreateUserRequest>(r#"{"email":"a","name":"b","x":1}"#),
+            ),
+            (
+                "TransferRequest",
+                refuses_unknown::<crate::TransferRequest>(
+                    r#"{"to":"a","amount":1,"currency":"EUR","x":1}"#,
+                ),
+            ),
+        ];
+        for (name, refuses) in closed {
+            assert!(refuses, "{name}");
+            assert_eq!(schema(name)["additionalProperties"], false, "{name}");
         }
     }
 }

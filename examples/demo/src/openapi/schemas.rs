@@ -1,9 +1,12 @@
 //! The bodies of the demo's routes, briefly, as schema components.
 
 use shieldwall_openapi::utoipa::openapi::schema::{
-    ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use shieldwall_openapi::utoipa::openapi::{Components, ComponentsBuilder, Ref, RefOr};
+
+use crate::{ALLOWED_SCOPES, DEFAULT_SCOPES};
 
 pub(super) fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
@@ -21,6 +24,12 @@ fn nullable_string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .description(Some(description))
+}
+
+/// An optional field that may also be sent as `null` (serde's `Option`:
+/// `null` is the same as leaving it out).
+fn or_null(schema_type: Type) -> SchemaType {
+    SchemaType::from_iter([schema_type, Type::Null])
 }
 
 fn strings(description: &str) -> ArrayBuilder {
@@ -41,7 +50,15 @@ fn object(properties: Vec<(&str, RefOr<Schema>, bool)>) -> ObjectBuilder {
     object
 }
 
-/// The bodies of the routes, briefly.
+/// A request body whose type refuses unknown fields
+/// (`#[serde(deny_unknown_fields)]`: 400 `VALIDATION_FAILED`,
+/// `unknown_field`).
+fn closed(properties: Vec<(&str, RefOr<Schema>, bool)>) -> ObjectBuilder {
+    object(properties).additional_properties(Some(AdditionalProperties::FreeForm(false)))
+}
+
+/// The bodies of the routes, briefly; a request body's bounds are the ones
+/// its type enforces (`keys.rs`, `auth.rs`, `directory.rs`, `transfers.rs`).
 pub(super) fn schemas() -> Components {
     let scopes = "Of `users:read`, `users:write`, `transfers:write`.";
     let key_fields = |with_secret: bool| {
@@ -105,9 +122,24 @@ pub(super) fn schemas() -> Components {
         )
         .schema(
             "LoginRequest",
-            object(vec![
-                ("email", string("A demo user's email.").into(), true),
-                ("password", string("Its password.").into(), true),
+            closed(vec![
+                (
+                    "email",
+                    string("A demo user's email: 1 to 255 bytes (UTF-8).")
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .into(),
+                    true,
+                ),
+                (
+                    "password",
+                    string("Its password: 1 to 1024 bytes (UTF-8).")
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+                        .min_length(Some(1))
+                        .max_length(Some(1024))
+                        .into(),
+                    true,
+                ),
             ]),
         )
         .schema(
@@ -135,23 +167,47 @@ pub(super) fn schemas() -> Components {
         )
         .schema(
             "CreateKeyRequest",
-            object(vec![
+            closed(vec![
                 (
                     "name",
-                    string("1 to 100 visible characters.")
+                    ObjectBuilder::new()
+                        .schema_type(or_null(Type::String))
+                        .description(Some(
+                            "1 to 100 characters, not only spaces, none of them invisible \
+                             (control, bidi-override, zero-width); default `default`.",
+                        ))
                         .min_length(Some(1))
                         .max_length(Some(100))
+                        .default(Some("default".into()))
                         .into(),
                     false,
                 ),
                 (
                     "scopes",
-                    strings("Default `users:read`, `users:write`.").into(),
+                    ArrayBuilder::new()
+                        .schema_type(or_null(Type::Array))
+                        .items(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(ALLOWED_SCOPES)),
+                        )
+                        .min_items(Some(1))
+                        .default(Some(DEFAULT_SCOPES.to_vec().into()))
+                        .description(Some(
+                            "At least one; a scope given twice is stored once; default \
+                             `users:read`, `users:write`.",
+                        ))
+                        .into(),
                     false,
                 ),
                 (
                     "expires_in_days",
-                    integer("Days until it expires.").into(),
+                    ObjectBuilder::new()
+                        .schema_type(or_null(Type::Integer))
+                        .description(Some("Days until it expires, 1 to 365; default: never."))
+                        .minimum(Some(1))
+                        .maximum(Some(365))
+                        .into(),
                     false,
                 ),
             ]),
@@ -160,25 +216,31 @@ pub(super) fn schemas() -> Components {
         .schema("KeyView", object(key_view))
         .schema(
             "CreateUserRequest",
-            object(vec![
+            closed(vec![
                 (
                     "email",
-                    string("A valid email address, at most 255 characters.")
+                    string("A valid email address, at most 255 characters, none invisible.")
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
                         .max_length(Some(255))
                         .into(),
                     true,
                 ),
                 (
                     "name",
-                    string("1 to 100 characters; markup is removed.")
-                        .min_length(Some(1))
-                        .max_length(Some(100))
-                        .into(),
+                    string(
+                        "1 to 100 characters, and not empty once markup and invisible \
+                         characters are removed and spaces trimmed: stored as that plain text.",
+                    )
+                    .min_length(Some(1))
+                    .max_length(Some(100))
+                    .into(),
                     true,
                 ),
                 (
                     "age",
-                    integer("0 to 150.")
+                    ObjectBuilder::new()
+                        .schema_type(or_null(Type::Integer))
+                        .description(Some("0 to 150."))
                         .minimum(Some(0))
                         .maximum(Some(150))
                         .into(),
@@ -186,7 +248,9 @@ pub(super) fn schemas() -> Components {
                 ),
                 (
                     "bio",
-                    string("At most 10 000 characters of HTML, sanitized.")
+                    ObjectBuilder::new()
+                        .schema_type(or_null(Type::String))
+                        .description(Some("At most 10 000 characters of HTML, sanitized."))
                         .max_length(Some(10_000))
                         .into(),
                     false,
@@ -211,10 +275,10 @@ pub(super) fn schemas() -> Components {
         )
         .schema(
             "TransferRequest",
-            object(vec![
+            closed(vec![
                 (
                     "to",
-                    string("The payee: 1 to 64 visible characters.")
+                    string("The payee: 1 to 64 characters, none invisible.")
                         .min_length(Some(1))
                         .max_length(Some(64))
                         .into(),
@@ -224,6 +288,7 @@ pub(super) fn schemas() -> Components {
                     "amount",
                     integer("A positive amount in the currency's smallest unit.")
                         .minimum(Some(1))
+                        .maximum(Some(u64::MAX))
                         .into(),
                     true,
                 ),
