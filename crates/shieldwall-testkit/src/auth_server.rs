@@ -9,16 +9,21 @@
 //!   ([`DiscoveryAnswer`]: another document, bytes that are not JSON, a
 //!   redirect, an answer that never comes);
 //! - `GET /jwks`: the public keys published now; [`AuthServer::add_key`]
-//!   publishes a new one (rotation), [`AuthServer::unpublish`] takes one off.
+//!   publishes a new one (rotation), [`AuthServer::unpublish`] takes one off;
+//! - `POST /introspect`: token introspection (RFC 7662) of opaque tokens
+//!   registered with [`AuthServer::opaque`], HTTP Basic client
+//!   authentication checked, misbehaviour on demand ([`IntrospectionAnswer`]).
 //!
 //! Tokens are minted in the test's process with the server's private keys
 //! ([`AuthServer::token`]), with any claims and header, `cnf.jkt` included;
-//! also unsigned or HS256-keyed with chosen bytes, for attacks.
+//! also unsigned or HS256-keyed with chosen bytes, for attacks. A client's
+//! DPoP key ([`DpopKey`]) binds tokens to itself and signs proofs
+//! ([`ProofBuilder`]), tampered with on demand.
 //!
 //! Its issuer is `http://127.0.0.1:PORT` (no trailing slash). An ES256 key
 //! `es256-1` and an RS256 key `rs256-1` are published at start.
 //!
-//! To extend it (introspection, DPoP nonces, a token endpoint), add a route
+//! To extend it (DPoP nonces, a token endpoint), add a route
 //! in `router`, its state to `Shared`, and the endpoint to
 //! [`AuthServer::discovery_document`].
 //!
@@ -33,6 +38,8 @@
 //! # drop(token);
 //! ```
 
+mod dpop;
+mod introspect;
 mod keys;
 mod token;
 
@@ -45,9 +52,13 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+pub use dpop::{DpopKey, ProofBuilder, sha256_b64};
+pub use introspect::{
+    INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IntrospectionAnswer, OpaqueBuilder,
+};
 use keys::IssuerKey;
 pub use keys::KeyAlg;
 pub use token::TokenBuilder;
@@ -86,6 +97,7 @@ struct Shared {
     published: Mutex<Vec<String>>,
     discovery_hits: AtomicUsize,
     jwks_hits: AtomicUsize,
+    introspection: introspect::Introspection,
 }
 
 impl Shared {
@@ -95,6 +107,7 @@ impl Shared {
             "jwks_uri": format!("{}/jwks", self.issuer),
             "authorization_endpoint": format!("{}/authorize", self.issuer),
             "token_endpoint": format!("{}/token", self.issuer),
+            "introspection_endpoint": format!("{}/introspect", self.issuer),
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256", "RS256"],
@@ -144,6 +157,7 @@ impl AuthServer {
             published: Mutex::new(Vec::new()),
             discovery_hits: AtomicUsize::new(0),
             jwks_hits: AtomicUsize::new(0),
+            introspection: introspect::Introspection::default(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -277,6 +291,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
+        .route("/introspect", post(introspect::introspect))
         .with_state(shared)
 }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::NumericDate;
+use crate::confirmation::{self, Confirmation};
 use crate::json::{Any, SeenKeys, Text, duplicate};
 use crate::{TokenErrorKind, TokenRejection};
 
@@ -49,6 +50,7 @@ pub(crate) struct RawClaims<'de> {
     aud: Option<Any<'de>>,
     scope: Option<Any<'de>>,
     scp: Option<Any<'de>>,
+    cnf: Option<Confirmation<'de>>,
 }
 
 impl<'de> Deserialize<'de> for RawClaims<'de> {
@@ -83,6 +85,10 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "aud" => &mut claims.aud,
                 "scope" => &mut claims.scope,
                 "scp" => &mut claims.scp,
+                "cnf" => {
+                    claims.cnf = Some(map.next_value()?);
+                    continue;
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -102,6 +108,8 @@ pub(crate) struct Checked {
     pub(crate) exp: i64,
     pub(crate) iat: Option<i64>,
     pub(crate) scopes: Vec<String>,
+    /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to.
+    pub(crate) jkt: Option<Box<str>>,
 }
 
 fn invalid(reason: &'static str) -> TokenRejection {
@@ -144,6 +152,7 @@ pub(crate) fn check(
     let jti = string(claims.jti.as_ref(), "jti is not a string")?;
     let iss = string(claims.iss.as_ref(), "iss is not a string")?;
     let scopes = scopes(claims.scope.as_ref(), claims.scp.as_ref())?;
+    let jkt = confirmation::jkt(claims.cnf.as_ref())?;
     let audiences: Option<Vec<&str>> = match claims.aud.as_ref() {
         None => None,
         Some(Any::Text(aud)) => Some(vec![aud.as_ref()]),
@@ -217,6 +226,7 @@ pub(crate) fn check(
         exp,
         iat,
         scopes,
+        jkt,
     })
 }
 

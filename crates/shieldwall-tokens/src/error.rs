@@ -36,6 +36,8 @@ pub enum TokenErrorKind {
     InsufficientScope,
     /// The revocation store could not be asked: fail closed.
     StoreUnavailable,
+    /// The introspection endpoint says the token is not active (RFC 7662).
+    Inactive,
 }
 
 impl TokenErrorKind {
@@ -48,7 +50,8 @@ impl TokenErrorKind {
             | Self::UnknownKey
             | Self::Signature
             | Self::Claims
-            | Self::NotYetValid => ErrorCode::InvalidToken,
+            | Self::NotYetValid
+            | Self::Inactive => ErrorCode::InvalidToken,
             Self::Expired => ErrorCode::TokenExpired,
             Self::Revoked => ErrorCode::TokenRevoked,
             Self::InsufficientScope => ErrorCode::InsufficientScope,
@@ -86,6 +89,7 @@ pub struct TokenRejection {
     reason: &'static str,
     realm: Option<Arc<str>>,
     scope: Option<Scopes>,
+    retry_after: Option<u64>,
 }
 
 impl TokenRejection {
@@ -95,7 +99,15 @@ impl TokenRejection {
             reason,
             realm: None,
             scope: None,
+            retry_after: None,
         }
+    }
+
+    /// A `Retry-After` of `seconds` (a store failure that says when to try again).
+    #[cfg(feature = "introspection")]
+    pub(crate) fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub(crate) fn with_realm(mut self, realm: Option<Arc<str>>) -> Self {
@@ -171,6 +183,7 @@ impl Rejection for TokenRejection {
             TokenErrorKind::Revoked => "token_revoked",
             TokenErrorKind::InsufficientScope => "insufficient_scope",
             TokenErrorKind::StoreUnavailable => "store_unavailable",
+            TokenErrorKind::Inactive => "token_inactive",
         })
     }
 
@@ -186,6 +199,9 @@ impl Rejection for TokenRejection {
         let mut headers = HeaderMap::new();
         if let Some(value) = self.www_authenticate() {
             headers.insert(WWW_AUTHENTICATE, value);
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         headers
     }

@@ -1,9 +1,12 @@
 //! `BearerGuard`: the guard for `Authorization: Bearer <token>`.
 
 use shieldwall_core::{CredentialGuard, Decision, Grant, Guard, RequestView, Scopes, Step};
-use shieldwall_errors::Rejection;
+use shieldwall_errors::{ApiError, Rejection};
 
-use crate::{RevocationStore, TokenConfigError, TokenErrorKind, TokenRejection, Verifier};
+use crate::{
+    BearerInput, RevocationStore, TokenConfigError, TokenErrorKind, TokenRejection, VerifiedToken,
+    Verifier,
+};
 
 /// Requires a valid bearer token and, optionally, scopes.
 ///
@@ -20,9 +23,15 @@ use crate::{RevocationStore, TokenConfigError, TokenErrorKind, TokenRejection, V
 /// lets a caller with no credential through
 /// ([`OrAnonymous`](shieldwall_core::OrAnonymous)); a token that is sent is
 /// always verified.
+///
+/// A token bound to a DPoP key (`cnf.jkt`, RFC 9449) is never accepted as
+/// `Bearer`; `BearerGuard::dpop` (feature `dpop`) accepts it as
+/// `Authorization: DPoP <token>` with a valid proof.
 pub struct BearerGuard<R> {
     verifier: Verifier<R>,
     scopes: Scopes,
+    #[cfg(feature = "dpop")]
+    dpop: Option<crate::dpop::DpopPolicy>,
 }
 
 impl<R> Clone for BearerGuard<R> {
@@ -30,6 +39,8 @@ impl<R> Clone for BearerGuard<R> {
         Self {
             verifier: self.verifier.clone(),
             scopes: self.scopes.clone(),
+            #[cfg(feature = "dpop")]
+            dpop: self.dpop.clone(),
         }
     }
 }
@@ -49,7 +60,20 @@ impl<R: RevocationStore> BearerGuard<R> {
         Self {
             verifier,
             scopes: Scopes::none(),
+            #[cfg(feature = "dpop")]
+            dpop: None,
         }
+    }
+
+    /// Also accepts DPoP-bound tokens (RFC 9449, feature `dpop`) as
+    /// `Authorization: DPoP <token>` with a `DPoP` proof that `policy`
+    /// checks ([`crate::dpop`]); tokens bound to no key keep working as
+    /// `Bearer`. Handlers and extractors do not change.
+    #[cfg(feature = "dpop")]
+    #[must_use]
+    pub fn dpop(mut self, policy: crate::dpop::DpopPolicy) -> Self {
+        self.dpop = Some(policy.for_realm(self.verifier.realm().map(|realm| &**realm)));
+        self
     }
 
     /// Also requires every one of `scopes` (403 `INSUFFICIENT_SCOPE`
@@ -79,19 +103,70 @@ impl<R: RevocationStore> BearerGuard<R> {
     }
 
     fn reject(&self, kind: TokenErrorKind, reason: &'static str) -> Decision {
-        Decision::Reject(
-            TokenRejection::new(kind, reason)
-                .with_realm(self.verifier.realm().cloned())
-                .into_api_error(),
-        )
+        let error = TokenRejection::new(kind, reason)
+            .with_realm(self.verifier.realm().cloned())
+            .into_api_error();
+        #[cfg(feature = "dpop")]
+        if kind == TokenErrorKind::Missing
+            && let Some(dpop) = &self.dpop
+        {
+            return Decision::Reject(dpop.with_dpop_challenge(error));
+        }
+        Decision::Reject(error)
+    }
+
+    /// A refusal of the token, in the scheme it came with.
+    fn refused(&self, rejection: TokenRejection, input: &BearerInput) -> ApiError {
+        #[cfg(feature = "dpop")]
+        if input.is_dpop()
+            && let Some(dpop) = &self.dpop
+        {
+            return dpop.token_refused(rejection);
+        }
+        #[cfg(not(feature = "dpop"))]
+        let _ = input;
+        rejection.into_api_error()
+    }
+
+    /// A token bound to a DPoP key passes only with its proof (RFC 9449
+    /// section 7.2: never as `Bearer`, with or without DPoP enabled).
+    async fn check_binding(
+        &self,
+        verified: &VerifiedToken,
+        input: &BearerInput,
+    ) -> Result<(), ApiError> {
+        #[cfg(feature = "dpop")]
+        if let Some(dpop) = &self.dpop {
+            return dpop.check_binding(verified.cnf_jkt(), input).await;
+        }
+        #[cfg(not(feature = "dpop"))]
+        let _ = input;
+        match verified.cnf_jkt() {
+            None => Ok(()),
+            Some(_) => Err(TokenRejection::new(
+                TokenErrorKind::Claims,
+                "a DPoP-bound token sent as Bearer (DPoP is not enabled)",
+            )
+            .with_realm(self.verifier.realm().cloned())
+            .into_api_error()),
+        }
     }
 }
 
 /// The token of an `Authorization` value, if it is a bearer credential.
 pub(crate) fn bearer_token(value: &[u8]) -> Result<&str, TokenErrorKind> {
+    credential(value, "bearer")
+}
+
+/// The token of an `Authorization` value in `scheme` (lowercase): `Missing`
+/// for another scheme, `Malformed` for a value that is not a b64token.
+pub(crate) fn credential<'a>(
+    value: &'a [u8],
+    scheme_name: &str,
+) -> Result<&'a str, TokenErrorKind> {
     let value = std::str::from_utf8(value).map_err(|_| TokenErrorKind::Malformed)?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !scheme.eq_ignore_ascii_case(scheme_name) {
         // Another scheme (Basic, ...) is no bearer credential at all.
         return Err(TokenErrorKind::Missing);
     }
@@ -114,24 +189,33 @@ impl<R: RevocationStore> Guard for BearerGuard<R> {
         shieldwall_core::telemetry::GuardInfo::new("bearer")
     }
 
-    type Input = String;
+    type Input = BearerInput;
 
-    fn extract<V: RequestView + ?Sized>(&self, request: &V) -> Step<String> {
+    fn extract<V: RequestView + ?Sized>(&self, request: &V) -> Step<BearerInput> {
         match request.single_header("authorization") {
             Err(_) => {
                 Step::Done(self.reject(TokenErrorKind::Ambiguous, "two Authorization headers"))
             }
             Ok(None) => Step::Done(self.reject(TokenErrorKind::Missing, "no Authorization header")),
             Ok(Some(value)) => match bearer_token(value) {
-                Ok(token) => Step::Decide(token.to_owned()),
-                Err(kind) => Step::Done(self.reject(kind, "not a bearer credential")),
+                Ok(token) => Step::Decide(BearerInput::bearer(token.to_owned())),
+                Err(kind) => {
+                    #[cfg(feature = "dpop")]
+                    if let Some(step) = self.dpop.as_ref().and_then(|d| d.extract(request, value)) {
+                        return step;
+                    }
+                    Step::Done(self.reject(kind, "not a bearer credential"))
+                }
             },
         }
     }
 
-    async fn decide(&self, token: String) -> Decision {
-        match self.verifier.verify(&token).await {
+    async fn decide(&self, input: BearerInput) -> Decision {
+        match self.verifier.verify(input.token()).await {
             Ok(verified) => {
+                if let Err(refused) = self.check_binding(&verified, &input).await {
+                    return Decision::Reject(refused);
+                }
                 let principal = verified.principal();
                 if let Err(refused) = self.scopes.check(principal) {
                     tracing::debug!(scope = refused.missing(), "token lacks a required scope");
@@ -141,11 +225,11 @@ impl<R: RevocationStore> Guard for BearerGuard<R> {
                     )
                     .with_realm(self.verifier.realm().cloned())
                     .with_scope(refused.required().clone());
-                    return Decision::Reject(rejection.into_api_error());
+                    return Decision::Reject(self.refused(rejection, &input));
                 }
                 Decision::allow(Grant::new().with_principal(principal.clone()))
             }
-            Err(rejection) => Decision::Reject(rejection.into_api_error()),
+            Err(rejection) => Decision::Reject(self.refused(rejection, &input)),
         }
     }
 }

@@ -2,9 +2,11 @@
 #![doc = include_str!("../README.md")]
 
 mod algorithm;
+mod bearer_input;
 mod cache;
 mod claims;
 mod compact;
+mod confirmation;
 mod date;
 mod error;
 mod guard;
@@ -19,12 +21,17 @@ mod source;
 mod verified;
 mod verifier;
 
+#[cfg(feature = "dpop")]
+pub mod dpop;
+#[cfg(feature = "introspection")]
+pub mod introspection;
 #[cfg(feature = "jwks")]
 pub mod jwks;
 #[cfg(feature = "oidc")]
 pub mod oidc;
 
 pub use algorithm::Algorithm;
+pub use bearer_input::BearerInput;
 pub use claims::MAX_JTI_LEN;
 pub use compact::DEFAULT_MAX_TOKEN_LEN;
 pub use date::NumericDate;

@@ -27,9 +27,12 @@ pub(crate) struct Facts {
     pub(crate) jti: Option<String>,
     pub(crate) exp: i64,
     pub(crate) iat: Option<i64>,
-    pub(crate) alg: Algorithm,
+    /// `None` for a token the introspection endpoint vouched for.
+    pub(crate) alg: Option<Algorithm>,
     pub(crate) kid: Option<String>,
     pub(crate) generation: u64,
+    /// `cnf.jkt` (RFC 9449): the token is bound to that DPoP key.
+    pub(crate) jkt: Option<Box<str>>,
 }
 
 impl Facts {
@@ -108,9 +111,10 @@ impl VerifiedToken {
         self.principal.claims_json().unwrap_or("{}")
     }
 
-    /// The algorithm it was signed with.
+    /// The algorithm it was signed with (`None` for an opaque token that
+    /// introspection vouched for).
     #[must_use]
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> Option<Algorithm> {
         self.facts.alg
     }
 
@@ -118,6 +122,14 @@ impl VerifiedToken {
     #[must_use]
     pub fn kid(&self) -> Option<&str> {
         self.facts.kid.as_deref()
+    }
+
+    /// The `cnf.jkt` claim: the RFC 7638 thumbprint of the DPoP key this
+    /// token is bound to (RFC 9449), if any. [`crate::BearerGuard`] refuses
+    /// such a token sent as `Bearer`.
+    #[must_use]
+    pub fn cnf_jkt(&self) -> Option<&str> {
+        self.facts.jkt.as_deref()
     }
 
     pub(crate) fn generation(&self) -> u64 {

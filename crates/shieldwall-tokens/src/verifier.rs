@@ -89,6 +89,8 @@ struct Inner<R> {
     cache: Option<TokenCache>,
     realm: Option<Arc<str>>,
     store_log: LogThrottle,
+    #[cfg(feature = "introspection")]
+    introspector: Option<crate::introspection::Introspector>,
 }
 
 /// Builds a [`Verifier`]; every setting is checked by [`VerifierBuilder::build`].
@@ -102,6 +104,8 @@ pub struct VerifierBuilder<R> {
     clock: Arc<dyn Clock>,
     cache_capacity: usize,
     realm: Option<String>,
+    #[cfg(feature = "introspection")]
+    introspector: Option<crate::introspection::Introspector>,
 }
 
 impl<R> std::fmt::Debug for VerifierBuilder<R> {
@@ -228,6 +232,16 @@ impl<R: RevocationStore> VerifierBuilder<R> {
         self
     }
 
+    /// Sends every bearer value that is not a compact JWS to `introspector`
+    /// (RFC 7662, feature `introspection`); JWS tokens keep this verifier's
+    /// keys and rules. An introspected token then passes the same
+    /// revocation check (by its `jti`, when the answer has one).
+    #[cfg(feature = "introspection")]
+    pub fn introspection(mut self, introspector: crate::introspection::Introspector) -> Self {
+        self.introspector = Some(introspector);
+        self
+    }
+
     /// The verifier.
     pub fn build(self) -> Result<Verifier<R>, TokenConfigError> {
         let allowed = match (self.allowed, self.keys.static_algorithms()) {
@@ -261,6 +275,8 @@ impl<R: RevocationStore> VerifierBuilder<R> {
                 cache: (self.cache_capacity > 0).then(|| TokenCache::new(self.cache_capacity)),
                 realm: self.realm.map(Arc::from),
                 store_log: LogThrottle::new(Duration::from_secs(10)),
+                #[cfg(feature = "introspection")]
+                introspector: self.introspector,
             }),
         })
     }
@@ -278,6 +294,8 @@ impl<R: RevocationStore> Verifier<R> {
             clock: Arc::new(SystemClock::new()),
             cache_capacity: 10_000,
             realm: None,
+            #[cfg(feature = "introspection")]
+            introspector: None,
         }
     }
 
@@ -367,6 +385,15 @@ impl<R: RevocationStore> Verifier<R> {
     }
 
     async fn verify_inner(&self, token: &str) -> Result<VerifiedToken, TokenRejection> {
+        // Opaque tokens go to the introspector: one without a dot at once (a
+        // JWS's first dot ends its short header, so this costs a JWS next to
+        // nothing), one with dots once the JWS path found it malformed.
+        #[cfg(feature = "introspection")]
+        if let Some(introspector) = &self.inner.introspector
+            && !token.as_bytes().contains(&b'.')
+        {
+            return self.introspected(introspector, token).await;
+        }
         let now = self.now();
         let (keys, generation) = self.inner.keys.current();
         if let Some(cache) = &self.inner.cache
@@ -377,7 +404,18 @@ impl<R: RevocationStore> Verifier<R> {
             self.check_revocation(&hit).await?;
             return Ok(hit);
         }
-        let verified = match self.verify_with(&keys, generation, token, now) {
+        let first = self.verify_with(&keys, generation, token, now);
+        // A value with dots that the JWS path found malformed: opaque unless
+        // shaped as a JWS (a good JWS never pays for this test).
+        #[cfg(feature = "introspection")]
+        if let Err(refused) = &first
+            && refused.kind() == TokenErrorKind::Malformed
+            && let Some(introspector) = &self.inner.introspector
+            && !crate::introspection::is_compact_jws(token)
+        {
+            return self.introspected(introspector, token).await;
+        }
+        let verified = match first {
             Err(e)
                 if e.kind() == TokenErrorKind::UnknownKey
                     && self.inner.keys.refresh_for_unknown_kid().await =>
@@ -391,6 +429,18 @@ impl<R: RevocationStore> Verifier<R> {
         if let Some(cache) = &self.inner.cache {
             cache.insert(token, &verified, now);
         }
+        Ok(verified)
+    }
+
+    /// An opaque token, checked by `introspector`, then for revocation.
+    #[cfg(feature = "introspection")]
+    async fn introspected(
+        &self,
+        introspector: &crate::introspection::Introspector,
+        token: &str,
+    ) -> Result<VerifiedToken, TokenRejection> {
+        let verified = introspector.verify(token, self.inner.max_len).await?;
+        self.check_revocation(&verified).await?;
         Ok(verified)
     }
 
@@ -433,9 +483,10 @@ impl<R: RevocationStore> Verifier<R> {
             jti: checked.jti,
             exp: checked.exp,
             iat: checked.iat,
-            alg: parsed.alg,
+            alg: Some(parsed.alg),
             kid: key.kid.clone(),
             generation,
+            jkt: checked.jkt,
         }
         .into_credential();
         let principal = Principal::from_token(

@@ -94,6 +94,8 @@ pub enum StoreKind {
     SigningKeys,
     /// The audit sink.
     Audit,
+    /// A token introspection endpoint (RFC 7662).
+    Introspection,
 }
 
 /// Counts a failure of `store` on the request path.
@@ -105,6 +107,7 @@ pub fn store_error(store: StoreKind) {
         StoreKind::Nonces => static_key!(STORE_ERRORS_TOTAL, "store" => "nonces"),
         StoreKind::SigningKeys => static_key!(STORE_ERRORS_TOTAL, "store" => "signing_keys"),
         StoreKind::Audit => static_key!(STORE_ERRORS_TOTAL, "store" => "audit"),
+        StoreKind::Introspection => static_key!(STORE_ERRORS_TOTAL, "store" => "introspection"),
     });
 }
 

@@ -98,6 +98,15 @@ impl<R: RevocationStore> OidcVerifierBuilder<R> {
         }
     }
 
+    /// Sends every bearer value that is not a compact JWS to `introspector`
+    /// ([`VerifierBuilder::introspection`]).
+    #[cfg(feature = "introspection")]
+    pub fn introspection(self, introspector: crate::introspection::Introspector) -> Self {
+        Self {
+            inner: self.inner.introspection(introspector),
+        }
+    }
+
     /// The verifier, checked as [`VerifierBuilder::build`] checks it.
     pub fn build(self) -> Result<Verifier<R>, TokenConfigError> {
         self.inner.build()

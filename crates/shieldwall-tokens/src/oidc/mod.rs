@@ -28,7 +28,8 @@ mod builder;
 mod discovered;
 mod document;
 mod error;
-mod url;
+// Also the rule for the introspection endpoint's URL.
+pub(crate) mod url;
 
 use std::time::Duration;
 
