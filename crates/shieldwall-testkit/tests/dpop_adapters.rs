@@ -14,10 +14,14 @@
     reason = "tests"
 )]
 
+#[path = "support/me.rs"]
+#[allow(dead_code, reason = "each test file uses part of the shared route")]
+mod support;
+
 use std::sync::OnceLock;
 
 use serde_json::json;
-use shieldwall_core::{Perimeter, Principal};
+use shieldwall_core::Perimeter;
 use shieldwall_testkit::adapters::{through_actix, through_axum};
 use shieldwall_testkit::auth_server::{AUDIENCE, AuthServer, DpopKey};
 use shieldwall_testkit::{Case, Expect, TestRequest, assert_cases};
@@ -30,11 +34,6 @@ type Guard = BearerGuard<MemoryRevocations>;
 const HTU: &str = "https://api.example.test/me";
 const PROOF: &str = r#"DPoP error="invalid_dpop_proof", algs="ES256""#;
 const TOKEN: &str = r#"DPoP error="invalid_token", algs="ES256""#;
-
-#[derive(serde::Deserialize)]
-struct TenantClaims {
-    tenant: String,
-}
 
 /// The authorization server, the verifier over what it discovered, the
 /// client's key, and the runtime the key set refreshes on.
@@ -76,26 +75,18 @@ fn guard() -> Guard {
         .unwrap()
 }
 
-fn who(principal: &Principal, tenant: Option<String>) -> serde_json::Value {
-    json!({ "id": principal.id(), "scopes": principal.scopes(), "tenant": tenant })
-}
-
 mod axum_app {
     use super::*;
     use axum::Router;
     use axum::routing::get;
-    use shieldwall_axum::{Authenticated, Claims, GuardLayer, Json, ShieldwallLayer};
-
-    async fn me(
-        Authenticated(principal): Authenticated,
-        claims: Option<Claims<TenantClaims>>,
-    ) -> Json<serde_json::Value> {
-        Json(who(&principal, claims.map(|Claims(c)| c.tenant)))
-    }
+    use shieldwall_axum::{GuardLayer, ShieldwallLayer};
 
     pub(super) fn app() -> Router {
         Router::new()
-            .route("/me", get(me).route_layer(GuardLayer::new(guard())))
+            .route(
+                "/me",
+                get(support::axum_me).route_layer(GuardLayer::new(guard())),
+            )
             .layer(ShieldwallLayer::with_perimeter(Perimeter::new()))
     }
 }
@@ -103,20 +94,13 @@ mod axum_app {
 mod actix_app {
     use super::*;
     use actix_web::App;
-    use shieldwall_actix::{Authenticated, Claims, GuardMiddleware, Json, Shieldwall, resource};
-
-    async fn me(
-        Authenticated(principal): Authenticated,
-        claims: Option<Claims<TenantClaims>>,
-    ) -> Json<serde_json::Value> {
-        Json(who(&principal, claims.map(|Claims(c)| c.tenant)))
-    }
+    use shieldwall_actix::{GuardMiddleware, Shieldwall, resource};
 
     pub(super) fn answers(cases: &[Case]) -> Vec<shieldwall_testkit::Observed> {
         let app = App::new()
             .service(
                 resource("/me")
-                    .get(me)
+                    .get(support::actix_me)
                     .wrap_routes(GuardMiddleware::new(guard())),
             )
             .wrap(Shieldwall::with_perimeter(Perimeter::new()));

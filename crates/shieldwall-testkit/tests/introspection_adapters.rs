@@ -12,10 +12,15 @@
     reason = "tests"
 )]
 
+#[path = "support/me.rs"]
+#[allow(dead_code, reason = "each test file uses part of the shared route")]
+mod support;
+use support::bearer;
+
 use std::sync::OnceLock;
 
 use serde_json::json;
-use shieldwall_core::{Perimeter, Principal, Secret};
+use shieldwall_core::{Perimeter, Secret};
 use shieldwall_testkit::adapters::{through_actix, through_axum};
 use shieldwall_testkit::auth_server::{
     AUDIENCE, AuthServer, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, IntrospectionAnswer,
@@ -29,11 +34,6 @@ use shieldwall_tokens::{
 type Guard = BearerGuard<MemoryRevocations>;
 
 const HS256_SECRET: [u8; 32] = [0x24; 32];
-
-#[derive(serde::Deserialize)]
-struct TenantClaims {
-    tenant: String,
-}
 
 /// The authorization servers (one honest, one answering 500) and a guard
 /// over each.
@@ -79,32 +79,21 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn who(principal: &Principal, tenant: Option<String>) -> serde_json::Value {
-    json!({ "id": principal.id(), "scopes": principal.scopes(), "tenant": tenant })
-}
-
 mod axum_app {
     use super::*;
     use axum::Router;
     use axum::routing::get;
-    use shieldwall_axum::{Authenticated, Claims, GuardLayer, Json, ShieldwallLayer};
-
-    async fn me(
-        Authenticated(principal): Authenticated,
-        claims: Option<Claims<TenantClaims>>,
-    ) -> Json<serde_json::Value> {
-        Json(who(&principal, claims.map(|Claims(c)| c.tenant)))
-    }
+    use shieldwall_axum::{GuardLayer, ShieldwallLayer};
 
     pub(super) fn app() -> Router {
         Router::new()
             .route(
                 "/me",
-                get(me).route_layer(GuardLayer::new(fixture().guard.clone())),
+                get(support::axum_me).route_layer(GuardLayer::new(fixture().guard.clone())),
             )
             .route(
                 "/down",
-                get(me).route_layer(GuardLayer::new(fixture().down_guard.clone())),
+                get(support::axum_me).route_layer(GuardLayer::new(fixture().down_guard.clone())),
             )
             .layer(ShieldwallLayer::with_perimeter(Perimeter::new()))
     }
@@ -113,34 +102,23 @@ mod axum_app {
 mod actix_app {
     use super::*;
     use actix_web::App;
-    use shieldwall_actix::{Authenticated, Claims, GuardMiddleware, Json, Shieldwall, resource};
-
-    async fn me(
-        Authenticated(principal): Authenticated,
-        claims: Option<Claims<TenantClaims>>,
-    ) -> Json<serde_json::Value> {
-        Json(who(&principal, claims.map(|Claims(c)| c.tenant)))
-    }
+    use shieldwall_actix::{GuardMiddleware, Shieldwall, resource};
 
     pub(super) fn answers(cases: &[Case]) -> Vec<shieldwall_testkit::Observed> {
         let app = App::new()
             .service(
                 resource("/me")
-                    .get(me)
+                    .get(support::actix_me)
                     .wrap_routes(GuardMiddleware::new(fixture().guard.clone())),
             )
             .service(
                 resource("/down")
-                    .get(me)
+                    .get(support::actix_me)
                     .wrap_routes(GuardMiddleware::new(fixture().down_guard.clone())),
             )
             .wrap(Shieldwall::with_perimeter(Perimeter::new()));
         through_actix(app, cases)
     }
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
 }
 
 const INVALID: &str = "Bearer error=\"invalid_token\"";

@@ -12,10 +12,15 @@
     reason = "tests"
 )]
 
+#[path = "support/me.rs"]
+#[allow(dead_code, reason = "each test file uses part of the shared route")]
+mod support;
+use support::bearer;
+
 use std::sync::OnceLock;
 
 use serde_json::json;
-use shieldwall_core::{Perimeter, Principal};
+use shieldwall_core::Perimeter;
 use shieldwall_testkit::adapters::{through_actix, through_axum};
 use shieldwall_testkit::auth_server::AuthServer;
 use shieldwall_testkit::{Case, Expect, TestRequest, assert_cases};
@@ -23,11 +28,6 @@ use shieldwall_tokens::oidc::Discovery;
 use shieldwall_tokens::{BearerGuard, MemoryRevocations};
 
 type Guard = BearerGuard<MemoryRevocations>;
-
-#[derive(serde::Deserialize)]
-struct TenantClaims {
-    tenant: String,
-}
 
 /// The authorization server, the guard over what it discovered, and the
 /// runtime its key set refreshes on (all kept for the whole run).
@@ -61,28 +61,17 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn who(principal: &Principal, tenant: Option<String>) -> serde_json::Value {
-    json!({ "id": principal.id(), "scopes": principal.scopes(), "tenant": tenant })
-}
-
 mod axum_app {
     use super::*;
     use axum::Router;
     use axum::routing::get;
-    use shieldwall_axum::{Authenticated, Claims, GuardLayer, Json, ShieldwallLayer};
-
-    async fn me(
-        Authenticated(principal): Authenticated,
-        claims: Option<Claims<TenantClaims>>,
-    ) -> Json<serde_json::Value> {
-        Json(who(&principal, claims.map(|Claims(c)| c.tenant)))
-    }
+    use shieldwall_axum::{GuardLayer, ShieldwallLayer};
 
     pub(super) fn app() -> Router {
         Router::new()
             .route(
                 "/me",
-                get(me).route_layer(GuardLayer::new(fixture().guard.clone())),
+                get(support::axum_me).route_layer(GuardLayer::new(fixture().guard.clone())),
             )
             .layer(ShieldwallLayer::with_perimeter(Perimeter::new()))
     }
@@ -91,29 +80,18 @@ mod axum_app {
 mod actix_app {
     use super::*;
     use actix_web::App;
-    use shieldwall_actix::{Authenticated, Claims, GuardMiddleware, Json, Shieldwall, resource};
-
-    async fn me(
-        Authenticated(principal): Authenticated,
-        claims: Option<Claims<TenantClaims>>,
-    ) -> Json<serde_json::Value> {
-        Json(who(&principal, claims.map(|Claims(c)| c.tenant)))
-    }
+    use shieldwall_actix::{GuardMiddleware, Shieldwall, resource};
 
     pub(super) fn answers(cases: &[Case]) -> Vec<shieldwall_testkit::Observed> {
         let app = App::new()
             .service(
                 resource("/me")
-                    .get(me)
+                    .get(support::actix_me)
                     .wrap_routes(GuardMiddleware::new(fixture().guard.clone())),
             )
             .wrap(Shieldwall::with_perimeter(Perimeter::new()));
         through_actix(app, cases)
     }
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
 }
 
 const INVALID: &str = "Bearer error=\"invalid_token\"";
