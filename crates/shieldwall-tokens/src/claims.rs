@@ -261,6 +261,23 @@ fn scopes(scope: Option<&Any<'_>>, scp: Option<&Any<'_>>) -> Result<Vec<String>,
     }
 }
 
+/// The `iss` a compact JWS's payload claims, unverified: only to choose
+/// which issuer's verifier checks the token (that verifier then checks the
+/// signature and `iss` itself). `None` for anything else.
+pub(crate) fn unverified_issuer(token: &str, max_len: usize) -> Option<String> {
+    if token.len() > max_len {
+        return None;
+    }
+    let mut parts = token.splitn(3, '.');
+    let (_header, payload) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    let bytes = crate::compact::decode(payload).ok()?;
+    match read(&bytes).ok()?.iss? {
+        Any::Text(iss) => Some(iss.into_owned()),
+        _ => None,
+    }
+}
+
 /// Reads a payload (JSON object with unique names).
 pub(crate) fn read(payload: &[u8]) -> Result<RawClaims<'_>, TokenRejection> {
     serde_json::from_slice(payload)

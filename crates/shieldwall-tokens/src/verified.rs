@@ -25,6 +25,8 @@ pub struct VerifiedToken {
 #[derive(Debug)]
 pub(crate) struct Facts {
     pub(crate) jti: Option<String>,
+    /// What a revocation is stored under: [`revocation_id`].
+    pub(crate) revocation_id: Box<str>,
     pub(crate) exp: i64,
     pub(crate) iat: Option<i64>,
     /// `None` for a token the introspection endpoint vouched for.
@@ -33,6 +35,26 @@ pub(crate) struct Facts {
     pub(crate) generation: u64,
     /// `cnf.jkt` (RFC 9449): the token is bound to that DPoP key.
     pub(crate) jkt: Option<Box<str>>,
+}
+
+/// The prefix of a revocation id made from the token itself.
+const DIGEST_PREFIX: &str = "#sha256:";
+
+/// What a token's revocation is stored under: its `jti`, or for a token
+/// without one (an identity provider's that has none, an introspected
+/// token), `#sha256:` and the base64url SHA-256 of the token (never the
+/// token).
+pub(crate) fn revocation_id(jti: Option<&str>, token: &str) -> Box<str> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    match jti {
+        Some(jti) => Box::from(jti),
+        None => {
+            let digest = sha2::Sha256::digest(token.as_bytes());
+            let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+            format!("{DIGEST_PREFIX}{encoded}").into_boxed_str()
+        }
+    }
 }
 
 impl Facts {
@@ -77,6 +99,14 @@ impl VerifiedToken {
     #[must_use]
     pub fn jti(&self) -> Option<&str> {
         self.facts.jti.as_deref()
+    }
+
+    /// What a revocation of this token is stored under: the `jti`, or for
+    /// a token without one, `#sha256:` and the base64url SHA-256 of the
+    /// token.
+    #[must_use]
+    pub fn revocation_id(&self) -> &str {
+        &self.facts.revocation_id
     }
 
     /// When it expires (`exp`, whole seconds).

@@ -70,11 +70,21 @@ impl<R> Clone for Verifier<R> {
     }
 }
 
+impl<R> Verifier<R> {
+    fn has_introspector(&self) -> bool {
+        #[cfg(feature = "introspection")]
+        return self.inner.introspector.is_some();
+        #[cfg(not(feature = "introspection"))]
+        false
+    }
+}
+
 impl<R> std::fmt::Debug for Verifier<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
             .field("allowed", &self.inner.allowed)
             .field("rules", &self.inner.rules)
+            .field("other_issuers", &self.inner.others)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +101,8 @@ struct Inner<R> {
     store_log: LogThrottle,
     #[cfg(feature = "introspection")]
     introspector: Option<crate::introspection::Introspector>,
+    /// The verifiers of other issuers, each requiring its one `iss`.
+    others: Vec<Verifier<R>>,
 }
 
 /// Builds a [`Verifier`]; every setting is checked by [`VerifierBuilder::build`].
@@ -106,6 +118,7 @@ pub struct VerifierBuilder<R> {
     realm: Option<String>,
     #[cfg(feature = "introspection")]
     introspector: Option<crate::introspection::Introspector>,
+    others: Vec<Verifier<R>>,
 }
 
 impl<R> std::fmt::Debug for VerifierBuilder<R> {
@@ -202,7 +215,8 @@ impl<R: RevocationStore> VerifierBuilder<R> {
         self
     }
 
-    /// Whether `jti` must be present (default true; without it a token cannot be revoked).
+    /// Whether `jti` must be present (default true; a token without one is
+    /// revoked under a digest of itself, [`VerifiedToken::revocation_id`]).
     pub fn require_jti(mut self, required: bool) -> Self {
         self.rules.require_jti = required;
         self
@@ -242,6 +256,22 @@ impl<R: RevocationStore> VerifierBuilder<R> {
         self
     }
 
+    /// Also accepts the tokens of another issuer, verified by `other`: a
+    /// token whose `iss` is `other`'s one required issuer goes to `other`
+    /// (its keys, algorithms, audience and rules, say those of an identity
+    /// provider found by discovery); every other token to this verifier,
+    /// which must require issuers of its own. The `iss` read to choose is
+    /// only a pointer: the chosen verifier then checks the signature and
+    /// every claim, `iss` included, so a token cannot borrow another
+    /// issuer's keys. Revocations and the `realm` are this verifier's (the
+    /// revocation store `other` was built with is not consulted), and a
+    /// revocation is kept for as long as the loosest of them accepts the
+    /// token. Call again for several issuers.
+    pub fn accept_issuer(mut self, other: Verifier<R>) -> Self {
+        self.others.push(other);
+        self
+    }
+
     /// The verifier.
     pub fn build(self) -> Result<Verifier<R>, TokenConfigError> {
         let allowed = match (self.allowed, self.keys.static_algorithms()) {
@@ -264,6 +294,7 @@ impl<R: RevocationStore> VerifierBuilder<R> {
             ));
         }
         check_settings(&self.rules, self.realm.as_deref(), self.max_len)?;
+        check_others(&self.rules, &self.others)?;
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys: self.keys,
@@ -277,9 +308,44 @@ impl<R: RevocationStore> VerifierBuilder<R> {
                 store_log: LogThrottle::new(Duration::from_secs(10)),
                 #[cfg(feature = "introspection")]
                 introspector: self.introspector,
+                others: self.others,
             }),
         })
     }
+}
+
+/// Each other issuer's verifier requires exactly one issuer, none of this
+/// verifier's nor another's, and has no others or introspector of its own:
+/// one token, one verifier.
+fn check_others<R>(rules: &Rules, others: &[Verifier<R>]) -> Result<(), TokenConfigError> {
+    if others.is_empty() {
+        return Ok(());
+    }
+    if rules.issuers.is_empty() {
+        return Err(TokenConfigError::InvalidValue(
+            "issuer: a verifier that accepts other issuers must require its own",
+        ));
+    }
+    let mut seen: Vec<&str> = rules.issuers.iter().map(String::as_str).collect();
+    for other in others {
+        let [issuer] = other.inner.rules.issuers.as_slice() else {
+            return Err(TokenConfigError::InvalidValue(
+                "accept_issuer: the other verifier must require exactly one issuer",
+            ));
+        };
+        if seen.contains(&issuer.as_str()) {
+            return Err(TokenConfigError::InvalidValue(
+                "accept_issuer: an issuer is accepted twice",
+            ));
+        }
+        seen.push(issuer);
+        if !other.inner.others.is_empty() || other.has_introspector() {
+            return Err(TokenConfigError::InvalidValue(
+                "accept_issuer: the other verifier has other issuers or an introspector of its own",
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl<R: RevocationStore> Verifier<R> {
@@ -296,6 +362,7 @@ impl<R: RevocationStore> Verifier<R> {
             realm: None,
             #[cfg(feature = "introspection")]
             introspector: None,
+            others: Vec::new(),
         }
     }
 
@@ -317,31 +384,40 @@ impl<R: RevocationStore> Verifier<R> {
 
     /// Verifies `token` completely: signature, claims, revocation.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, TokenRejection> {
-        self.verify_inner(token)
-            .await
-            .map_err(|e| e.with_realm(self.inner.realm.clone()))
+        let verifier = self.for_issuer_of(token).unwrap_or(self);
+        let checked = match verifier.verify_inner(token).await {
+            Ok(verified) => self.check_revocation(&verified).await.map(|()| verified),
+            Err(refused) => Err(refused),
+        };
+        checked.map_err(|e| e.with_realm(self.inner.realm.clone()))
+    }
+
+    /// The other issuer's verifier a compact JWS names by its (unverified)
+    /// `iss`, if any: a pointer only, the chosen verifier checks everything.
+    fn for_issuer_of(&self, token: &str) -> Option<&Self> {
+        if self.inner.others.is_empty() {
+            return None;
+        }
+        let issuer = claims::unverified_issuer(token, self.inner.max_len)?;
+        self.inner
+            .others
+            .iter()
+            .find(|other| other.inner.rules.issuers.iter().any(|i| *i == *issuer))
     }
 
     /// Revokes a verified token for as long as any verifier could accept it.
     ///
     /// The revocation is kept until [`Verifier::revocation_horizon`]: past
     /// `exp` by the largest leeway a verifier accepts (300 s; a token is
-    /// accepted until `exp + leeway`) and by [`REVOCATION_MARGIN`]. A token without `jti` cannot be revoked (the
-    /// verifier requires `jti` by default): then nothing is stored and the
-    /// answer is `Ok(false)`.
-    #[must_use = "a token without `jti` was not revoked"]
-    pub async fn revoke(&self, token: &VerifiedToken) -> Result<bool, shieldwall_core::StoreError> {
-        match token.jti() {
-            Some(jti) => {
-                let until = self.revocation_horizon(token);
-                self.inner
-                    .revocations
-                    .revoke(jti, until)
-                    .await
-                    .map(|()| true)
-            }
-            None => Ok(false),
-        }
+    /// accepted until `exp + leeway`) and by [`REVOCATION_MARGIN`]. It is
+    /// stored under the token's `jti`, or for a token without one under a
+    /// digest of the token ([`VerifiedToken::revocation_id`]).
+    pub async fn revoke(&self, token: &VerifiedToken) -> Result<(), shieldwall_core::StoreError> {
+        let until = self.revocation_horizon(token);
+        self.inner
+            .revocations
+            .revoke(token.revocation_id(), until)
+            .await
     }
 
     /// Revokes the token whose `jti` and `exp` are these (a token not at
@@ -365,7 +441,9 @@ impl<R: RevocationStore> Verifier<R> {
     /// store, whatever its own leeway.
     #[must_use]
     pub fn revocation_horizon(&self, token: &VerifiedToken) -> std::time::SystemTime {
-        system_time(self.horizon(token.expires_at_unix(), token.issued_at_unix()))
+        // An introspected token (no algorithm) is not held to a maximum age.
+        let iat = token.algorithm().and_then(|_| token.issued_at_unix());
+        system_time(self.horizon(token.expires_at_unix(), iat))
     }
 
     fn horizon(&self, exp: i64, iat: Option<i64>) -> i64 {
@@ -374,7 +452,15 @@ impl<R: RevocationStore> Verifier<R> {
         // provider's verifier beside the app's own) may allow more.
         let leeway = MAX_LEEWAY_SECS;
         let by_exp = exp.saturating_add(leeway);
-        let by_age = match (iat, self.inner.rules.max_age) {
+        // The loosest maximum age of the verifiers a token may go to.
+        let mut max_age = self.inner.rules.max_age;
+        for other in &self.inner.others {
+            max_age = match (max_age, other.inner.rules.max_age) {
+                (Some(mine), Some(theirs)) => Some(mine.max(theirs)),
+                _ => None,
+            };
+        }
+        let by_age = match (iat, max_age) {
             (Some(iat), Some(max_age)) => iat.saturating_add(max_age).saturating_add(leeway),
             _ => i64::MAX,
         };
@@ -384,6 +470,8 @@ impl<R: RevocationStore> Verifier<R> {
             .saturating_add(seconds(REVOCATION_MARGIN))
     }
 
+    /// Everything but revocation, which [`Verifier::verify`] checks once
+    /// with this verifier's store whichever issuer's verifier ran this.
     async fn verify_inner(&self, token: &str) -> Result<VerifiedToken, TokenRejection> {
         // Opaque tokens go to the introspector: one without a dot at once (a
         // JWS's first dot ends its short header, so this costs a JWS next to
@@ -401,7 +489,6 @@ impl<R: RevocationStore> Verifier<R> {
             && hit.generation() == generation
         {
             self.recheck_time(&hit, now)?;
-            self.check_revocation(&hit).await?;
             return Ok(hit);
         }
         let first = self.verify_with(&keys, generation, token, now);
@@ -425,23 +512,20 @@ impl<R: RevocationStore> Verifier<R> {
             }
             other => other?,
         };
-        self.check_revocation(&verified).await?;
         if let Some(cache) = &self.inner.cache {
             cache.insert(token, &verified, now);
         }
         Ok(verified)
     }
 
-    /// An opaque token, checked by `introspector`, then for revocation.
+    /// An opaque token, checked by `introspector`.
     #[cfg(feature = "introspection")]
     async fn introspected(
         &self,
         introspector: &crate::introspection::Introspector,
         token: &str,
     ) -> Result<VerifiedToken, TokenRejection> {
-        let verified = introspector.verify(token, self.inner.max_len).await?;
-        self.check_revocation(&verified).await?;
-        Ok(verified)
+        introspector.verify(token, self.inner.max_len).await
     }
 
     /// Everything but revocation, against `keys`.
@@ -480,6 +564,7 @@ impl<R: RevocationStore> Verifier<R> {
         let claims_json = String::from_utf8(payload)
             .map_err(|_| TokenRejection::new(TokenErrorKind::Claims, "the claims are not UTF-8"))?;
         let (facts, credential) = Facts {
+            revocation_id: crate::verified::revocation_id(checked.jti.as_deref(), token),
             jti: checked.jti,
             exp: checked.exp,
             iat: checked.iat,
@@ -519,10 +604,12 @@ impl<R: RevocationStore> Verifier<R> {
     }
 
     async fn check_revocation(&self, token: &VerifiedToken) -> Result<(), TokenRejection> {
-        let Some(jti) = token.jti() else {
-            return Ok(());
-        };
-        match self.inner.revocations.is_revoked(jti).await {
+        match self
+            .inner
+            .revocations
+            .is_revoked(token.revocation_id())
+            .await
+        {
             Ok(false) => Ok(()),
             Ok(true) => Err(TokenRejection::new(
                 TokenErrorKind::Revoked,

@@ -59,7 +59,10 @@ async fn create_key(
     Authenticated(principal): Authenticated,
     OptionalJson(body): OptionalJson<CreateKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = demo.keys.create(principal.id(), body).await?;
+    let created = demo
+        .keys
+        .create(demo.auth.user_id(&principal)?, body)
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(created))
@@ -70,7 +73,7 @@ async fn list_keys(
     Authenticated(principal): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     demo.keys
-        .list(principal.id())
+        .list(demo.auth.user_id(&principal)?)
         .await
         .map(|keys| HttpResponse::Ok().json(keys))
 }
@@ -81,7 +84,7 @@ async fn delete_key(
     Path(id): Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     demo.keys
-        .delete(principal.id(), &id)
+        .delete(demo.auth.user_id(&principal)?, &id)
         .await
         .map(|()| HttpResponse::NoContent().finish())
 }

@@ -64,7 +64,10 @@ async fn create_key(
     Authenticated(principal): Authenticated,
     OptionalJson(body): OptionalJson<CreateKeyRequest>,
 ) -> Result<Response, ApiError> {
-    let created = demo.keys.create(principal.id(), body).await?;
+    let created = demo
+        .keys
+        .create(demo.auth.user_id(&principal)?, body)
+        .await?;
     Ok((
         StatusCode::CREATED,
         [(CACHE_CONTROL, "no-store")],
@@ -78,7 +81,7 @@ async fn list_keys(
     Authenticated(principal): Authenticated,
 ) -> Result<Response, ApiError> {
     demo.keys
-        .list(principal.id())
+        .list(demo.auth.user_id(&principal)?)
         .await
         .map(|keys| Json(keys).into_response())
 }
@@ -89,7 +92,7 @@ async fn delete_key(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     demo.keys
-        .delete(principal.id(), &id)
+        .delete(demo.auth.user_id(&principal)?, &id)
         .await
         .map(|()| StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 use shieldwall_core::{Secret, TrustedProxies};
 use shieldwall_ratelimit::{FailureMode, Quota};
 use shieldwall_redis::RedisConfig;
+use shieldwall_tokens::introspection::{IntrospectionError, Introspector};
+use shieldwall_tokens::oidc::Discovery;
 
 use crate::entries::{parse_origins, parse_signing_keys, parse_users};
 use crate::env::{EnvError, Source, bad};
@@ -121,6 +123,20 @@ pub struct DemoConfig {
     pub on_store_error: FailureMode,
     /// `SHIELDWALL_METRICS_ADDR`: where `GET /metrics` is served (off when unset).
     pub metrics_addr: Option<SocketAddr>,
+    /// `SHIELDWALL_OIDC_ISSUER`: the identity provider discovered at start,
+    /// for tokens whose `aud` is `SHIELDWALL_JWT_AUDIENCE`.
+    pub oidc: Option<Discovery>,
+    /// `SHIELDWALL_INTROSPECTION_URL` with `SHIELDWALL_INTROSPECTION_CLIENT`:
+    /// where opaque tokens are introspected (2 s timeout).
+    pub introspection: Option<Introspector>,
+}
+
+impl DemoConfig {
+    /// Whether tokens may come from an identity provider (discovery or
+    /// introspection), and so may be DPoP-bound.
+    pub fn external_tokens(&self) -> bool {
+        self.oidc.is_some() || self.introspection.is_some()
+    }
 }
 
 const DEFAULT_USERS: [&str; 2] = [
@@ -132,12 +148,10 @@ const DEFAULT_CORS: [&str; 2] = ["https://myapp.com", "https://admin.myapp.com"]
 /// Variables of DEMO_API.md whose concern this version does not have yet.
 /// Set (in the environment or the file), they would be ignored: the server
 /// refuses to start instead of running without what was asked for.
-pub(crate) const NOT_YET_SUPPORTED: [&str; 4] = [
-    "SHIELDWALL_OIDC_ISSUER",
-    "SHIELDWALL_INTROSPECTION_URL",
-    "SHIELDWALL_INTROSPECTION_CLIENT",
-    "REDIS_CLUSTER_NODES",
-];
+pub(crate) const NOT_YET_SUPPORTED: [&str; 1] = ["REDIS_CLUSTER_NODES"];
+
+/// How long the introspection endpoint has to answer (DEMO_API.md).
+const INTROSPECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl DemoConfig {
     /// Reads every variable, over the file `SHIELDWALL_CONFIG` names when it
@@ -258,6 +272,13 @@ impl DemoConfig {
         let on_store_error = l
             .typed_text::<FailureMode>("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR")?
             .unwrap_or_default();
+        let oidc = l
+            .text(OIDC_ISSUER)?
+            .map(|issuer| {
+                Discovery::new(&issuer, &jwt_audience).map_err(|e| bad(OIDC_ISSUER, e.to_string()))
+            })
+            .transpose()?;
+        let introspection = introspection(l)?;
 
         Ok(Self {
             addr,
@@ -282,8 +303,70 @@ impl DemoConfig {
             audit,
             on_store_error,
             metrics_addr,
+            oidc,
+            introspection,
         })
     }
+}
+
+const OIDC_ISSUER: &str = "SHIELDWALL_OIDC_ISSUER";
+const INTROSPECTION_URL: &str = "SHIELDWALL_INTROSPECTION_URL";
+const INTROSPECTION_CLIENT: &str = "SHIELDWALL_INTROSPECTION_CLIENT";
+
+/// The introspector of `SHIELDWALL_INTROSPECTION_URL` and
+/// `SHIELDWALL_INTROSPECTION_CLIENT` (`id:secret`, read as a secret: never
+/// echoed), both or neither.
+fn introspection<S: Source + ?Sized>(l: &Layers<'_, S>) -> Result<Option<Introspector>, EnvError> {
+    let (url, client) = match (
+        l.text(INTROSPECTION_URL)?,
+        l.typed_text::<Secret>(INTROSPECTION_CLIENT)?,
+    ) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(l.bad_beside(
+                INTROSPECTION_CLIENT,
+                INTROSPECTION_URL,
+                "must be set with SHIELDWALL_INTROSPECTION_URL \
+                 (introspection_client with introspection_url)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(l.bad_beside(
+                INTROSPECTION_URL,
+                INTROSPECTION_CLIENT,
+                "must be set with SHIELDWALL_INTROSPECTION_CLIENT \
+                 (introspection_url with introspection_client)",
+            ));
+        }
+        (Some(url), Some(client)) => (url, client),
+    };
+    let not_a_client = || {
+        bad(
+            INTROSPECTION_CLIENT,
+            "must be `client-id:secret`, both non-empty",
+        )
+    };
+    let bytes = client.expose();
+    let colon = bytes
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or_else(not_a_client)?;
+    let (id, secret) = (bytes.get(..colon), bytes.get(colon + 1..));
+    let (Some(id), Some(secret)) = (id, secret) else {
+        return Err(not_a_client());
+    };
+    let id = std::str::from_utf8(id).map_err(|_| not_a_client())?;
+    if id.is_empty() || secret.is_empty() {
+        return Err(not_a_client());
+    }
+    Introspector::builder(&url, id, Secret::new(secret.to_vec()))
+        .timeout(INTROSPECTION_TIMEOUT)
+        .build()
+        .map(Some)
+        .map_err(|e| match e {
+            IntrospectionError::InvalidValue(_) => bad(INTROSPECTION_CLIENT, e.to_string()),
+            _ => bad(INTROSPECTION_URL, e.to_string()),
+        })
 }
 
 fn random_secret() -> Secret {
@@ -394,7 +477,12 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("SHIELDWALL_ADDR", "localhost"),
             ("REDIS_URL", "http://x"),
-            ("SHIELDWALL_OIDC_ISSUER", "https://id.example.com"),
+            ("SHIELDWALL_OIDC_ISSUER", "http://id.example.com"),
+            (
+                "SHIELDWALL_OIDC_ISSUER",
+                "https://user:hunter2@id.example.com",
+            ),
+            ("SHIELDWALL_OIDC_ISSUER", "id.example.com"),
             (
                 "SHIELDWALL_INTROSPECTION_URL",
                 "https://id.example.com/introspect",
@@ -443,16 +531,70 @@ mod tests {
         for (var, value) in cases {
             let err = parse(&[(var, value)]).unwrap_err();
             let line = err.to_string();
-            let expected_var = if *var == "SHIELDWALL_TLS_CERT" {
-                "SHIELDWALL_TLS_KEY"
-            } else {
-                var
+            // A variable that needs another names the missing one.
+            let expected_var = match *var {
+                "SHIELDWALL_TLS_CERT" => "SHIELDWALL_TLS_KEY",
+                "SHIELDWALL_INTROSPECTION_URL" => "SHIELDWALL_INTROSPECTION_CLIENT",
+                "SHIELDWALL_INTROSPECTION_CLIENT" => "SHIELDWALL_INTROSPECTION_URL",
+                other => other,
             };
             assert_eq!(err.var, expected_var, "{var}={value}: {line}");
             assert!(line.starts_with(&format!("{expected_var}: ")), "{line}");
             assert!(!line.contains('\n'), "{line}");
             assert!(!line.contains("hunter2"), "{line}");
         }
+    }
+
+    #[test]
+    fn the_introspection_client_is_checked_and_never_echoed() {
+        const URL: &str = "SHIELDWALL_INTROSPECTION_URL";
+        const CLIENT: &str = "SHIELDWALL_INTROSPECTION_CLIENT";
+        let good_url = "https://id.example.com/introspect";
+        let cases = [
+            (good_url, "hunter2hunter2", CLIENT),
+            (good_url, ":hunter2hunter2", CLIENT),
+            (good_url, "api:", CLIENT),
+            (good_url, "a\u{7}pi:hunter2hunter2", CLIENT),
+            (
+                "http://id.example.com/introspect",
+                "api:hunter2hunter2",
+                URL,
+            ),
+            ("ftp://id.example.com/introspect", "api:hunter2hunter2", URL),
+            (
+                "https://api:hunter2@id.example.com/i",
+                "api:hunter2hunter2",
+                URL,
+            ),
+        ];
+        for (url, client, expected) in cases {
+            let err = parse(&[(URL, url), (CLIENT, client)]).unwrap_err();
+            let line = err.to_string();
+            assert_eq!(err.var, expected, "{url} {client}: {line}");
+            assert!(!line.contains("hunter2"), "{line}");
+        }
+        let c = parse(&[(URL, good_url), (CLIENT, "api:hunter2:with:colons")]).unwrap();
+        let introspector = c.introspection.unwrap();
+        assert_eq!(introspector.endpoint(), good_url);
+        assert!(!format!("{introspector:?}").contains("hunter2"));
+        assert!(c.oidc.is_none());
+    }
+
+    #[test]
+    fn an_oidc_issuer_is_taken_for_the_demo_s_audience() {
+        let c = parse(&[
+            (
+                "SHIELDWALL_OIDC_ISSUER",
+                "https://id.example.com/realms/demo",
+            ),
+            ("SHIELDWALL_JWT_AUDIENCE", "my-api"),
+        ])
+        .unwrap();
+        assert!(c.external_tokens());
+        assert!(format!("{:?}", c.oidc.unwrap()).contains("my-api"));
+        // Loopback `http://` for local testing.
+        assert!(parse(&[("SHIELDWALL_OIDC_ISSUER", "http://127.0.0.1:9000")]).is_ok());
+        assert!(!parse(&[]).unwrap().external_tokens());
     }
 
     #[test]

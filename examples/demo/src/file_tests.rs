@@ -162,13 +162,19 @@ fn bad_values_and_wrong_types_name_the_key_and_never_a_secret() {
             "rate_limit_on_store_error = \"sometimes\"",
             "rate_limit_on_store_error",
         ),
-        ("oidc_issuer = \"https://id.example.com\"", "oidc_issuer"),
+        ("oidc_issuer = \"http://id.example.com\"", "oidc_issuer"),
+        ("oidc_issuer = 7", "oidc_issuer"),
+        // Each of the two names the other, which is missing.
         (
             "introspection_url = \"https://id.example.com/i\"",
-            "introspection_url",
+            "introspection_client",
         ),
         (
             "introspection_client = \"api:hunter2\"",
+            "introspection_url",
+        ),
+        (
+            "introspection_url = \"https://id.example.com/i\"\nintrospection_client = \"hunter2\"",
             "introspection_client",
         ),
         (

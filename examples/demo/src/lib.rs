@@ -46,9 +46,11 @@ use shieldwall_keys::{
 };
 use shieldwall_ratelimit::FailureMode;
 use shieldwall_redis::Redis;
+use shieldwall_signing::{AnyNonceStore, MemoryNonceStore, RedisNonceStore};
+use shieldwall_tokens::dpop::DpopPolicy;
 use shieldwall_tokens::{
-    Algorithm, Issuer, KeySet, MemoryRevocations, RedisRevocations, Revocations, SigningKey,
-    Verifier, VerifyingKey,
+    Algorithm, BearerGuard, Issuer, KeySet, MemoryRevocations, RedisRevocations, Revocations,
+    SigningKey, Verifier, VerifyingKey,
 };
 
 pub use audit::AUDIT_STREAM;
@@ -151,10 +153,12 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         },
         None => None,
     };
-    let auth = build_auth(&config, redis.as_ref()).map_err(|message| {
-        eprintln!("{message}");
-        ExitCode::from(2)
-    })?;
+    let auth = build_auth(&config, redis.as_ref())
+        .await
+        .map_err(|message| {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        })?;
     let keys = build_keys(redis.as_ref()).map_err(|message| {
         eprintln!("{message}");
         ExitCode::from(2)
@@ -236,7 +240,7 @@ pub fn page_headers(page: &UserPage) -> [(String, String); 2] {
     })
 }
 
-fn build_auth(config: &DemoConfig, redis: Option<&Redis>) -> Result<Auth, String> {
+async fn build_auth(config: &DemoConfig, redis: Option<&Redis>) -> Result<Auth, String> {
     let secret_error =
         |e: shieldwall_tokens::TokenConfigError| format!("SHIELDWALL_JWT_SECRET: {e}");
     let signing = SigningKey::hmac(Algorithm::HS256, &config.jwt_secret).map_err(secret_error)?;
@@ -253,15 +257,65 @@ fn build_auth(config: &DemoConfig, redis: Option<&Redis>) -> Result<Auth, String
         None => Revocations::Memory(MemoryRevocations::new()),
     };
     let keys = KeySet::new([verifying]).map_err(secret_error)?;
-    let verifier = Verifier::builder(keys, revocations)
+    let mut verifier = Verifier::builder(keys, revocations)
         .issuer(&config.jwt_issuer)
         .audience(&config.jwt_audience)
-        .leeway(config.jwt_leeway)
+        .leeway(config.jwt_leeway);
+    if let Some(discovery) = &config.oidc {
+        verifier = verifier.accept_issuer(identity_provider(config, discovery).await?);
+    }
+    if let Some(introspector) = &config.introspection {
+        verifier = verifier.introspection(introspector.clone());
+    }
+    let verifier = verifier
         .build()
         .map_err(|e| format!("SHIELDWALL_JWT_ISSUER: {e}"))?;
+    let mut bearer = BearerGuard::new(verifier);
+    if config.external_tokens() {
+        bearer = bearer.dpop(dpop_policy(redis)?);
+    }
     let users = Users::hash(&config.users)
         .ok_or("SHIELDWALL_DEMO_USERS: the passwords could not be hashed")?;
-    Ok(Auth::new(users, issuer, verifier))
+    Ok(Auth::new(users, issuer, bearer))
+}
+
+/// The verifier of `SHIELDWALL_OIDC_ISSUER`'s tokens: its document read and
+/// its keys loaded now (start-up stops when it cannot be), `jti` optional
+/// (providers often write none; such a token is revoked by its digest).
+async fn identity_provider(
+    config: &DemoConfig,
+    discovery: &shieldwall_tokens::oidc::Discovery,
+) -> Result<Verifier<Revocations>, String> {
+    let discovered = discovery
+        .clone()
+        .load()
+        .await
+        .map_err(|e| format!("SHIELDWALL_OIDC_ISSUER: {e}"))?;
+    // Revocations are the outer verifier's (`accept_issuer`): this store is
+    // never consulted.
+    discovered
+        .verifier(Revocations::Memory(MemoryRevocations::new()))
+        .leeway(config.jwt_leeway)
+        .require_jti(false)
+        .build()
+        .map_err(|e| format!("SHIELDWALL_OIDC_ISSUER: {e}"))
+}
+
+/// DPoP proofs for provider tokens bound by `cnf.jkt`: their `jti`s in the
+/// request-signing nonce store (Redis when `REDIS_URL` is set, so a replay
+/// is refused on every instance). `htu` is checked against the origin each
+/// request came to (TLS or a trusted proxy's `X-Forwarded-Proto` for the
+/// scheme, `Host` for the rest): the demo has no public-origin setting, and
+/// its replay store and tokens are its own.
+fn dpop_policy(redis: Option<&Redis>) -> Result<DpopPolicy, String> {
+    let nonces = match redis {
+        Some(redis) => AnyNonceStore::Redis(RedisNonceStore::new(redis.clone())),
+        None => AnyNonceStore::Memory(MemoryNonceStore::new()),
+    };
+    DpopPolicy::builder(nonces)
+        .origin_from_host_header_insecure()
+        .build()
+        .map_err(|e| format!("DPoP: {e}"))
 }
 
 /// What a server does once it stopped serving: the audit queue is written,
@@ -304,6 +358,22 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
         c.users_origin.describe()
     );
     println!("jwt secret: {}", c.jwt_secret_origin.describe());
+    if let Some(discovery) = &c.oidc {
+        println!(
+            "identity provider: {} (OpenID Connect discovery; its tokens for {} on /api/v1/protected)",
+            discovery.issuer(),
+            c.jwt_audience
+        );
+    }
+    if let Some(introspector) = &c.introspection {
+        println!(
+            "token introspection: {} (opaque tokens; client secret from the configuration)",
+            introspector.endpoint()
+        );
+    }
+    if c.external_tokens() {
+        println!("dpop: tokens bound by cnf.jkt need `Authorization: DPoP` and a DPoP proof");
+    }
     for key in &c.signing_keys {
         println!(
             "signing key {} for {}: {}",

@@ -235,7 +235,7 @@ impl Introspector {
                 "the introspection endpoint says the token is not active",
             )),
             Answer::Active(raw) => answer::judge(*raw, &inner.rules, unix_now)
-                .and_then(|active| Self::verified(active, body)),
+                .and_then(|active| Self::verified(active, body, token)),
         };
         if let (Some(cache), Some(key)) = (&inner.cache, key) {
             let (cached, ttl) = match &outcome {
@@ -261,10 +261,15 @@ impl Introspector {
 
     /// The verified token of an active answer; `body` (a JSON object, so
     /// UTF-8) becomes its claims.
-    fn verified(active: Active, body: Vec<u8>) -> Result<VerifiedToken, TokenRejection> {
+    fn verified(
+        active: Active,
+        body: Vec<u8>,
+        token: &str,
+    ) -> Result<VerifiedToken, TokenRejection> {
         let claims = String::from_utf8(body)
             .map_err(|_| TokenRejection::new(TokenErrorKind::Claims, "the answer is not UTF-8"))?;
         let (facts, credential) = Facts {
+            revocation_id: crate::verified::revocation_id(active.jti.as_deref(), token),
             jti: active.jti,
             // No `exp`: the provider sets no end; the cache ttl bounds how
             // long its word is taken.

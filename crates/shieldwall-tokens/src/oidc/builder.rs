@@ -62,8 +62,9 @@ impl<R: RevocationStore> OidcVerifierBuilder<R> {
         }
     }
 
-    /// Whether `jti` must be present (default true; without it a token
-    /// cannot be revoked). Some providers write none in access tokens.
+    /// Whether `jti` must be present (default true). Some providers write
+    /// none in access tokens; such a token is revoked under a digest of
+    /// itself ([`VerifiedToken::revocation_id`](crate::VerifiedToken::revocation_id)).
     pub fn require_jti(self, required: bool) -> Self {
         Self {
             inner: self.inner.require_jti(required),

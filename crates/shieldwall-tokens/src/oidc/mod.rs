@@ -89,6 +89,12 @@ impl Discovery {
         })
     }
 
+    /// The issuer, as configured.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
     /// Also takes keys from a `jwks_uri` on `host` (a name or an address,
     /// no port), for a provider that publishes its keys on another host than
     /// its issuer's. Call again for several.
