@@ -45,6 +45,14 @@ impl TokenCache {
         found
     }
 
+    /// Whether exactly `token` is cached (not counted: a routing question,
+    /// the lookup that answers the request follows).
+    pub(crate) fn contains(&self, token: &str) -> bool {
+        self.shard(token)
+            .and_then(|shard| shard.read().ok().map(|map| map.contains_key(token)))
+            .unwrap_or(false)
+    }
+
     /// Remembers a verification; when the shard is full, drops expired
     /// entries, then any one entry.
     pub(crate) fn insert(&self, token: &str, verified: &VerifiedToken, now: i64) {

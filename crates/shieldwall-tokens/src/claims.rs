@@ -261,10 +261,21 @@ fn scopes(scope: Option<&Any<'_>>, scp: Option<&Any<'_>>) -> Result<Vec<String>,
     }
 }
 
-/// The `iss` a compact JWS's payload claims, unverified: only to choose
-/// which issuer's verifier checks the token (that verifier then checks the
-/// signature and `iss` itself). `None` for anything else.
-pub(crate) fn unverified_issuer(token: &str, max_len: usize) -> Option<String> {
+/// Calls `f` with the `iss` a compact JWS's payload claims, unverified:
+/// only to choose which issuer's verifier checks the token (that verifier
+/// then checks the signature and every claim, `iss` included, and refuses a
+/// payload with duplicate names). `None` when there is no string `iss`.
+pub(crate) fn with_unverified_issuer<T>(
+    token: &str,
+    max_len: usize,
+    f: impl FnOnce(&str) -> T,
+) -> Option<T> {
+    /// Only `iss`; every other member is skipped unread.
+    #[derive(serde::Deserialize)]
+    struct Issuer<'a> {
+        #[serde(borrow)]
+        iss: Option<std::borrow::Cow<'a, str>>,
+    }
     if token.len() > max_len {
         return None;
     }
@@ -272,10 +283,8 @@ pub(crate) fn unverified_issuer(token: &str, max_len: usize) -> Option<String> {
     let (_header, payload) = (parts.next()?, parts.next()?);
     parts.next()?;
     let bytes = crate::compact::decode(payload).ok()?;
-    match read(&bytes).ok()?.iss? {
-        Any::Text(iss) => Some(iss.into_owned()),
-        _ => None,
-    }
+    let issuer: Issuer<'_> = serde_json::from_slice(&bytes).ok()?;
+    issuer.iss.map(|iss| f(&iss))
 }
 
 /// Reads a payload (JSON object with unique names).

@@ -394,15 +394,26 @@ impl<R: RevocationStore> Verifier<R> {
 
     /// The other issuer's verifier a compact JWS names by its (unverified)
     /// `iss`, if any: a pointer only, the chosen verifier checks everything.
+    /// A token one of them verified before is found in its cache first,
+    /// without reading the payload.
     fn for_issuer_of(&self, token: &str) -> Option<&Self> {
         if self.inner.others.is_empty() {
             return None;
         }
-        let issuer = claims::unverified_issuer(token, self.inner.max_len)?;
-        self.inner
-            .others
-            .iter()
-            .find(|other| other.inner.rules.issuers.iter().any(|i| *i == *issuer))
+        let cached = |v: &Self| v.inner.cache.as_ref().is_some_and(|c| c.contains(token));
+        if cached(self) {
+            return None;
+        }
+        if let Some(other) = self.inner.others.iter().find(|other| cached(other)) {
+            return Some(other);
+        }
+        claims::with_unverified_issuer(token, self.inner.max_len, |issuer| {
+            self.inner
+                .others
+                .iter()
+                .find(|other| other.inner.rules.issuers.iter().any(|i| i == issuer))
+        })
+        .flatten()
     }
 
     /// Revokes a verified token for as long as any verifier could accept it.
