@@ -61,7 +61,7 @@ pub use introspect::{
 };
 use keys::IssuerKey;
 pub use keys::KeyAlg;
-pub use token::TokenBuilder;
+pub use token::{TokenBuilder, es256_twin};
 
 /// The `aud` of minted tokens unless a test sets another.
 pub const AUDIENCE: &str = "shieldwall-test-api";

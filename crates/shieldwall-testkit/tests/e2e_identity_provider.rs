@@ -21,7 +21,7 @@ use serde_json::json;
 use shieldwall_core::Secret;
 use shieldwall_testkit::auth_server::{
     AUDIENCE, AuthServer, DpopKey, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET,
-    IntrospectionAnswer, KeyAlg,
+    IntrospectionAnswer, KeyAlg, es256_twin,
 };
 use shieldwall_testkit::server::{ServerProcess, binary};
 use shieldwall_testkit::{Case, Expect, Observed, TestRequest, assert_cases};
@@ -81,6 +81,11 @@ fn own_token() -> String {
         .unwrap()
         .token()
         .to_owned()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn unix_now() -> u64 {
@@ -207,6 +212,45 @@ fn cases(idp: &AuthServer, demo: &ServerProcess, rotated_kid: &str) -> Vec<Case>
             Expect::problem(401, "INVALID_TOKEN"),
         ),
         Case::new(
+            "an opaque token for another audience",
+            me(&bearer(
+                &idp.opaque()
+                    .subject(ALICE)
+                    .audience("another-api")
+                    .register(),
+            )),
+            Expect::problem(401, "INVALID_TOKEN"),
+        ),
+        Case::new(
+            "an opaque token of another issuer",
+            me(&bearer(
+                &idp.opaque()
+                    .subject(ALICE)
+                    .claim("iss", json!("https://elsewhere.example"))
+                    .register(),
+            )),
+            Expect::problem(401, "INVALID_TOKEN"),
+        ),
+        Case::new(
+            "an opaque token without iss or aud (both optional in RFC 7662)",
+            me(&bearer(
+                &idp.opaque()
+                    .subject(ALICE)
+                    .without("iss")
+                    .without("aud")
+                    .register(),
+            )),
+            Expect::status(200),
+        ),
+        Case::new(
+            "an opaque token with four dots' worth of parts naming the provider",
+            me(&bearer(&idp.opaque().subject(ALICE).register_as(&format!(
+                "xx.{}.yy.zz",
+                b64(format!(r#"{{"iss":"{}"}}"#, idp.issuer()).as_bytes())
+            )))),
+            Expect::status(200),
+        ),
+        Case::new(
             "an opaque token of a user the demo does not have",
             me(&bearer(&idp.opaque().subject("user-1").register())),
             Expect::problem(401, "INVALID_TOKEN"),
@@ -308,6 +352,11 @@ fn flows(idp: &AuthServer, demo: &ServerProcess) {
         let after = demo.send(&me(token)).unwrap();
         assert_eq!(after.json().unwrap()["code"], "TOKEN_REVOKED", "{name}");
     }
+    // The logged-out token without jti, its ECDSA signature written the
+    // other valid way: the same token to the revocation.
+    let twin = bearer(&es256_twin(no_jti.trim_start_matches("Bearer ")));
+    let after = demo.send(&me(&twin)).unwrap();
+    assert_eq!(after.json().unwrap()["code"], "TOKEN_REVOKED", "{name}");
     // Another token without jti (ES256 here signs deterministically: the
     // same claims would be the same token) is not revoked.
     let sibling = bearer(

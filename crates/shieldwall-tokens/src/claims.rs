@@ -279,9 +279,13 @@ pub(crate) fn with_unverified_issuer<T>(
     if token.len() > max_len {
         return None;
     }
-    let mut parts = token.splitn(3, '.');
-    let (_header, payload) = (parts.next()?, parts.next()?);
-    parts.next()?;
+    // Exactly three parts: anything else is no compact JWS (an opaque token
+    // with dots stays the outer verifier's, for introspection).
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
     let bytes = crate::compact::decode(payload).ok()?;
     let issuer: Issuer<'_> = serde_json::from_slice(&bytes).ok()?;
     issuer.iss.map(|iss| f(&iss))

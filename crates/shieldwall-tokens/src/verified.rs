@@ -42,15 +42,17 @@ const DIGEST_PREFIX: &str = "#sha256:";
 
 /// What a token's revocation is stored under: its `jti`, or for a token
 /// without one (an identity provider's that has none, an introspected
-/// token), `#sha256:` and the base64url SHA-256 of the token (never the
-/// token).
-pub(crate) fn revocation_id(jti: Option<&str>, token: &str) -> Box<str> {
+/// token), `#sha256:` and the base64url SHA-256 of `signed`: a JWS's
+/// signing input (`header.payload`, never the signature, which another
+/// encoding of the same signature would change: an ECDSA `s` is as good as
+/// `n - s`), an opaque token's whole text. Never the token itself.
+pub(crate) fn revocation_id(jti: Option<&str>, signed: &[u8]) -> Box<str> {
     use base64::Engine as _;
     use sha2::Digest as _;
     match jti {
         Some(jti) => Box::from(jti),
         None => {
-            let digest = sha2::Sha256::digest(token.as_bytes());
+            let digest = sha2::Sha256::digest(signed);
             let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
             format!("{DIGEST_PREFIX}{encoded}").into_boxed_str()
         }
@@ -102,8 +104,9 @@ impl VerifiedToken {
     }
 
     /// What a revocation of this token is stored under: the `jti`, or for
-    /// a token without one, `#sha256:` and the base64url SHA-256 of the
-    /// token.
+    /// a token without one, `#sha256:` and the base64url SHA-256 of what
+    /// was signed (a JWS's `header.payload`, so that no re-encoding of its
+    /// signature escapes the revocation; an opaque token's text).
     #[must_use]
     pub fn revocation_id(&self) -> &str {
         &self.facts.revocation_id

@@ -575,7 +575,10 @@ impl<R: RevocationStore> Verifier<R> {
         let claims_json = String::from_utf8(payload)
             .map_err(|_| TokenRejection::new(TokenErrorKind::Claims, "the claims are not UTF-8"))?;
         let (facts, credential) = Facts {
-            revocation_id: crate::verified::revocation_id(checked.jti.as_deref(), token),
+            revocation_id: crate::verified::revocation_id(
+                checked.jti.as_deref(),
+                parsed.signing_input,
+            ),
             jti: checked.jti,
             exp: checked.exp,
             iat: checked.iat,

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use shieldwall_core::Secret;
-use shieldwall_testkit::auth_server::{AUDIENCE, AuthServer};
+use shieldwall_testkit::auth_server::{AUDIENCE, AuthServer, es256_twin};
 use shieldwall_tokens::oidc::Discovery;
 use shieldwall_tokens::{
     Algorithm, Issuer, KeySet, MemoryRevocations, SigningKey, TokenConfigError, TokenErrorKind,
@@ -238,6 +238,11 @@ async fn a_token_without_jti_is_revoked_under_its_digest() {
     assert!(!id.contains(&token));
     verifier.revoke(&verified).await.unwrap();
     assert_eq!(refused(&verifier, &token).await, TokenErrorKind::Revoked);
+    // The same token with its ECDSA signature written the other valid way
+    // (s as n - s): another string, the same signed content, still revoked.
+    let twin = es256_twin(&token);
+    assert_ne!(twin, token);
+    assert_eq!(refused(&verifier, &twin).await, TokenErrorKind::Revoked);
     // Another token without jti is another digest.
     assert!(verifier.verify(&sibling).await.is_ok());
 }

@@ -278,7 +278,7 @@ impl DemoConfig {
                 Discovery::new(&issuer, &jwt_audience).map_err(|e| bad(OIDC_ISSUER, e.to_string()))
             })
             .transpose()?;
-        let introspection = introspection(l)?;
+        let introspection = introspection(l, &jwt_audience, oidc.as_ref())?;
 
         Ok(Self {
             addr,
@@ -315,8 +315,15 @@ const INTROSPECTION_CLIENT: &str = "SHIELDWALL_INTROSPECTION_CLIENT";
 
 /// The introspector of `SHIELDWALL_INTROSPECTION_URL` and
 /// `SHIELDWALL_INTROSPECTION_CLIENT` (`id:secret`, read as a secret: never
-/// echoed), both or neither.
-fn introspection<S: Source + ?Sized>(l: &Layers<'_, S>) -> Result<Option<Introspector>, EnvError> {
+/// echoed), both or neither. An answer that names an audience must hold
+/// the demo's, and one that names an issuer must be the OIDC issuer when
+/// one is configured; RFC 7662 makes both optional, so an answer without
+/// them passes (DEMO_API.md asks only `active` and a demo user's `sub`).
+fn introspection<S: Source + ?Sized>(
+    l: &Layers<'_, S>,
+    audience: &str,
+    oidc: Option<&Discovery>,
+) -> Result<Option<Introspector>, EnvError> {
     let (url, client) = match (
         l.text(INTROSPECTION_URL)?,
         l.typed_text::<Secret>(INTROSPECTION_CLIENT)?,
@@ -359,14 +366,17 @@ fn introspection<S: Source + ?Sized>(l: &Layers<'_, S>) -> Result<Option<Introsp
     if id.is_empty() || secret.is_empty() {
         return Err(not_a_client());
     }
-    Introspector::builder(&url, id, Secret::new(secret.to_vec()))
+    let mut builder = Introspector::builder(&url, id, Secret::new(secret.to_vec()))
         .timeout(INTROSPECTION_TIMEOUT)
-        .build()
-        .map(Some)
-        .map_err(|e| match e {
-            IntrospectionError::InvalidValue(_) => bad(INTROSPECTION_CLIENT, e.to_string()),
-            _ => bad(INTROSPECTION_URL, e.to_string()),
-        })
+        .audience(audience)
+        .allow_missing_iss_and_aud();
+    if let Some(discovery) = oidc {
+        builder = builder.issuer(discovery.issuer());
+    }
+    builder.build().map(Some).map_err(|e| match e {
+        IntrospectionError::InvalidValue(_) => bad(INTROSPECTION_CLIENT, e.to_string()),
+        _ => bad(INTROSPECTION_URL, e.to_string()),
+    })
 }
 
 fn random_secret() -> Secret {

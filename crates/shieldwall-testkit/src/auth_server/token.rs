@@ -141,3 +141,33 @@ impl TokenBuilder {
         format!("{input}.{}", b64(&signature))
     }
 }
+
+/// The order of P-256's group, big-endian.
+const P256_ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// The same ES256 token with its signature `(r, s)` written `(r, n - s)`:
+/// as valid (ECDSA accepts both), without any key, and another string. What
+/// a thief can do to a stolen token to make it look new.
+#[must_use]
+pub fn es256_twin(token: &str) -> String {
+    let (signed, signature) = token.rsplit_once('.').expect("a compact JWS");
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    assert_eq!(bytes.len(), 64, "an ES256 signature");
+    let s = bytes.split_off(32);
+    // n - s, big-endian, with borrow.
+    let mut twin = [0_u8; 32];
+    let mut borrow = 0_i16;
+    for i in (0..32).rev() {
+        let mut digit = i16::from(P256_ORDER[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(digit < 0);
+        if digit < 0 {
+            digit += 256;
+        }
+        twin[i] = u8::try_from(digit).expect("a byte");
+    }
+    bytes.extend_from_slice(&twin);
+    format!("{signed}.{}", b64(&bytes))
+}

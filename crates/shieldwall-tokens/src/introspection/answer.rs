@@ -14,6 +14,9 @@ use crate::{NumericDate, TokenErrorKind, TokenRejection};
 pub(crate) struct Rules {
     pub(crate) issuer: Option<String>,
     pub(crate) audience: Option<String>,
+    /// Whether an answer without `iss` or `aud` passes the configured
+    /// checks (RFC 7662 makes both optional); one that has them is checked.
+    pub(crate) allow_missing: bool,
     pub(crate) require_sub: bool,
 }
 
@@ -129,16 +132,20 @@ pub(crate) fn judge(raw: RawActive, rules: &Rules, now: i64) -> Result<Active, T
             "exp is in the past",
         ));
     }
-    if let Some(issuer) = &rules.issuer
-        && raw.iss.as_ref() != Some(issuer)
-    {
-        return Err(invalid("iss is missing or not the configured issuer"));
+    if let Some(issuer) = &rules.issuer {
+        let holds = match &raw.iss {
+            Some(iss) => iss == issuer,
+            None => rules.allow_missing,
+        };
+        if !holds {
+            return Err(invalid("iss is missing or not the configured issuer"));
+        }
     }
     if let Some(audience) = &rules.audience {
         let holds = match &raw.aud {
             Some(OneOrMany::One(aud)) => aud == audience,
             Some(OneOrMany::Many(auds)) => auds.iter().any(|aud| aud == audience),
-            None => false,
+            None => rules.allow_missing,
         };
         if !holds {
             return Err(invalid("aud is missing or does not hold the audience"));
@@ -205,6 +212,7 @@ mod tests {
         Rules {
             issuer: Some("https://login.example".into()),
             audience: Some("api".into()),
+            allow_missing: false,
             require_sub: true,
         }
     }
@@ -292,5 +300,34 @@ mod tests {
         assert_eq!(with("scp", json!(["a"])), Some(Claims), "scope and scp");
         assert_eq!(with("cnf", json!({"jkt": "abc"})), Some(Claims));
         assert_eq!(with("cnf", json!({"x5t#S256": "abc"})), None);
+    }
+
+    #[test]
+    fn missing_iss_and_aud_pass_only_when_allowed_and_wrong_ones_never() {
+        let lenient = Rules {
+            allow_missing: true,
+            ..rules()
+        };
+        let judged_by =
+            |rules: &Rules, answer: &serde_json::Value| match parse(answer.to_string().as_bytes())
+                .unwrap()
+            {
+                Answer::Active(raw) => judge(*raw, rules, NOW).map(|_| ()).map_err(|e| e.kind()),
+                Answer::Inactive => panic!("inactive"),
+            };
+        let mut neither = good();
+        neither.as_object_mut().unwrap().remove("iss");
+        neither.as_object_mut().unwrap().remove("aud");
+        assert_eq!(judged_by(&rules(), &neither), Err(TokenErrorKind::Claims));
+        assert_eq!(judged_by(&lenient, &neither), Ok(()));
+        for (name, value) in [
+            ("aud", json!("other")),
+            ("aud", json!(["other"])),
+            ("iss", json!("https://elsewhere.example")),
+        ] {
+            let mut answer = good();
+            answer[name] = value;
+            assert_eq!(judged_by(&lenient, &answer), Err(TokenErrorKind::Claims));
+        }
     }
 }

@@ -35,6 +35,7 @@ pub struct IntrospectorBuilder {
     client_secret: Secret,
     issuer: Option<String>,
     audience: Option<String>,
+    allow_missing: bool,
     require_sub: bool,
     timeout: Duration,
     cache_ttl: Duration,
@@ -69,6 +70,7 @@ impl IntrospectorBuilder {
             client_secret,
             issuer: None,
             audience: None,
+            allow_missing: false,
             require_sub: true,
             timeout: Duration::from_secs(2),
             cache_ttl: Duration::from_secs(60),
@@ -90,6 +92,16 @@ impl IntrospectorBuilder {
     /// value.
     pub fn audience(mut self, audience: &str) -> Self {
         self.audience = Some(audience.to_owned());
+        self
+    }
+
+    /// Accepts an active answer that has no `iss` or no `aud` (RFC 7662
+    /// makes both optional; some providers write neither); one that has
+    /// them must still match [`issuer`](Self::issuer) and
+    /// [`audience`](Self::audience). Default: a configured claim is
+    /// required.
+    pub fn allow_missing_iss_and_aud(mut self) -> Self {
+        self.allow_missing = true;
         self
     }
 
@@ -200,6 +212,7 @@ impl IntrospectorBuilder {
                 rules: Rules {
                     issuer: self.issuer,
                     audience: self.audience,
+                    allow_missing: self.allow_missing,
                     require_sub: self.require_sub,
                 },
                 cache,

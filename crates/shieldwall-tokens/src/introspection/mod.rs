@@ -269,7 +269,7 @@ impl Introspector {
         let claims = String::from_utf8(body)
             .map_err(|_| TokenRejection::new(TokenErrorKind::Claims, "the answer is not UTF-8"))?;
         let (facts, credential) = Facts {
-            revocation_id: crate::verified::revocation_id(active.jti.as_deref(), token),
+            revocation_id: crate::verified::revocation_id(active.jti.as_deref(), token.as_bytes()),
             jti: active.jti,
             // No `exp`: the provider sets no end; the cache ttl bounds how
             // long its word is taken.
