@@ -273,6 +273,18 @@ impl Redis {
         }
     }
 
+    /// A pub/sub connection of its own ([`Redis::pubsub`]) subscribed to
+    /// `channel`: what a follower of invalidations or revocations starts
+    /// from, and starts again from when its subscription ends.
+    pub async fn subscribed(&self, channel: &str) -> Result<redis::aio::PubSub, RedisError> {
+        let mut pubsub = self.pubsub().await?;
+        match tokio::time::timeout(self.connect_timeout, pubsub.subscribe(channel)).await {
+            Ok(result) => result.map_err(RedisError::from_redis)?,
+            Err(_) => return Err(RedisError::Timeout(self.connect_timeout)),
+        }
+        Ok(pubsub)
+    }
+
     /// Runs one script once per `(keys, args)` entry, pipelined in one round
     /// trip (each call keeps its keys in one slot, so it suits Redis Cluster);
     /// on `NOSCRIPT` loads the script and tries once more.

@@ -270,14 +270,148 @@ mod on_redis {
     use shieldwall_redis::{Redis, testing};
     use shieldwall_tokens::RedisRevocations;
 
-    async fn store(name: &str) -> RedisRevocations {
-        RedisRevocations::new(Redis::connect(&testing::config(name)).await.unwrap())
+    /// Polls `check` every 10 ms for up to `within`: whether it came true.
+    async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if check().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        check().await
+    }
+
+    /// A store whose replica answers (subscribed, the whole set read).
+    async fn replicated(redis: Redis) -> RedisRevocations {
+        let store = RedisRevocations::new(redis);
+        assert!(
+            eventually(Duration::from_secs(5), || async { store.replica_active() }).await,
+            "the replica never became active"
+        );
+        store
     }
 
     #[tokio::test]
     async fn redis_store_conforms() {
-        let store = store("revocations").await;
+        // Asking Redis each time, then answering from the replica.
+        let redis = Redis::connect(&testing::config("revocations"))
+            .await
+            .unwrap();
+        let store = RedisRevocations::without_replica(redis.clone());
         conformance(&store, "redis", SystemTime::now, tokio::time::sleep).await;
+        let store = replicated(redis).await;
+        conformance(&store, "replica", SystemTime::now, tokio::time::sleep).await;
+        assert!(store.replica_active());
+    }
+
+    /// Checks answered from the replica send Redis nothing; another
+    /// instance's revocation reaches it by pub/sub, and one written while it
+    /// did not listen (a lost message) by the full read after it listens
+    /// again.
+    #[tokio::test]
+    async fn the_replica_answers_without_a_round_trip_and_catches_up() {
+        let server = testing::OwnServer::start();
+        let config = shieldwall_redis::RedisConfig::new(&server.url()).unwrap();
+        let redis = Redis::connect(&config).await.unwrap();
+        let a = replicated(redis.clone()).await;
+        let b = replicated(Redis::connect(&config).await.unwrap()).await;
+        let until = SystemTime::now() + Duration::from_secs(600);
+        a.revoke("jti:1", until).await.unwrap();
+        assert!(a.is_revoked("jti:1").await.unwrap(), "its own at once");
+        assert!(
+            eventually(Duration::from_secs(1), || async {
+                b.is_revoked("jti:1").await.unwrap()
+            })
+            .await,
+            "another instance's within a second"
+        );
+        let exists = |stats: &std::collections::HashMap<String, testing::CommandStat>| {
+            stats.get("exists").map_or(0, |s| s.calls)
+        };
+        let before = exists(&testing::command_stats(&redis).await.unwrap());
+        for i in 0..200 {
+            let jti = if i % 2 == 0 { "jti:1" } else { "jti:2" };
+            assert_eq!(b.is_revoked(jti).await.unwrap(), i % 2 == 0);
+        }
+        let after = exists(&testing::command_stats(&redis).await.unwrap());
+        assert_eq!(after, before, "no EXISTS while the replica answers");
+
+        // Written without a message: the replica cannot know yet.
+        let mut set = shieldwall_redis::redis::cmd("SET");
+        let far = unix(until);
+        set.arg(redis.key(&["revoked", "lost"]))
+            .arg("1")
+            .arg("EXAT")
+            .arg(far);
+        let _: String = redis.run(&set).await.unwrap();
+        assert!(!b.is_revoked("lost").await.unwrap(), "answered from memory");
+        // Its subscription cut: it asks Redis meanwhile, then reads the
+        // whole set again.
+        let mut kill = shieldwall_redis::redis::cmd("CLIENT");
+        kill.arg("KILL").arg("TYPE").arg("pubsub");
+        let _: i64 = redis.run(&kill).await.unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                b.replica_active() && b.is_revoked("lost").await.unwrap()
+            })
+            .await,
+            "the full read after subscribing again holds what was missed"
+        );
+    }
+
+    /// Redis gone: a revoked token is never let through (the replica's
+    /// answer while it still trusts itself, then 503 once it knows).
+    #[tokio::test]
+    async fn with_redis_gone_the_replica_stops_answering() {
+        let mut server = testing::OwnServer::start();
+        let config = shieldwall_redis::RedisConfig::new(&server.url())
+            .unwrap()
+            .command_timeout(Duration::from_millis(300))
+            .unwrap();
+        let store = replicated(Redis::connect(&config).await.unwrap()).await;
+        store
+            .revoke("gone", SystemTime::now() + Duration::from_secs(600))
+            .await
+            .unwrap();
+        server.kill();
+        assert!(
+            store.is_revoked("gone").await.unwrap_or(true),
+            "revoked, or unknown: never let through"
+        );
+        assert!(
+            eventually(Duration::from_secs(5), || async { !store.replica_active() }).await,
+            "the replica stops answering once its subscription is gone"
+        );
+        assert!(store.is_revoked("gone").await.is_err());
+        assert!(
+            store.is_revoked("never-revoked").await.is_err(),
+            "fails closed"
+        );
+    }
+
+    /// Past its capacity the replica stops answering; every check asks
+    /// Redis and is right.
+    #[tokio::test]
+    async fn a_full_replica_hands_checks_to_redis() {
+        let redis = Redis::connect(&testing::config("revocation-full"))
+            .await
+            .unwrap();
+        let store = RedisRevocations::with_replica_capacity(redis, 3);
+        assert!(eventually(Duration::from_secs(5), || async { store.replica_active() }).await);
+        let until = SystemTime::now() + Duration::from_secs(600);
+        for i in 0..5 {
+            store.revoke(&format!("full-{i}"), until).await.unwrap();
+        }
+        assert!(!store.replica_active());
+        for i in 0..5 {
+            assert!(store.is_revoked(&format!("full-{i}")).await.unwrap());
+        }
+        assert!(!store.is_revoked("full-9").await.unwrap());
     }
 
     #[tokio::test]
@@ -348,7 +482,7 @@ mod on_redis {
     }
 
     #[tokio::test]
-    async fn a_revocation_on_one_instance_stops_the_token_on_another_at_once() {
+    async fn a_revocation_on_one_instance_stops_the_token_on_another_within_a_second() {
         let config = testing::config("two-instances");
         let a = Verifier::builder(
             keys(),
@@ -367,9 +501,15 @@ mod on_redis {
         a.verify(token.token()).await.unwrap();
         let verified = b.verify(token.token()).await.unwrap();
         b.revoke(&verified).await.unwrap();
-        assert_eq!(
-            a.verify(token.token()).await.unwrap_err().kind(),
-            TokenErrorKind::Revoked
+        // Each store answers from its replica when it is up: another
+        // instance's revocation arrives by pub/sub.
+        assert!(
+            eventually(Duration::from_secs(1), || async {
+                a.verify(token.token())
+                    .await
+                    .is_err_and(|e| e.kind() == TokenErrorKind::Revoked)
+            })
+            .await
         );
         assert_eq!(
             b.verify(token.token()).await.unwrap_err().kind(),
@@ -384,9 +524,11 @@ mod on_redis {
             .unwrap()
             .command_timeout(Duration::from_millis(300))
             .unwrap();
+        // Without a replica: every check asks Redis (the replica's own
+        // failure is the test above).
         let verifier = Verifier::builder(
             keys(),
-            RedisRevocations::new(Redis::connect(&config).await.unwrap()),
+            RedisRevocations::without_replica(Redis::connect(&config).await.unwrap()),
         )
         .build()
         .unwrap();
@@ -414,7 +556,7 @@ mod on_redis {
     #[tokio::test]
     async fn an_open_breaker_answers_without_a_round_trip() {
         let mut rig = testing::BreakerRig::start().await;
-        let store = RedisRevocations::new(rig.redis.clone());
+        let store = RedisRevocations::without_replica(rig.redis.clone());
         let verifier = Verifier::builder(keys(), store.clone()).build().unwrap();
         let token = issuer().issue("user-1", &[]).unwrap();
         rig.open_breaker(|| store.is_revoked("jti-1")).await;

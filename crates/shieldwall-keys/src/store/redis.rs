@@ -298,16 +298,10 @@ impl RedisKeyStore {
 async fn subscribe_loop(redis: Redis, channel: Arc<str>, cache: Weak<Cache>) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        let subscribed = match redis.pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(channel.as_ref()).await {
-                Ok(()) => Some(pubsub),
-                Err(error) => {
-                    tracing::warn!(%error, "key cache: subscribing to invalidations failed");
-                    None
-                }
-            },
+        let subscribed = match redis.subscribed(&channel).await {
+            Ok(pubsub) => Some(pubsub),
             Err(error) => {
-                tracing::warn!(%error, "key cache: no pub/sub connection; the cache is off until there is one");
+                tracing::warn!(%error, "key cache: not subscribed to invalidations; the cache is off until it is");
                 None
             }
         };

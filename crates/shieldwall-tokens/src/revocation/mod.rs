@@ -4,6 +4,8 @@
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod replica;
 
 use std::future::Future;
 use std::time::SystemTime;

@@ -1,28 +1,96 @@
 //! Revocations on Redis: every instance sees them at once.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use shieldwall_core::StoreError;
 use shieldwall_redis::{Redis, Script};
 
 use super::RevocationStore;
+use super::replica::{self, Replica};
 use crate::date::LAST_UNIX_SECOND;
 
 /// Revoked `jti`s on Redis: `prefix:revoked:<jti>` set to expire at `until`
 /// (`EXAT`, one script that never shortens an expiry already there), so that
-/// Redis drops each entry once the verifier would refuse its token anyway; a
-/// check is one `EXISTS`. Needs Redis 7.0 or later (`EXPIRETIME`).
-#[derive(Clone, Debug)]
+/// Redis drops each entry once the verifier would refuse its token anyway.
+/// Needs Redis 7.0 or later (`EXPIRETIME`).
+///
+/// With a replica (the default, when made inside a Tokio runtime), a check
+/// costs no round trip: every revocation is also published on
+/// `prefix:revocations`, which every instance follows into a local copy of
+/// the whole set. The copy answers only while it is complete: once
+/// subscribed, the whole set is read (`SCAN`), then every message applied;
+/// when the subscription ends, or hears nothing (each instance publishes a
+/// heartbeat every second) for 3 s, or the copy is full (1 000 000
+/// revocations), checks ask Redis again with one `EXISTS` (failing closed
+/// when it cannot answer) until the copy is whole again. Another instance's
+/// revocation is seen once its message arrives (on one network, well
+/// under a millisecond after the revoking call returns); this instance's
+/// own at once.
+#[derive(Clone)]
 pub struct RedisRevocations {
     redis: Redis,
+    channel: Arc<str>,
+    replica: Option<Arc<Replica>>,
+}
+
+impl std::fmt::Debug for RedisRevocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisRevocations")
+            .field("redis", &self.redis)
+            .field("replica", &self.replica)
+            .finish()
+    }
 }
 
 impl RedisRevocations {
-    /// A store on `redis`.
+    /// A store on `redis`, with a replica when a Tokio runtime is running
+    /// (its follower task runs there until the store is dropped).
     #[must_use]
     pub fn new(redis: Redis) -> Self {
-        Self { redis }
+        Self::build(redis, Some(replica::DEFAULT_CAPACITY))
+    }
+
+    /// A store on `redis` whose replica holds at most `capacity`
+    /// revocations (past it, checks ask Redis until expired ones make room).
+    #[must_use]
+    pub fn with_replica_capacity(redis: Redis, capacity: usize) -> Self {
+        Self::build(redis, Some(capacity))
+    }
+
+    /// A store on `redis` without a replica: one `EXISTS` per check.
+    #[must_use]
+    pub fn without_replica(redis: Redis) -> Self {
+        Self::build(redis, None)
+    }
+
+    fn build(redis: Redis, capacity: Option<usize>) -> Self {
+        let channel: Arc<str> = Arc::from(redis.key(&["revocations"]));
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let replica = capacity.zip(runtime).map(|(capacity, runtime)| {
+            let replica = Arc::new(Replica::new(capacity));
+            // Every revocation's key starts so (`key` escapes the `jti`,
+            // never this part).
+            let key_prefix: Arc<str> = Arc::from(redis.key(&["revoked", ""]));
+            runtime.spawn(replica::follow(
+                redis.clone(),
+                Arc::clone(&channel),
+                key_prefix,
+                Arc::downgrade(&replica),
+            ));
+            replica
+        });
+        Self {
+            redis,
+            channel,
+            replica,
+        }
+    }
+
+    /// Whether checks are answered from the replica now.
+    #[must_use]
+    pub fn replica_active(&self) -> bool {
+        self.replica.as_ref().is_some_and(|r| r.is_trusted())
     }
 
     fn key(&self, jti: &str) -> String {
@@ -30,7 +98,9 @@ impl RedisRevocations {
     }
 }
 
-/// Sets the revocation to expire at `ARGV[1]` unless it already lasts longer.
+/// Sets the revocation to expire at `ARGV[1]` unless it already lasts
+/// longer, and publishes `ARGV[3]` (`<until> <jti>`) on `ARGV[2]` for the
+/// replicas.
 static REVOKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -39,6 +109,7 @@ if current == -1 or current >= tonumber(ARGV[1]) then
   return 0
 end
 redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 ",
     )
@@ -57,15 +128,32 @@ impl RevocationStore for RedisRevocations {
         if until <= now {
             return Ok(());
         }
+        let key = self.key(jti);
+        let message = replica::message(&key, until);
         self.redis
-            .run_script::<i64, _, _>(&REVOKE, &[self.key(jti)], &[until])
+            .run_script::<i64, _, _>(
+                &REVOKE,
+                &[&key],
+                &[until.to_string(), self.channel.to_string(), message],
+            )
             .await?;
+        if let Some(replica) = &self.replica {
+            replica.insert(&key, until);
+        }
         Ok(())
     }
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let key = self.key(jti);
+        if let Some(answer) = self
+            .replica
+            .as_ref()
+            .and_then(|r| r.lookup(&key, replica::unix_now()))
+        {
+            return Ok(answer);
+        }
         let mut exists = shieldwall_redis::redis::cmd("EXISTS");
-        exists.arg(self.key(jti));
+        exists.arg(key);
         Ok(self.redis.run::<bool>(&exists).await?)
     }
 }
