@@ -39,7 +39,7 @@ impl Drop for Server {
     }
 }
 
-fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
+pub(crate) fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
     let binary = root().join("target/release/bench-server");
     let mut child = Command::new("taskset")
         .args(["-c", "0"])
@@ -77,10 +77,43 @@ fn wrk(addr: &str, seconds: u32) -> Result<f64> {
     )
 }
 
+/// What one `wrk` run measured.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct WrkRun {
+    pub(crate) rps: f64,
+    pub(crate) requests: u64,
+    /// Latency percentiles and maximum, in microseconds.
+    pub(crate) p50: f64,
+    pub(crate) p99: f64,
+    pub(crate) p999: f64,
+    pub(crate) max: f64,
+}
+
+/// Prints the percentiles wrk's own summary lacks (p99.9) on one line.
+const LATENCY_SCRIPT: &str = r#"
+done = function(summary, latency, requests)
+  io.write(string.format("xtask-latency %d %d %d %d %d\n", summary.requests,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max))
+end
+"#;
+
+fn latency_script() -> Result<std::path::PathBuf> {
+    let path = root().join("target/xtask-latency.lua");
+    std::fs::write(&path, LATENCY_SCRIPT)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
 /// `wrk -t1 -c32` pinned to the second core against `url` with one extra
 /// header, for `seconds`: its requests per second, or an error when any
 /// answer was not 2xx.
 pub(crate) fn wrk_on(url: &str, header: &str, seconds: u32) -> Result<f64> {
+    wrk_run(url, header, seconds).map(|run| run.rps)
+}
+
+/// As [`wrk_on`], with the request count and the latency percentiles.
+pub(crate) fn wrk_run(url: &str, header: &str, seconds: u32) -> Result<WrkRun> {
+    let script = latency_script()?;
     let output = Command::new("taskset")
         .args([
             "-c",
@@ -89,6 +122,8 @@ pub(crate) fn wrk_on(url: &str, header: &str, seconds: u32) -> Result<f64> {
             "-t1",
             "-c32",
             &format!("-d{seconds}s"),
+            "-s",
+            &script.to_string_lossy(),
             "-H",
             header,
             url,
@@ -101,10 +136,36 @@ pub(crate) fn wrk_on(url: &str, header: &str, seconds: u32) -> Result<f64> {
     if text.contains("Non-2xx") {
         return Err(format!("non-2xx answers under load on {url}:\n{text}"));
     }
-    text.lines()
+    let rps = text
+        .lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))
+        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
+    let numbers: Vec<f64> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("xtask-latency "))
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let [requests, p50, p99, p999, max] = numbers.as_slice() else {
+        return Err(format!("no latency line in wrk's output:\n{text}"));
+    };
+    Ok(WrkRun {
+        rps,
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a request count wrk printed as an integer"
+        )]
+        requests: *requests as u64,
+        p50: *p50,
+        p99: *p99,
+        p999: *p999,
+        max: *max,
+    })
 }
 
 pub(crate) fn median(values: &mut [f64]) -> f64 {

@@ -3,7 +3,8 @@
 //! - `ci`: fmt check, unused dependencies (`cargo machete`), the MSRV check,
 //!   clippy (warnings denied, all targets and features), the tests exactly as
 //!   `cargo xtask test` runs them, the JWT backends each alone, the feature
-//!   checks, docs (warnings denied), `cargo deny check bans licenses sources`.
+//!   checks, docs (warnings denied), `cargo deny check bans licenses sources`,
+//!   and `bench --quick`.
 //! - `test [ARGS]`: starts a throwaway `redis-server` on a free loopback port,
 //!   builds the example servers, runs every test with the server's URL in
 //!   `SHIELDWALL_TEST_REDIS_URL`, stops the server. `ARGS` go to `cargo test`.
@@ -23,15 +24,24 @@
 //!   loopback: each stack beside the bare route of the same framework.
 //! - `load-telemetry`: the demo servers under `wrk`, metrics and tracing off
 //!   and on, interleaved (what they cost the full stack).
+//! - `load-demo`: the demo's full stack (`/health`, `/me`, `/users`) on
+//!   memory and Redis under `wrk`, beside the bare route of the same
+//!   framework: throughput, latency percentiles, Redis commands per request.
+//! - `bench [--quick]`: every criterion benchmark, then a table of each
+//!   median beside its group's anchor from the same run
+//!   (`target/bench-summary.md`); `--quick` (in `ci`) proves they build and
+//!   run.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
     reason = "a command-line tool"
 )]
 
+mod bench;
 mod dev_cert;
 mod json;
 mod load;
+mod load_demo;
 mod matrix;
 mod metadata;
 mod msrv;
@@ -45,7 +55,7 @@ use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load | load-telemetry>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load | load-telemetry | load-demo | bench [--quick]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -63,6 +73,8 @@ fn main() -> ExitCode {
         Some("dev-cert") => dev_cert::generate(&root()),
         Some("load") => load::run(),
         Some("load-telemetry") => telemetry_load::run(),
+        Some("load-demo") => load_demo::run(),
+        Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {
@@ -138,6 +150,7 @@ fn ci() -> Result {
     matrix::features()?;
     doc()?;
     deny()?;
+    bench::run(&["--quick".to_owned()])?;
     println!("xtask: ci passed in {:.1?}", started.elapsed());
     Ok(())
 }

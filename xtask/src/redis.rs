@@ -70,6 +70,46 @@ impl Drop for TestServer {
     }
 }
 
+impl TestServer {
+    /// `INFO commandstats`: calls per command since the server started.
+    pub(crate) fn command_calls(&self) -> Result<std::collections::HashMap<String, u64>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
+            .map_err(|e| format!("cannot reach redis-server: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(b"INFO commandstats\r\n")
+            .map_err(|e| e.to_string())?;
+        // A bulk reply: `$LEN\r\n` then LEN bytes and `\r\n`.
+        let mut reply = Vec::new();
+        let mut chunk = [0_u8; 4096];
+        loop {
+            let read = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+            if read == 0 {
+                break;
+            }
+            reply.extend_from_slice(chunk.get(..read).unwrap_or_default());
+            let text = String::from_utf8_lossy(&reply);
+            if let Some((head, body)) = text.split_once("\r\n")
+                && let Some(len) = head.strip_prefix('$').and_then(|l| l.parse::<usize>().ok())
+                && body.len() >= len + 2
+            {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&reply);
+        Ok(text
+            .lines()
+            .filter_map(|line| {
+                let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+                let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?;
+                Some((name.to_owned(), calls.parse().ok()?))
+            })
+            .collect())
+    }
+}
+
 fn ping(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
