@@ -394,6 +394,100 @@ mod on_redis {
         );
     }
 
+    /// A revocation written without a message (an older version's script
+    /// during a rolling upgrade, or by hand) is found by the periodic
+    /// reread; one without an expiry is revoked for good.
+    #[tokio::test]
+    async fn revocations_written_without_a_message_are_reread() {
+        let redis = Redis::connect(&testing::config("revocation-reread"))
+            .await
+            .unwrap();
+        let mut set = shieldwall_redis::redis::cmd("SET");
+        set.arg(redis.key(&["revoked", "forever"])).arg("1");
+        let _: String = redis.run(&set).await.unwrap();
+        let store = RedisRevocations::with_replica(redis.clone(), 1000, Duration::from_secs(1));
+        assert!(eventually(Duration::from_secs(5), || async { store.replica_active() }).await);
+        assert!(
+            store.is_revoked("forever").await.unwrap(),
+            "no expiry: for good"
+        );
+        store
+            .revoke("forever", SystemTime::now() + Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(store.is_revoked("forever").await.unwrap());
+
+        let mut set = shieldwall_redis::redis::cmd("SET");
+        set.arg(redis.key(&["revoked", "quiet"]))
+            .arg("1")
+            .arg("EX")
+            .arg(600);
+        let _: String = redis.run(&set).await.unwrap();
+        assert!(
+            eventually(Duration::from_secs(4), || async {
+                store.is_revoked("quiet").await.unwrap()
+            })
+            .await,
+            "the reread (every second here) finds it"
+        );
+        assert!(store.replica_active());
+    }
+
+    /// A Redis user without the channel permission (Redis 7's default for
+    /// new ACL users) still revokes; it has no replica, every check asks
+    /// Redis.
+    #[tokio::test]
+    async fn a_user_without_channel_permission_still_revokes() {
+        let server = testing::OwnServer::start();
+        let admin = Redis::connect(&shieldwall_redis::RedisConfig::new(&server.url()).unwrap())
+            .await
+            .unwrap();
+        let mut acl = shieldwall_redis::redis::cmd("ACL");
+        acl.arg("SETUSER")
+            .arg("app")
+            .arg("on")
+            .arg(">app-password-1")
+            .arg("~*")
+            .arg("+@all")
+            .arg("resetchannels");
+        let _: String = admin.run(&acl).await.unwrap();
+        let url = server
+            .url()
+            .replace("redis://", "redis://app:app-password-1@");
+        let redis = Redis::connect(&shieldwall_redis::RedisConfig::new(&url).unwrap())
+            .await
+            .unwrap();
+        let store = RedisRevocations::new(redis);
+        store
+            .revoke("acl", SystemTime::now() + Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert!(store.is_revoked("acl").await.unwrap());
+        assert!(!store.is_revoked("other").await.unwrap());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!store.replica_active(), "it cannot subscribe");
+    }
+
+    /// After Redis restarts (its data gone), the replica is back within
+    /// seconds, not at the next reread.
+    #[tokio::test]
+    async fn after_a_restart_the_replica_is_back_within_seconds() {
+        let mut server = testing::OwnServer::start();
+        let config = shieldwall_redis::RedisConfig::new(&server.url()).unwrap();
+        let store = replicated(Redis::connect(&config).await.unwrap()).await;
+        server.restart();
+        assert!(eventually(Duration::from_secs(3), || async { !store.replica_active() }).await);
+        assert!(
+            eventually(Duration::from_secs(10), || async { store.replica_active() }).await,
+            "back after the restart"
+        );
+        store
+            .revoke("after", SystemTime::now() + Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert!(store.is_revoked("after").await.unwrap());
+    }
+
     /// Past its capacity the replica stops answering; every check asks
     /// Redis and is right.
     #[tokio::test]
@@ -401,7 +495,7 @@ mod on_redis {
         let redis = Redis::connect(&testing::config("revocation-full"))
             .await
             .unwrap();
-        let store = RedisRevocations::with_replica_capacity(redis, 3);
+        let store = RedisRevocations::with_replica(redis, 3, Duration::from_secs(30));
         assert!(eventually(Duration::from_secs(5), || async { store.replica_active() }).await);
         let until = SystemTime::now() + Duration::from_secs(600);
         for i in 0..5 {
@@ -571,5 +665,35 @@ mod on_redis {
         assert_eq!(rig.commands_run().await, Default::default());
         assert!(!rig.close_breaker(|| store.is_revoked("jti-1")).await);
         verifier.verify(token.token()).await.unwrap();
+    }
+
+    /// A replica whose follower stopped (its runtime shut down) stops
+    /// answering at once: nothing keeps it current any more.
+    #[test]
+    fn a_replica_whose_follower_stopped_stops_answering() {
+        let main = tokio::runtime::Runtime::new().unwrap();
+        let redis = main
+            .block_on(Redis::connect(&testing::config("revocation-follower")))
+            .unwrap();
+        let other = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = other.block_on(async {
+            let store = RedisRevocations::new(redis.clone());
+            assert!(eventually(Duration::from_secs(5), || async { store.replica_active() }).await);
+            store
+        });
+        drop(other);
+        assert!(!store.replica_active());
+        // It asks Redis now, on the runtime that is still there.
+        main.block_on(async {
+            let writer = RedisRevocations::without_replica(redis.clone());
+            writer
+                .revoke("late", SystemTime::now() + Duration::from_secs(600))
+                .await
+                .unwrap();
+            assert!(store.is_revoked("late").await.unwrap());
+        });
     }
 }

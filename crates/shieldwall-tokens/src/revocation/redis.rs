@@ -1,7 +1,7 @@
 //! Revocations on Redis: every instance sees them at once.
 
 use std::sync::{Arc, LazyLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shieldwall_core::StoreError;
 use shieldwall_redis::{Redis, Script};
@@ -19,14 +19,15 @@ use crate::date::LAST_UNIX_SECOND;
 /// costs no round trip: every revocation is also published on
 /// `prefix:revocations`, which every instance follows into a local copy of
 /// the whole set. The copy answers only while it is complete: once
-/// subscribed, the whole set is read (`SCAN`), then every message applied;
-/// when the subscription ends, or hears nothing (each instance publishes a
-/// heartbeat every second) for 3 s, or the copy is full (1 000 000
-/// revocations), checks ask Redis again with one `EXISTS` (failing closed
-/// when it cannot answer) until the copy is whole again. Another instance's
-/// revocation is seen once its message arrives (on one network, well
-/// under a millisecond after the revoking call returns); this instance's
-/// own at once.
+/// subscribed, the whole set is read (`SCAN`) and what arrived meanwhile
+/// applied, then every message; when the subscription ends, or hears
+/// nothing (each instance publishes a heartbeat every second) for 3 s, or
+/// its follower stops, or the copy is full (1 000 000 revocations), checks
+/// ask Redis again with one `EXISTS` (failing closed when it cannot answer)
+/// until the copy is whole again. The whole set is read again every 30 s
+/// and merged in, for revocations written without a message. Another
+/// instance's revocation is seen once its message arrives (see the crate
+/// README for the window); this instance's own at once.
 #[derive(Clone)]
 pub struct RedisRevocations {
     redis: Redis,
@@ -48,14 +49,20 @@ impl RedisRevocations {
     /// (its follower task runs there until the store is dropped).
     #[must_use]
     pub fn new(redis: Redis) -> Self {
-        Self::build(redis, Some(replica::DEFAULT_CAPACITY))
+        Self::build(
+            redis,
+            Some((replica::DEFAULT_CAPACITY, replica::DEFAULT_REREAD)),
+        )
     }
 
     /// A store on `redis` whose replica holds at most `capacity`
-    /// revocations (past it, checks ask Redis until expired ones make room).
+    /// revocations (past it, checks ask Redis until expired ones make room;
+    /// default 1 000 000) and reads the whole set again every `reread`
+    /// (default 30 s, at least 1 s): the longest a revocation written
+    /// without a message goes unseen.
     #[must_use]
-    pub fn with_replica_capacity(redis: Redis, capacity: usize) -> Self {
-        Self::build(redis, Some(capacity))
+    pub fn with_replica(redis: Redis, capacity: usize, reread: Duration) -> Self {
+        Self::build(redis, Some((capacity, reread)))
     }
 
     /// A store on `redis` without a replica: one `EXISTS` per check.
@@ -64,11 +71,11 @@ impl RedisRevocations {
         Self::build(redis, None)
     }
 
-    fn build(redis: Redis, capacity: Option<usize>) -> Self {
+    fn build(redis: Redis, settings: Option<(usize, Duration)>) -> Self {
         let channel: Arc<str> = Arc::from(redis.key(&["revocations"]));
         let runtime = tokio::runtime::Handle::try_current().ok();
-        let replica = capacity.zip(runtime).map(|(capacity, runtime)| {
-            let replica = Arc::new(Replica::new(capacity));
+        let replica = settings.zip(runtime).map(|((capacity, reread), runtime)| {
+            let replica = Arc::new(Replica::new(capacity, reread));
             // Every revocation's key starts so (`key` escapes the `jti`,
             // never this part).
             let key_prefix: Arc<str> = Arc::from(redis.key(&["revoked", ""]));
@@ -99,18 +106,22 @@ impl RedisRevocations {
 }
 
 /// Sets the revocation to expire at `ARGV[1]` unless it already lasts
-/// longer, and publishes `ARGV[3]` (`<until> <jti>`) on `ARGV[2]` for the
-/// replicas.
+/// longer (or has no expiry), and publishes `ARGV[3]` (`<until> <key>`) on
+/// `ARGV[2]` for the replicas either way, so that a replica that missed an
+/// earlier message learns it now. The publish is protected: a Redis user
+/// without the channel permission still revokes (its replicas are off, as
+/// it cannot subscribe either).
 static REVOKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local current = redis.call('EXPIRETIME', KEYS[1])
-if current == -1 or current >= tonumber(ARGV[1]) then
-  return 0
+local written = 0
+if current ~= -1 and current < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])
+  written = 1
 end
-redis.call('SET', KEYS[1], '1', 'EXAT', ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1
+redis.pcall('PUBLISH', ARGV[2], ARGV[3])
+return written
 ",
     )
 });

@@ -2,25 +2,30 @@
 //! current by pub/sub, so that a check costs no round trip.
 //!
 //! Trusted only while it is complete: from the moment the subscription is
-//! up and the whole set has been read after it, until the subscription
-//! ends or the replica is full. While it is not trusted, checks ask Redis
-//! (and fail closed when Redis cannot answer), exactly as without one.
+//! up, the whole set has been read after it and the messages that arrived
+//! meanwhile applied, until the subscription ends or goes silent, the
+//! follower stops, or the replica is full. While it is not trusted, checks
+//! ask Redis (and fail closed when Redis cannot answer), exactly as without
+//! one. The whole set is read again every 30 s and merged in, so that a
+//! revocation written without a message (by an older version during a
+//! rolling upgrade, or by hand) is seen within that time.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, RwLock, Weak};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures_util::StreamExt as _;
-use shieldwall_redis::{Redis, Script};
+use futures_util::{FutureExt as _, StreamExt as _};
+use shieldwall_redis::Redis;
 
 /// How many revocations the replica holds before it stops answering (and
 /// checks go to Redis until expired ones make room).
 pub(super) const DEFAULT_CAPACITY: usize = 1_000_000;
 
-/// How often expired revocations are dropped, and a full replica tries
-/// again.
-const SWEEP: Duration = Duration::from_secs(30);
+/// How often expired revocations are dropped and the whole set is read
+/// again (merged in: what was written without a message shows up), unless
+/// the store says otherwise.
+pub(super) const DEFAULT_REREAD: Duration = Duration::from_secs(30);
 
 /// Keys read per `SCAN` page when the whole set is loaded.
 const PAGE: usize = 1000;
@@ -42,6 +47,7 @@ pub(super) struct Replica {
     /// Set when an insert found the replica full: the sweep reloads it.
     overflowed: AtomicBool,
     capacity: usize,
+    reread: Duration,
 }
 
 impl std::fmt::Debug for Replica {
@@ -49,6 +55,7 @@ impl std::fmt::Debug for Replica {
         f.debug_struct("Replica")
             .field("trusted", &self.is_trusted())
             .field("capacity", &self.capacity)
+            .field("reread", &self.reread)
             .finish_non_exhaustive()
     }
 }
@@ -60,12 +67,13 @@ pub(super) fn unix_now() -> u64 {
 }
 
 impl Replica {
-    pub(super) fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize, reread: Duration) -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
             trusted: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
             capacity: capacity.max(1),
+            reread: reread.max(Duration::from_secs(1)),
         }
     }
 
@@ -93,14 +101,17 @@ impl Replica {
             *current = (*current).max(until);
             return;
         }
+        if self.overflowed.load(Ordering::Acquire) {
+            // Already handed to Redis; the sweep makes room.
+            return;
+        }
         if entries.len() >= self.capacity {
             let now = unix_now();
             entries.retain(|_, until| *until > now);
         }
         if entries.len() >= self.capacity {
-            // Incomplete from here: checks go to Redis until a reload fits.
-            self.trusted.store(false, Ordering::Release);
-            self.overflowed.store(true, Ordering::Release);
+            // Incomplete from here: checks go to Redis until a reread fits.
+            self.overflow();
             tracing::warn!(
                 capacity = self.capacity,
                 "revocation replica full; checks ask Redis until expired revocations make room"
@@ -114,19 +125,47 @@ impl Replica {
         self.trusted.store(false, Ordering::Release);
     }
 
-    /// Replaces the whole set and trusts it, unless it does not fit.
-    fn load(&self, loaded: HashMap<Box<str>, u64>) -> bool {
-        if loaded.len() >= self.capacity {
-            self.overflowed.store(true, Ordering::Release);
-            return false;
-        }
+    /// Merges the whole set in (keeping what is here: this instance's own
+    /// revocations, messages applied meanwhile; entries leave only by
+    /// expiring), unless the union does not fit. Trusting is the caller's.
+    fn merge(&self, loaded: HashMap<Box<str>, u64>) -> bool {
         let Ok(mut entries) = self.entries.write() else {
             return false;
         };
-        *entries = loaded;
+        let now = unix_now();
+        entries.retain(|_, until| *until > now);
+        for (key, until) in loaded {
+            let current = entries.entry(key).or_insert(until);
+            *current = (*current).max(until);
+        }
+        if entries.len() >= self.capacity {
+            entries.clear();
+            drop(entries);
+            self.overflow();
+            return false;
+        }
         self.overflowed.store(false, Ordering::Release);
-        self.trusted.store(true, Ordering::Release);
         true
+    }
+
+    /// More revocations than it holds: checks go to Redis until a reread
+    /// fits.
+    fn overflow(&self) {
+        self.trusted.store(false, Ordering::Release);
+        self.overflowed.store(true, Ordering::Release);
+    }
+
+    fn trust(&self) {
+        self.trusted.store(true, Ordering::Release);
+    }
+
+    #[cfg(test)]
+    fn load(&self, loaded: HashMap<Box<str>, u64>) -> bool {
+        let merged = self.merge(loaded);
+        if merged {
+            self.trust();
+        }
+        merged
     }
 
     fn sweep(&self) {
@@ -147,14 +186,15 @@ fn parse_message(payload: &str) -> Option<(&str, u64)> {
     Some((jti, until.parse().ok()?))
 }
 
-/// The Unix second a key expires at (`EXPIRETIME`): one key per call, so
-/// that a batch suits Redis Cluster.
-static EXPIRETIME: LazyLock<Script> =
-    LazyLock::new(|| Script::new("return redis.call('EXPIRETIME', KEYS[1])"));
-
 /// Every revocation on Redis: `SCAN` pages of `prefix:revoked:*`, each
-/// page's expiries in one more round trip.
-async fn read_all(redis: &Redis, prefix: &str) -> Result<HashMap<Box<str>, u64>, String> {
+/// page's expiries (`EXPIRETIME`, pipelined) in one more round trip; both
+/// outside the circuit breaker (background work must not open it for the
+/// requests). `Ok(None)` past `capacity` keys (it stops reading there).
+async fn read_all(
+    redis: &Redis,
+    prefix: &str,
+    capacity: usize,
+) -> Result<Option<HashMap<Box<str>, u64>>, String> {
     let pattern = format!("{}*", glob_escape(prefix));
     let mut all = HashMap::new();
     let mut cursor = 0_u64;
@@ -173,24 +213,33 @@ async fn read_all(redis: &Redis, prefix: &str) -> Result<HashMap<Box<str>, u64>,
             .await
             .map_err(|e| e.to_string())?;
         if !keys.is_empty() {
-            let calls: Vec<(Vec<&str>, Vec<u8>)> = keys
-                .iter()
-                .map(|k| (vec![k.as_str()], Vec::new()))
-                .collect();
+            let mut pipe = shieldwall_redis::redis::pipe();
+            for key in &keys {
+                pipe.cmd("EXPIRETIME").arg(key);
+            }
             let expiries: Vec<i64> = redis
-                .run_script_batch(&EXPIRETIME, &calls)
+                .with_timeout_outside_breaker(async {
+                    let mut connection = redis.connection();
+                    pipe.query_async(&mut connection).await
+                })
                 .await
                 .map_err(|e| e.to_string())?;
             for (key, expiry) in keys.iter().zip(expiries) {
-                // -2: gone since the scan; -1: no expiry (never written so).
-                let Ok(until) = u64::try_from(expiry) else {
-                    continue;
+                let until = match expiry {
+                    // No expiry (written by hand): revoked for good.
+                    -1 => u64::MAX,
+                    // Gone since the scan.
+                    -2 => continue,
+                    at => u64::try_from(at).unwrap_or(0),
                 };
                 all.insert(Box::from(key.as_str()), until);
             }
+            if all.len() >= capacity {
+                return Ok(None);
+            }
         }
         if next == 0 {
-            return Ok(all);
+            return Ok(Some(all));
         }
         cursor = next;
     }
@@ -208,16 +257,44 @@ fn glob_escape(prefix: &str) -> String {
     escaped
 }
 
+/// Distrusts the replica when the follower stops, however it stops (the
+/// store dropped, its runtime shut down, a panic): a replica nobody keeps
+/// current must not answer.
+struct Following(Weak<Replica>);
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        if let Some(replica) = self.0.upgrade() {
+            replica.distrust();
+        }
+    }
+}
+
+/// Applies one message: a revocation, or a heartbeat.
+fn apply(replica: &Replica, payload: Option<&str>) {
+    match payload {
+        Some(BEAT) => {}
+        Some(text) => match parse_message(text) {
+            Some((key, until)) => replica.insert(key, until),
+            // Not ours to read: the set may miss something.
+            None => replica.distrust(),
+        },
+        None => replica.distrust(),
+    }
+}
+
 /// Subscribes to `channel`, then reads the whole set (so nothing published
-/// between the two is missed), trusts the replica, and applies every
-/// message; when the subscription ends, distrusts it and starts again. Ends
-/// when the store is dropped.
+/// between the two is missed), applies what arrived meanwhile, trusts the
+/// replica, and applies every message; reads the whole set again every
+/// 30 s; when the subscription ends or goes silent, distrusts it and
+/// starts again. Ends when the store is dropped.
 pub(super) async fn follow(
     redis: Redis,
     channel: Arc<str>,
     key_prefix: Arc<str>,
     replica: Weak<Replica>,
 ) {
+    let _following = Following(Weak::clone(&replica));
     let mut backoff = Duration::from_millis(100);
     loop {
         let subscribed = match redis.subscribed(&channel).await {
@@ -228,22 +305,48 @@ pub(super) async fn follow(
             }
         };
         if let Some(pubsub) = subscribed {
-            let loaded = read_all(&redis, &key_prefix).await;
+            let Some((capacity, reread)) = replica.upgrade().map(|r| (r.capacity, r.reread)) else {
+                return;
+            };
+            let loaded = read_all(&redis, &key_prefix, capacity).await;
+            let mut messages = pubsub.into_on_message();
             let Some(live) = replica.upgrade() else {
                 return;
             };
-            match loaded {
-                Ok(set) => {
-                    if live.load(set) {
-                        backoff = Duration::from_millis(100);
+            let merged = match loaded {
+                Ok(Some(set)) => Ok(live.merge(set)),
+                Ok(None) => Ok(false),
+                Err(error) => Err(error),
+            };
+            match merged {
+                Ok(true) => {
+                    // What arrived while the set was read, then trust.
+                    while let Some(Some(message)) = messages.next().now_or_never() {
+                        apply(&live, message.get_payload::<String>().ok().as_deref());
                     }
+                    live.trust();
+                    backoff = Duration::from_millis(100);
+                }
+                Ok(false) => {
+                    live.overflow();
+                    tracing::warn!(
+                        capacity,
+                        "revocation replica: more revocations than it holds; checks ask Redis"
+                    );
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "revocation replica: reading the revocations failed");
+                    tracing::warn!(%error, "revocation replica: reading the revocations failed; checks ask Redis");
+                    drop(live);
+                    // Subscribe and read again, after the backoff.
+                    if replica.strong_count() == 0 {
+                        return;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
                 }
             }
             drop(live);
-            let mut messages = pubsub.into_on_message();
             let now = Instant::now();
             // The first heartbeat at once.
             let (mut heard, mut beat, mut swept) =
@@ -265,17 +368,26 @@ pub(super) async fn follow(
                     tracing::warn!("revocation replica: the subscription went silent");
                     break;
                 }
-                if swept.elapsed() >= SWEEP {
+                if swept.elapsed() >= reread {
                     swept = Instant::now();
+                    // Merged in: what was written without a message, or
+                    // room again after a full replica.
+                    let loaded = read_all(&redis, &key_prefix, capacity).await;
                     let Some(live) = replica.upgrade() else {
                         return;
                     };
-                    live.sweep();
-                    if live.overflowed.load(Ordering::Acquire) || !live.is_trusted() {
-                        // Full, or never loaded: read the whole set again.
-                        if let Ok(set) = read_all(&redis, &key_prefix).await {
-                            live.load(set);
+                    match loaded {
+                        Ok(Some(set)) => {
+                            if live.merge(set) && !live.is_trusted() {
+                                live.trust();
+                            }
                         }
+                        // Redis holds more than fits: some were never
+                        // announced to this replica.
+                        Ok(None) => live.overflow(),
+                        // The messages still flow: the reread is the net
+                        // under them, tried again next time.
+                        Err(_) => live.sweep(),
                     }
                 }
                 match tokio::time::timeout(HEARTBEAT, messages.next()).await {
@@ -284,16 +396,7 @@ pub(super) async fn follow(
                         let Some(live) = replica.upgrade() else {
                             return;
                         };
-                        let payload: Option<String> = message.get_payload().ok();
-                        match payload.as_deref() {
-                            Some(BEAT) => {}
-                            Some(text) => match parse_message(text) {
-                                Some((jti, until)) => live.insert(jti, until),
-                                // Not ours to read: the set may miss something.
-                                None => live.distrust(),
-                            },
-                            None => live.distrust(),
-                        }
+                        apply(&live, message.get_payload::<String>().ok().as_deref());
                     }
                     Ok(None) => break,
                     Err(_) => {}
@@ -321,7 +424,7 @@ mod tests {
 
     #[test]
     fn answers_only_while_trusted_and_only_until_the_end() {
-        let replica = Replica::new(10);
+        let replica = Replica::new(10, DEFAULT_REREAD);
         assert_eq!(replica.lookup("a", 100), None);
         assert!(replica.load(HashMap::from([(Box::from("a"), 200)])));
         assert_eq!(replica.lookup("a", 100), Some(true));
@@ -340,7 +443,7 @@ mod tests {
 
     #[test]
     fn a_full_replica_stops_answering() {
-        let replica = Replica::new(2);
+        let replica = Replica::new(2, DEFAULT_REREAD);
         let later = unix_now() + 600;
         assert!(replica.load(HashMap::new()));
         replica.insert("a", later);
