@@ -27,6 +27,8 @@
 //! - `load-demo`: the demo's full stack (`/health`, `/me`, `/users`) on
 //!   memory and Redis under `wrk`, beside the bare route of the same
 //!   framework: throughput, latency percentiles, Redis commands per request.
+//! - `fuzz --minutes N`: the property tests of the parsers of attacker
+//!   bytes, again and again with many cases, for N minutes.
 //! - `bench [--quick]`: every criterion benchmark, then a table of each
 //!   median beside its group's anchor from the same run
 //!   (`target/bench-summary.md`); `--quick` (in `ci`) proves they build and
@@ -39,6 +41,7 @@
 
 mod bench;
 mod dev_cert;
+mod fuzz;
 mod json;
 mod load;
 mod load_demo;
@@ -55,7 +58,7 @@ use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load | load-telemetry | load-demo | bench [--quick]>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load | load-telemetry | load-demo | bench [--quick] | fuzz --minutes N>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Some("load-telemetry") => telemetry_load::run(),
         Some("load-demo") => load_demo::run(),
         Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
+        Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {
