@@ -140,13 +140,17 @@ fn scalar() -> impl Strategy<Value = String> {
 fn json() -> impl Strategy<Value = String> {
     scalar().prop_recursive(5, 64, 6, |inner| {
         prop_oneof![
-            (prop::collection::vec((inner.clone(), space()), 0..5), space()).prop_map(
-                |(items, pad)| {
-                    let items: Vec<String> =
-                        items.into_iter().map(|(v, s)| format!("{s}{v}{s}")).collect();
+            (
+                prop::collection::vec((inner.clone(), space()), 0..5),
+                space()
+            )
+                .prop_map(|(items, pad)| {
+                    let items: Vec<String> = items
+                        .into_iter()
+                        .map(|(v, s)| format!("{s}{v}{s}"))
+                        .collect();
                     format!("[{pad}{}{pad}]", items.join(","))
-                }
-            ),
+                }),
             (
                 prop::collection::vec((prop::sample::select(KEYS.to_vec()), inner, space()), 0..5),
                 space()
@@ -266,5 +270,8 @@ fn escaped_spellings_are_the_same_key() {
 fn nesting_past_the_limit_is_refused_by_both() {
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     assert!(policy().screen(deep.as_bytes(), None).is_err());
-    assert!(reference(deep.as_bytes()).is_none(), "serde_json's own limit is 128");
+    assert!(
+        reference(deep.as_bytes()).is_none(),
+        "serde_json's own limit is 128"
+    );
 }
