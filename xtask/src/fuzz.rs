@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 use crate::{Result, cargo, step};
 
 /// `(package, test target, property tests in it)`.
-const TARGETS: [(&str, &str, u64); 1] = [("shieldwall-core", "json_screen_props", 3)];
+const TARGETS: [(&str, &str, u64); 4] = [
+    ("shieldwall-core", "json_screen_props", 3),
+    ("shieldwall-core", "client_ip_props", 2),
+    ("shieldwall-keys", "format_props", 2),
+    ("shieldwall-sanitize", "html_props", 2),
+];
 
 /// Cases per property test per run.
 const CASES: u64 = 20_000;
@@ -31,7 +36,15 @@ pub(crate) fn run(args: &[String]) -> Result {
             step(
                 &format!("fuzz {package} {target}"),
                 cargo()
-                    .args(["test", "--release", "-p", package, "--test", target])
+                    .args([
+                        "test",
+                        "--release",
+                        "--all-features",
+                        "-p",
+                        package,
+                        "--test",
+                        target,
+                    ])
                     .env("PROPTEST_CASES", CASES.to_string()),
             )?;
             if let Some(count) = executions.get_mut(i) {
