@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use proptest::prelude::*;
-use shieldwall_core::{ClientIpResolver, ForwardedHeader, TrustedProxies};
+use shieldwall_core::{ClientIpResolver, ForwardedHeader, TrustedProxies, normalize_ip};
 
 fn resolver(header: ForwardedHeader) -> ClientIpResolver {
     let trusted: TrustedProxies = "127.0.0.0/8,::1".parse().unwrap();
@@ -29,6 +29,7 @@ fn value() -> impl Strategy<Value = Vec<u8>> {
         Just(b"[2001:db8::1]:443".to_vec()),
         Just(b"2001:db8::2".to_vec()),
         Just(b"::ffff:198.51.100.9".to_vec()),
+        Just(b"1::ffff:198.51.100.9".to_vec()),
         Just(b"for=198.51.100.1".to_vec()),
         Just(b"for=\"[2001:db8::3]:80\";proto=https".to_vec()),
         Just(b"unknown".to_vec()),
@@ -48,15 +49,17 @@ fn headers() -> impl Strategy<Value = ForwardedHeader> {
     ])
 }
 
-/// Whether `ip` is spelled somewhere in `values` (as the resolver reads
-/// it: plain, bracketed, or the IPv4 inside an IPv4-mapped IPv6).
+/// Whether `ip` is named somewhere in `values`: any run of address
+/// characters in them that parses to it (an IPv4-mapped IPv6 counts as its
+/// IPv4, and `1::ffff:198.51.100.9` is `1::ffff:c633:6409`).
 fn named_in(ip: IpAddr, values: &[Vec<u8>]) -> bool {
-    let text: String = values
-        .iter()
-        .map(|v| String::from_utf8_lossy(v).to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    text.contains(&ip.to_string())
+    values.iter().any(|value| {
+        value
+            .split(|b| !(b.is_ascii_hexdigit() || *b == b':' || *b == b'.'))
+            .filter_map(|run| std::str::from_utf8(run).ok())
+            .filter_map(|run| run.parse::<IpAddr>().ok())
+            .any(|named| normalize_ip(named) == ip)
+    })
 }
 
 proptest! {
