@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use crate::{Result, cargo, step};
 
 /// `(package, test target, property tests in it)`.
-const TARGETS: [(&str, &str, u64); 6] = [
+const TARGETS: [(&str, &str, u64); 7] = [
     ("shieldwall-core", "json_screen_props", 3),
     ("shieldwall-core", "client_ip_props", 2),
     ("shieldwall-keys", "format_props", 2),
     ("shieldwall-sanitize", "html_props", 2),
     ("shieldwall-tokens", "token_props", 2),
     ("shieldwall-cors", "origin_props", 2),
+    ("shieldwall-signing", "signature_props", 2),
 ];
 
 /// Cases per property test per run.
