@@ -16,13 +16,11 @@
 //! `target/load-demo.md` and a bar chart to `target/load-demo.svg`.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::load::{Server, WrkRun, median, wrk_run};
 use crate::redis::TestServer;
-use crate::{Result, cargo, json, root, step};
+use crate::{Result, cargo, demo_process, root, step};
 
 const FRAMEWORKS: [(&str, &str); 2] =
     [("axum", "example-axum-api"), ("actix", "example-actix-api")];
@@ -34,77 +32,13 @@ const ROUTES: [(&str, &str); 3] = [
 ];
 const ROUNDS: usize = 3;
 const SECONDS: u32 = 5;
-const HIGH: &str = "1000000000/1h";
 /// The top-level commands counted per request.
 const COMMANDS: [&str; 3] = ["evalsha", "exists", "hgetall"];
 
 fn start_demo(binary: &str, redis: Option<&str>) -> Result<(Server, String)> {
-    let path = root().join("target/release").join(binary);
-    let mut command = Command::new("taskset");
-    command
-        .args(["-c", "0"])
-        .arg(&path)
-        .env("SHIELDWALL_ADDR", "127.0.0.1:0")
-        .env("SHIELDWALL_AUDIT", "off")
-        .env("SHIELDWALL_LOG", "warn")
-        .env("SHIELDWALL_LIMIT_PUBLIC", HIGH)
-        .env("SHIELDWALL_LIMIT_AUTH", HIGH)
-        .env("SHIELDWALL_LIMIT_USER", HIGH)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if let Some(url) = redis {
-        command.env("REDIS_URL", url);
-    }
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let server = Server(child);
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            return Ok((server, addr.trim().to_owned()));
-        }
-    }
-    Err(format!("{binary} never printed its address"))
-}
-
-fn curl(args: &[&str]) -> Result<json::Value> {
-    let output = Command::new("curl")
-        .args(["-s", "--max-time", "10"])
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run curl: {e}"))?;
-    json::parse(&String::from_utf8_lossy(&output.stdout))
-}
-
-/// A bearer token of alice, and a new API key of hers.
-fn credentials(addr: &str) -> Result<(String, String)> {
-    let login = curl(&[
-        "-H",
-        "content-type: application/json",
-        "-d",
-        r#"{"email":"alice@example.com","password":"alice-password-1"}"#,
-        &format!("http://{addr}/api/v1/auth/login"),
-    ])?;
-    let token = login
-        .get("access_token")
-        .and_then(json::Value::as_str)
-        .ok_or("login gave no token")?
-        .to_owned();
-    let created = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {token}"),
-        &format!("http://{addr}/api/v1/protected/keys"),
-    ])?;
-    let key = created
-        .get("key")
-        .and_then(json::Value::as_str)
-        .ok_or("no key created")?
-        .to_owned();
-    Ok((token, key))
+    let mut env = vec![("SHIELDWALL_LOG", "warn")];
+    env.extend(redis.map(|url| ("REDIS_URL", url)));
+    demo_process::start(binary, &env)
 }
 
 /// One scenario's rounds.
@@ -170,7 +104,7 @@ pub(crate) fn run() -> Result {
             for store in STORES {
                 let url = (store == "redis").then_some(redis_url.as_str());
                 let (_server, addr) = start_demo(binary, url)?;
-                let (token, key) = credentials(&addr)?;
+                let (token, key) = demo_process::credentials(&addr)?;
                 for (route, auth) in ROUTES {
                     let header = match auth {
                         "bearer" => format!("Authorization: Bearer {token}"),

@@ -40,6 +40,7 @@
 )]
 
 mod bench;
+mod demo_process;
 mod dev_cert;
 mod fuzz;
 mod json;

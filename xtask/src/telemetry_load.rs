@@ -12,12 +12,10 @@
 //! a bearer token (public limit, bearer, user limit). Memory stores, audit
 //! off, limits too high to be reached. Loopback only; every run stops.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::load::{Server, median, wrk_on as wrk};
-use crate::{Result, cargo, json, root, step};
+use crate::{Result, cargo, demo_process, step};
 
 const FRAMEWORKS: [(&str, &str); 2] =
     [("axum", "example-axum-api"), ("actix", "example-actix-api")];
@@ -28,80 +26,18 @@ const FRAMEWORKS: [(&str, &str); 2] =
 const CONFIGS: [&str; 4] = ["off", "metrics", "on", "debug"];
 const ROUNDS: usize = 5;
 const SECONDS: u32 = 6;
-const HIGH: &str = "1000000000/1h";
 
 fn start(binary: &str, config: &str) -> Result<(Server, String)> {
-    let path = root().join("target/release").join(binary);
-    let mut command = Command::new("taskset");
-    command
-        .args(["-c", "0"])
-        .arg(&path)
-        .env("SHIELDWALL_ADDR", "127.0.0.1:0")
-        .env("SHIELDWALL_AUDIT", "off")
-        .env("SHIELDWALL_LIMIT_PUBLIC", HIGH)
-        .env("SHIELDWALL_LIMIT_AUTH", HIGH)
-        .env("SHIELDWALL_LIMIT_USER", HIGH)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
     let log = match config {
         "on" => "info",
         "debug" => "debug",
         _ => "warn",
     };
-    command.env("SHIELDWALL_LOG", log);
+    let mut env = vec![("SHIELDWALL_LOG", log)];
     if config != "off" {
-        command.env("SHIELDWALL_METRICS_ADDR", "127.0.0.1:0");
+        env.push(("SHIELDWALL_METRICS_ADDR", "127.0.0.1:0"));
     }
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let server = Server(child);
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            return Ok((server, addr.trim().to_owned()));
-        }
-    }
-    Err(format!("{binary} ({config}) never printed its address"))
-}
-
-fn curl(args: &[&str]) -> Result<json::Value> {
-    let output = Command::new("curl")
-        .args(["-s", "--max-time", "10"])
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run curl: {e}"))?;
-    json::parse(&String::from_utf8_lossy(&output.stdout))
-}
-
-/// A bearer token of alice, and a new API key of hers.
-fn credentials(addr: &str) -> Result<(String, String)> {
-    let login = curl(&[
-        "-H",
-        "content-type: application/json",
-        "-d",
-        r#"{"email":"alice@example.com","password":"alice-password-1"}"#,
-        &format!("http://{addr}/api/v1/auth/login"),
-    ])?;
-    let token = login
-        .get("access_token")
-        .and_then(json::Value::as_str)
-        .ok_or("login gave no token")?
-        .to_owned();
-    let created = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("authorization: Bearer {token}"),
-        &format!("http://{addr}/api/v1/protected/keys"),
-    ])?;
-    let key = created
-        .get("key")
-        .and_then(json::Value::as_str)
-        .ok_or("no key created")?
-        .to_owned();
-    Ok((token, key))
+    demo_process::start(binary, &env)
 }
 
 pub(crate) fn run() -> Result {
@@ -126,7 +62,7 @@ pub(crate) fn run() -> Result {
         for _ in 0..ROUNDS {
             for (c, config) in CONFIGS.iter().enumerate() {
                 let (_server, addr) = start(binary, config)?;
-                let (token, key) = credentials(&addr)?;
+                let (token, key) = demo_process::credentials(&addr)?;
                 let routes = [
                     (
                         format!("http://{addr}/api/v1/users?limit=5"),
