@@ -6,6 +6,8 @@
 //!   (`tests/e2e.rs`); each answer must meet the case's expectation, and the
 //!   adapters' answers must be equal to each other.
 //! - [`client`]: a raw HTTP/1.1 client that sends hostile bytes unchanged.
+//! - [`fault_proxy`]: a TCP proxy that makes Redis slow, silent or gone on
+//!   command (`tests/faults.rs`).
 //! - [`server`]: starts an example server as a process on `127.0.0.1:0`.
 //! - [`TempDir`]: a throwaway directory; [`tls::self_signed`]: a throwaway
 //!   certificate for `127.0.0.1` in one.
@@ -29,6 +31,7 @@ pub mod adapters;
 pub mod auth_server;
 mod case;
 pub mod client;
+pub mod fault_proxy;
 pub mod server;
 mod temp_dir;
 pub mod tls;

@@ -387,10 +387,13 @@ mod on_redis {
             eventually(Duration::from_secs(5), || async { !store.replica_active() }).await,
             "the replica stops answering once its subscription is gone"
         );
-        assert!(store.is_revoked("gone").await.is_err());
+        assert!(
+            store.is_revoked("gone").await.unwrap(),
+            "a revocation the replica holds still refuses its token"
+        );
         assert!(
             store.is_revoked("never-revoked").await.is_err(),
-            "fails closed"
+            "anything else fails closed"
         );
     }
 
@@ -469,17 +472,49 @@ mod on_redis {
     }
 
     /// After Redis restarts (its data gone), the replica is back within
-    /// seconds, not at the next reread.
+    /// seconds, not at the next reread; a revocation made before is never
+    /// taken back (not while the replica resynchronises, not after), and
+    /// Redis is given it back, so that a store started afterwards sees it.
     #[tokio::test]
     async fn after_a_restart_the_replica_is_back_within_seconds() {
         let mut server = testing::OwnServer::start();
         let config = shieldwall_redis::RedisConfig::new(&server.url()).unwrap();
         let store = replicated(Redis::connect(&config).await.unwrap()).await;
+        store
+            .revoke("before", SystemTime::now() + Duration::from_secs(600))
+            .await
+            .unwrap();
         server.restart();
-        assert!(eventually(Duration::from_secs(3), || async { !store.replica_active() }).await);
+        let mut checks = 0_u32;
         assert!(
-            eventually(Duration::from_secs(10), || async { store.replica_active() }).await,
+            eventually(Duration::from_secs(3), || {
+                checks += 1;
+                let store = &store;
+                async move {
+                    assert!(
+                        store.is_revoked("before").await.unwrap(),
+                        "taken back while the replica resynchronises"
+                    );
+                    !store.replica_active()
+                }
+            })
+            .await
+        );
+        assert!(
+            eventually(Duration::from_secs(10), || async {
+                assert!(store.is_revoked("before").await.unwrap());
+                store.replica_active()
+            })
+            .await,
             "back after the restart"
+        );
+        let later = RedisRevocations::without_replica(Redis::connect(&config).await.unwrap());
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                later.is_revoked("before").await.unwrap_or(false)
+            })
+            .await,
+            "the revocation is given back to the emptied Redis ({checks} checks before)"
         );
         store
             .revoke("after", SystemTime::now() + Duration::from_secs(600))

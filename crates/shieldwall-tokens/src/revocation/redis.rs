@@ -18,14 +18,17 @@ use crate::date::LAST_UNIX_SECOND;
 /// With a replica (the default, when made inside a Tokio runtime), a check
 /// costs no round trip: every revocation is also published on
 /// `prefix:revocations`, which every instance follows into a local copy of
-/// the whole set. The copy answers only while it is complete: once
+/// the whole set. A revocation the copy holds refuses its token at any
+/// time; "not revoked" is answered only while the copy is complete: once
 /// subscribed, the whole set is read (`SCAN`) and what arrived meanwhile
 /// applied, then every message; when the subscription ends, or hears
 /// nothing (each instance publishes a heartbeat every second) for 3 s, or
 /// its follower stops, or the copy is full (1 000 000 revocations), checks
 /// ask Redis again with one `EXISTS` (failing closed when it cannot answer)
 /// until the copy is whole again. The whole set is read again every 30 s
-/// and merged in, for revocations written without a message. Another
+/// and merged in, for revocations written without a message, and what the
+/// copy holds that Redis lacks (Redis restarted without its data) is
+/// written back. Another
 /// instance's revocation is seen once its message arrives (see the crate
 /// README for the window); this instance's own at once.
 #[derive(Clone)]

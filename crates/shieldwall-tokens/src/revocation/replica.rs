@@ -4,9 +4,13 @@
 //! Trusted only while it is complete: from the moment the subscription is
 //! up, the whole set has been read after it and the messages that arrived
 //! meanwhile applied, until the subscription ends or goes silent, the
-//! follower stops, or the replica is full. While it is not trusted, checks
-//! ask Redis (and fail closed when Redis cannot answer), exactly as without
-//! one. The whole set is read again every 30 s and merged in, so that a
+//! follower stops, or the replica is full. While it is not trusted, a
+//! revocation it holds still refuses its token; any other check asks Redis
+//! (and fails closed when Redis cannot answer), exactly as without one.
+//! Each full read gives Redis back the revocations it lacks that the
+//! replica holds (a Redis restarted without its data, a failover that lost
+//! the last writes): a revocation lasts until its token would expire, and
+//! deleting its key by hand does not undo it while an instance holds it. The whole set is read again every 30 s and merged in, so that a
 //! revocation written without a message (by an older version during a
 //! rolling upgrade, or by hand) is seen within that time.
 
@@ -82,13 +86,33 @@ impl Replica {
     }
 
     /// Whether `jti` is revoked at `now`, when the replica can say; `None`:
-    /// ask Redis.
+    /// ask Redis. A revocation the replica holds is an answer whether or not
+    /// the replica is complete (entries leave only by expiring): a Redis
+    /// that restarted empty, or is being resynchronised, must not take it
+    /// back. Only "not revoked" needs the whole set.
     pub(super) fn lookup(&self, jti: &str, now: u64) -> Option<bool> {
-        if !self.is_trusted() {
-            return None;
-        }
+        let trusted = self.is_trusted();
         let entries = self.entries.read().ok()?;
-        Some(entries.get(jti).is_some_and(|&until| until > now))
+        if entries.get(jti).is_some_and(|&until| until > now) {
+            return Some(true);
+        }
+        trusted.then_some(false)
+    }
+
+    /// The revocations held here, still running at `now`, that `loaded`
+    /// (the whole set just read from Redis) lacks: what a Redis that lost
+    /// its data must be given back.
+    fn missing_from(&self, loaded: &HashMap<Box<str>, u64>, now: u64) -> Vec<(Box<str>, u64)> {
+        self.entries.read().map_or_else(
+            |_| Vec::new(),
+            |entries| {
+                entries
+                    .iter()
+                    .filter(|(key, until)| **until > now && !loaded.contains_key(*key))
+                    .map(|(key, until)| (key.clone(), *until))
+                    .collect()
+            },
+        )
     }
 
     /// Records a revocation (one this instance made, or one published).
@@ -245,6 +269,42 @@ async fn read_all(
     }
 }
 
+/// Writes `missing` (revocations this replica holds that Redis lacks:
+/// Redis restarted without its data, or failed over to a replica that had
+/// not received them) back to Redis, each with its end (`SET … NX`: one
+/// written meanwhile stays as it is), in one pipeline outside the circuit
+/// breaker. Every instance that holds a revocation gives it back, so one
+/// that starts later still sees it.
+async fn restore(redis: &Redis, missing: &[(Box<str>, u64)]) {
+    if missing.is_empty() {
+        return;
+    }
+    let mut pipe = shieldwall_redis::redis::pipe();
+    for (key, until) in missing {
+        let set = pipe.cmd("SET").arg(key.as_ref()).arg("1").arg("NX");
+        if *until != u64::MAX {
+            set.arg("EXAT").arg(*until);
+        }
+        set.ignore();
+    }
+    let written: Result<(), String> = redis
+        .with_timeout_outside_breaker(async {
+            let mut connection = redis.connection();
+            pipe.query_async(&mut connection).await
+        })
+        .await
+        .map_err(|e| e.to_string());
+    match written {
+        Ok(()) => tracing::warn!(
+            count = missing.len(),
+            "revocation replica: revocations missing from Redis were written back (did Redis lose its data?)"
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "revocation replica: writing back revocations missing from Redis failed; tried again at the next read");
+        }
+    }
+}
+
 /// `prefix` with the glob's special characters escaped, for `MATCH`.
 fn glob_escape(prefix: &str) -> String {
     let mut escaped = String::with_capacity(prefix.len());
@@ -314,7 +374,12 @@ pub(super) async fn follow(
                 return;
             };
             let merged = match loaded {
-                Ok(Some(set)) => Ok(live.merge(set)),
+                Ok(Some(set)) => {
+                    let missing = live.missing_from(&set, unix_now());
+                    let merged = live.merge(set);
+                    restore(&redis, &missing).await;
+                    Ok(merged)
+                }
                 Ok(None) => Ok(false),
                 Err(error) => Err(error),
             };
@@ -378,9 +443,11 @@ pub(super) async fn follow(
                     };
                     match loaded {
                         Ok(Some(set)) => {
+                            let missing = live.missing_from(&set, unix_now());
                             if live.merge(set) && !live.is_trusted() {
                                 live.trust();
                             }
+                            restore(&redis, &missing).await;
                         }
                         // Redis holds more than fits: some were never
                         // announced to this replica.
@@ -438,7 +505,35 @@ mod tests {
             "the later end is kept"
         );
         replica.distrust();
-        assert_eq!(replica.lookup("a", 100), None);
+        assert_eq!(
+            replica.lookup("a", 100),
+            Some(true),
+            "a held revocation answers while the replica is incomplete"
+        );
+        assert_eq!(replica.lookup("c", 100), None, "anything else asks Redis");
+        assert_eq!(replica.lookup("a", 200), None, "an ended one asks Redis");
+    }
+
+    #[test]
+    fn what_redis_lacks_is_found_for_giving_back() {
+        let replica = Replica::new(10, DEFAULT_REREAD);
+        assert!(replica.load(HashMap::from([
+            (Box::from("a"), 200),
+            (Box::from("b"), 300),
+            (Box::from("forever"), u64::MAX),
+        ])));
+        let redis_now = HashMap::from([(Box::from("b"), 300)]);
+        let mut missing = replica.missing_from(&redis_now, 100);
+        missing.sort();
+        assert_eq!(
+            missing,
+            vec![(Box::from("a"), 200), (Box::from("forever"), u64::MAX)]
+        );
+        assert_eq!(
+            replica.missing_from(&redis_now, 250),
+            vec![(Box::from("forever"), u64::MAX)],
+            "an ended revocation is not given back"
+        );
     }
 
     #[test]
@@ -459,7 +554,7 @@ mod tests {
             (Box::from("c"), later),
         ]);
         assert!(!replica.load(three));
-        assert_eq!(replica.lookup("a", 0), None);
+        assert_eq!(replica.lookup("a", 0), None, "cleared when it overflowed");
     }
 
     #[test]
