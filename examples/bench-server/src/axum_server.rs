@@ -1,18 +1,22 @@
 //! The axum variants.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::routing::get;
 use http::{HeaderName, HeaderValue, Method};
 use shieldwall_axum::{GuardLayer, ShieldwallLayer};
-use shieldwall_core::Perimeter;
+use shieldwall_core::{Guard, Perimeter, Principal};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_layer::Layer;
 
+use crate::anchor_limit::AnchorLimiter;
 use crate::{
-    ALLOW_HEADERS, EXPOSE_HEADERS, FLOOR_HEADERS, MAX_AGE, METHODS, ORIGIN, SECURITY_HEADERS, Stack,
+    ALLOW_HEADERS, EXPOSE_HEADERS, FLOOR_HEADERS, Fixture, MAX_AGE, METHODS, ORIGIN,
+    SECURITY_HEADERS, Stack,
 };
 
 fn anchor(routes: Router) -> Result<Router, String> {
@@ -38,10 +42,89 @@ fn anchor(routes: Router) -> Result<Router, String> {
     Ok(app)
 }
 
+/// The demo's routes with the same handler work as the demo's and no
+/// shieldwall layer: plain axum extractors, the caller fixed (the bearer
+/// guard's principal, without the guard).
+fn handlers(fixture: &Fixture) -> Router {
+    use axum::Json;
+    use axum::extract::{Query, State};
+    use axum::response::{IntoResponse, Response};
+    use example_demo::{Demo, Pagination, TransferRequest};
+
+    type App = State<(Arc<Demo>, Principal)>;
+    async fn health() -> Json<serde_json::Value> {
+        Json(example_demo::health())
+    }
+    async fn me(State((demo, user)): App) -> Response {
+        match demo.auth.me(&user) {
+            Ok(me) => Json(me).into_response(),
+            Err(_) => http::StatusCode::UNAUTHORIZED.into_response(),
+        }
+    }
+    async fn users(State((demo, _)): App, Query(pagination): Query<Pagination>) -> Response {
+        match demo.directory.list(pagination) {
+            Ok(page) => (example_demo::page_headers(&page), Json(page)).into_response(),
+            Err(_) => http::StatusCode::BAD_REQUEST.into_response(),
+        }
+    }
+    async fn transfer(State((demo, _)): App, Json(body): Json<TransferRequest>) -> Response {
+        (http::StatusCode::CREATED, Json(demo.transfers.record(body))).into_response()
+    }
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/v1/protected/me", get(me))
+        .route("/api/v1/users", get(users))
+        .route("/api/v1/transfers", axum::routing::post(transfer))
+        .with_state((Arc::clone(&fixture.demo), fixture.user.clone()))
+}
+
+/// The per-address limit of `limit-anchor`: tower_governor on memory, the
+/// hand-written Redis window on Redis.
+async fn limit_anchor(routes: Router) -> Result<Router, String> {
+    match AnchorLimiter::from_env().await? {
+        AnchorLimiter::Memory(_) => {
+            let config = tower_governor::governor::GovernorConfigBuilder::default()
+                .per_nanosecond(1)
+                .burst_size(crate::anchor_limit::LIMIT)
+                .finish()
+                .ok_or("tower_governor refused the quota")?;
+            Ok(routes.layer(tower_governor::GovernorLayer::new(config)))
+        }
+        redis @ AnchorLimiter::Redis(_) => Ok(routes.layer(axum::middleware::from_fn(
+            move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  request: axum::extract::Request,
+                  next: axum::middleware::Next| {
+                let limiter = redis.clone();
+                async move {
+                    if limiter.allow(peer.ip()).await {
+                        next.run(request).await
+                    } else {
+                        axum::response::IntoResponse::into_response(
+                            http::StatusCode::TOO_MANY_REQUESTS,
+                        )
+                    }
+                }
+            },
+        ))),
+    }
+}
+
+/// The perimeter (request id, error rendering) around one guard.
+fn guarded<G: Guard + Send + Sync + 'static>(guard: G, routes: Router) -> Router {
+    Router::new().fallback_service(
+        ShieldwallLayer::with_perimeter(Perimeter::new())
+            .layer(GuardLayer::new(guard).layer(routes)),
+    )
+}
+
 /// The app of `stack`: the layers go around the whole router (before
-/// routing), as in the demo.
-pub fn app(stack: Stack) -> Result<Router, String> {
+/// routing), as in the demo. The stacks built from the demo need its
+/// [`Fixture`].
+pub async fn app(stack: Stack, fixture: Option<&Fixture>) -> Result<Router, String> {
     let routes = Router::new().route("/hello", get(|| async { "hello" }));
+    let perimeter = |perimeter: Perimeter, routes: Router| {
+        Router::new().fallback_service(ShieldwallLayer::with_perimeter(perimeter).layer(routes))
+    };
     Ok(match stack {
         Stack::Bare => routes,
         Stack::Floor => Router::new().route(
@@ -57,16 +140,23 @@ pub fn app(stack: Stack) -> Result<Router, String> {
                 (headers, "hello")
             }),
         ),
-        Stack::Perimeter => Router::new()
-            .fallback_service(ShieldwallLayer::with_perimeter(Perimeter::new()).layer(routes)),
+        Stack::Perimeter => perimeter(Perimeter::new(), routes),
+        Stack::Headers => perimeter(Perimeter::new().response_headers(crate::headers()?), routes),
+        Stack::Cors => guarded(crate::cors()?, routes),
         Stack::Shieldwall => Router::new().fallback_service(
             ShieldwallLayer::with_perimeter(Perimeter::new().response_headers(crate::headers()?))
                 .layer(GuardLayer::new(crate::cors()?).layer(routes)),
         ),
         Stack::Anchor => anchor(routes)?,
-        Stack::Audit => Router::new().fallback_service(
-            ShieldwallLayer::with_perimeter(crate::audited_perimeter()?).layer(routes),
+        Stack::Audit => perimeter(crate::audited_perimeter()?, routes),
+        Stack::IpLimit => guarded(
+            Fixture::of(fixture, stack)?.demo.limits.auth.clone(),
+            routes,
         ),
+        Stack::LimitAnchor => limit_anchor(routes).await?,
+        Stack::ApiKey => guarded(Fixture::of(fixture, stack)?.demo.keys.users_read(), routes),
+        Stack::Bearer => guarded(Fixture::of(fixture, stack)?.demo.auth.bearer(), routes),
+        Stack::Handlers => handlers(Fixture::of(fixture, stack)?),
     })
 }
 
@@ -79,12 +169,13 @@ pub fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let app = app(stack)?;
+        let fixture = Fixture::prepare(stack).await?;
+        let app = app(stack, fixture.as_ref()).await?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| e.to_string())?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("listening on http://{local}");
+        crate::announce(fixture.as_ref(), local);
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -3,7 +3,12 @@
 //! so that the in-process benchmark (`benches/stack.rs`) builds the same apps.
 
 pub mod actix;
+pub mod anchor_limit;
 pub mod axum_server;
+mod fixture;
+pub mod signed;
+
+pub use fixture::Fixture;
 
 use std::time::Duration;
 
@@ -22,6 +27,10 @@ pub enum Stack {
     Floor,
     /// shieldwall's outermost layer.
     Perimeter,
+    /// The perimeter with the JSON-API security headers.
+    Headers,
+    /// The perimeter with the CORS guard.
+    Cors,
     /// The perimeter with the security headers, and CORS.
     Shieldwall,
     /// tower-http or actix-cors and default headers.
@@ -29,6 +38,60 @@ pub enum Stack {
     /// shieldwall's outermost layer with audit events to a JSON-lines file
     /// ([`audit_file`]).
     Audit,
+    /// The perimeter with the demo's per-address rate limit (memory, or
+    /// Redis when `REDIS_URL` is set).
+    IpLimit,
+    /// A per-address limit a team would otherwise assemble: tower_governor
+    /// (axum) or governor in a `wrap_fn` (actix-web) on memory; on Redis
+    /// (`REDIS_URL`) a fixed window by hand (`INCR` and `EXPIRE` in one
+    /// pipeline on one multiplexed connection), on both frameworks.
+    LimitAnchor,
+    /// The perimeter with the demo's API key guard (scope `users:read`; the
+    /// key store in memory, or on Redis).
+    ApiKey,
+    /// The perimeter with the demo's bearer guard (HS256, revocations in
+    /// memory or on Redis).
+    Bearer,
+    /// The demo's routes (`/health`, `/api/v1/protected/me`,
+    /// `/api/v1/users`, `/api/v1/transfers`) with the same handler work and
+    /// no shieldwall layer: the anchor of the demo's full stack.
+    Handlers,
+}
+
+impl Stack {
+    /// Every stack with its command-line name.
+    pub const ALL: [(&'static str, Self); 13] = [
+        ("bare", Self::Bare),
+        ("floor", Self::Floor),
+        ("perimeter", Self::Perimeter),
+        ("headers", Self::Headers),
+        ("cors", Self::Cors),
+        ("shieldwall", Self::Shieldwall),
+        ("anchor", Self::Anchor),
+        ("audit", Self::Audit),
+        ("ip-limit", Self::IpLimit),
+        ("limit-anchor", Self::LimitAnchor),
+        ("api-key", Self::ApiKey),
+        ("bearer", Self::Bearer),
+        ("handlers", Self::Handlers),
+    ];
+
+    /// The stack of a command-line name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, stack)| *stack)
+    }
+}
+
+/// The lines `cargo xtask load` reads when a server is up: the header each
+/// request must carry (when the stack needs one), then the address.
+pub fn announce(fixture: Option<&Fixture>, addr: std::net::SocketAddr) {
+    if let Some(header) = fixture.and_then(|f| f.header.as_deref()) {
+        println!("header {header}");
+    }
+    println!("listening on http://{addr}");
 }
 
 /// The JSON-lines file of the `audit` stack: `BENCH_AUDIT_FILE`, else a
