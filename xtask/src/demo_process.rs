@@ -5,11 +5,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::load::Server;
+use crate::load::{HIGH, Server};
 use crate::{Result, json, root};
-
-/// A limit no load run reaches.
-const HIGH: &str = "1000000000/1h";
 
 /// Starts `target/release/BINARY` with `env` on top of the load settings,
 /// and waits for its `listening on http://ADDR` line.
@@ -50,7 +47,8 @@ fn curl(args: &[&str]) -> Result<json::Value> {
     json::parse(&String::from_utf8_lossy(&output.stdout))
 }
 
-/// A bearer token of alice, and a new API key of hers.
+/// A bearer token of alice, and a new API key of hers (scopes
+/// `users:read` and `transfers:write`).
 pub(crate) fn credentials(addr: &str) -> Result<(String, String)> {
     let login = curl(&[
         "-H",
@@ -65,8 +63,10 @@ pub(crate) fn credentials(addr: &str) -> Result<(String, String)> {
         .ok_or("login gave no token")?
         .to_owned();
     let created = curl(&[
-        "-X",
-        "POST",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"name":"load","scopes":["users:read","transfers:write"]}"#,
         "-H",
         &format!("authorization: Bearer {token}"),
         &format!("http://{addr}/api/v1/protected/keys"),

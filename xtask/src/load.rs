@@ -1,15 +1,22 @@
-//! `cargo xtask load`: wrk against the bench server, each stack beside the
-//! bare route of the same framework in the same run.
+//! `cargo xtask load [layers | demo]`: wrk against the servers on
+//! loopback, each scenario beside its anchor in the same round. `layers`
+//! (this file): the bench server's `GET /hello` behind one layer at a time;
+//! `demo` ([`crate::load_demo`]): the demo's full stack beside the same
+//! handlers without a layer. Without an argument, both.
 //!
-//! For each framework (axum, actix) and each of `ROUNDS` rounds, the stacks
-//! run one after the other (interleaved, so that drift of the machine hits
-//! them alike): `bench-server FRAMEWORK STACK` (one worker thread) pinned to
-//! the first core with `taskset`, a short warm-up, then `wrk -t1 -c32` pinned
-//! to the second core, with an allowed `Origin`. On this 2-core machine that
-//! keeps the load generator off the server's core: the figures are the cost
-//! of one core's worth of serving.
-//! The table gives the median requests per second of each stack and its
-//! ratio to the bare route. Loopback only; every run stops by itself.
+//! For each framework (axum, actix) and each of `ROUNDS` rounds, the
+//! scenarios run one after the other (interleaved, so that drift of the
+//! machine hits them alike): `bench-server FRAMEWORK STACK` (one worker
+//! thread) pinned to the first core with `taskset`, a short warm-up, then
+//! `wrk -t1 -c32` pinned to the second core, with an allowed `Origin` and
+//! the stack's credential. On this 2-core machine that keeps the load
+//! generator off the server's core: the figures are the cost of one core's
+//! worth of serving. The stacks built from the demo's guards run on memory
+//! and on a `redis-server` of the command's own (its commands per request
+//! counted with `INFO commandstats`). The table gives the median requests
+//! per second of each scenario, its ratio to the bare route and to the
+//! perimeter, and the median round's latency percentiles; written to
+//! `target/load-layers.md`. Loopback only; every run stops by itself.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -18,16 +25,32 @@ use std::time::Duration;
 use crate::{Result, cargo, root, step};
 
 const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
-const STACKS: [&str; 6] = [
-    "bare",
-    "floor",
-    "perimeter",
-    "shieldwall",
-    "anchor",
-    "audit",
+/// Each scenario: the bench server's stack, and whether its stores are on
+/// Redis.
+const SCENARIOS: [(&str, bool); 16] = [
+    ("bare", false),
+    ("floor", false),
+    ("perimeter", false),
+    ("headers", false),
+    ("cors", false),
+    ("shieldwall", false),
+    ("anchor", false),
+    ("audit", false),
+    ("ip-limit", false),
+    ("limit-anchor", false),
+    ("api-key", false),
+    ("bearer", false),
+    ("ip-limit", true),
+    ("limit-anchor", true),
+    ("api-key", true),
+    ("bearer", true),
 ];
-const ROUNDS: usize = 5;
-const SECONDS: u32 = 6;
+const ROUNDS: usize = 3;
+const SECONDS: u32 = 5;
+/// The top-level commands counted per request on Redis.
+pub(crate) const COMMANDS: [&str; 6] = ["evalsha", "exists", "hgetall", "set", "incr", "expire"];
+/// A limit no load run reaches.
+pub(crate) const HIGH: &str = "1000000000/1h";
 
 /// A server process, killed when dropped.
 pub(crate) struct Server(pub(crate) Child);
@@ -39,42 +62,61 @@ impl Drop for Server {
     }
 }
 
-pub(crate) fn start(framework: &str, stack: &str) -> Result<(Server, String)> {
+/// A bench server up: its address, and the header line each request must
+/// carry, if any.
+pub(crate) struct Started {
+    pub(crate) server: Server,
+    pub(crate) addr: String,
+    pub(crate) header: Option<String>,
+}
+
+/// Starts `bench-server FRAMEWORK STACK`, its stores on `redis` when given.
+pub(crate) fn start(framework: &str, stack: &str, redis: Option<&str>) -> Result<Started> {
     let binary = root().join("target/release/bench-server");
-    let mut child = Command::new("taskset")
+    let mut command = Command::new("taskset");
+    command
         .args(["-c", "0"])
         .arg(&binary)
         .args([framework, stack])
         .env("BENCH_AUDIT_FILE", audit_file())
+        // The stacks built from the demo: quiet, no audit, limits out of reach.
+        .env("SHIELDWALL_LOG", "warn")
+        .env("SHIELDWALL_AUDIT", "off")
+        .env("SHIELDWALL_LIMIT_PUBLIC", HIGH)
+        .env("SHIELDWALL_LIMIT_AUTH", HIGH)
+        .env("SHIELDWALL_LIMIT_USER", HIGH)
+        .env_remove("REDIS_URL")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    if let Some(url) = redis {
+        command.env("REDIS_URL", url);
+    }
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .ok_or_else(|| format!("{framework} {stack}: unexpected first line {line:?}"))?
-        .to_owned();
-    Ok((server, addr))
+    let mut header = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        if let Some(h) = line.strip_prefix("header ") {
+            header = Some(h.to_owned());
+        } else if let Some(addr) = line.trim().strip_prefix("listening on http://") {
+            return Ok(Started {
+                server,
+                addr: addr.to_owned(),
+                header,
+            });
+        } else {
+            return Err(format!("{framework} {stack}: unexpected line {line:?}"));
+        }
+    }
+    Err(format!("{framework} {stack}: exited before listening"))
 }
 
 /// Where the `audit` stack writes (emptied before each server starts).
 fn audit_file() -> std::path::PathBuf {
     root().join("target/bench-audit.jsonl")
-}
-
-fn wrk(addr: &str, seconds: u32) -> Result<f64> {
-    wrk_on(
-        &format!("http://{addr}/hello"),
-        "Origin: https://myapp.com",
-        seconds,
-    )
 }
 
 /// What one `wrk` run measured.
@@ -90,48 +132,63 @@ pub(crate) struct WrkRun {
 }
 
 /// Prints the percentiles wrk's own summary lacks (p99.9) on one line.
-const LATENCY_SCRIPT: &str = r#"
+pub(crate) const LATENCY_SCRIPT: &str = r#"
 done = function(summary, latency, requests)
   io.write(string.format("xtask-latency %d %d %d %d %d\n", summary.requests,
     latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max))
 end
 "#;
 
-fn latency_script() -> Result<std::path::PathBuf> {
-    let path = root().join("target/xtask-latency.lua");
-    std::fs::write(&path, LATENCY_SCRIPT)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
-}
-
 /// `wrk -t1 -c32` pinned to the second core against `url` with one extra
 /// header, for `seconds`: its requests per second, or an error when any
 /// answer was not 2xx.
 pub(crate) fn wrk_on(url: &str, header: &str, seconds: u32) -> Result<f64> {
-    wrk_run(url, header, seconds).map(|run| run.rps)
+    wrk_run(url, &[header], seconds).map(|run| run.rps)
 }
 
-/// As [`wrk_on`], with the request count and the latency percentiles.
-pub(crate) fn wrk_run(url: &str, header: &str, seconds: u32) -> Result<WrkRun> {
-    let script = latency_script()?;
-    let output = Command::new("taskset")
-        .args([
-            "-c",
-            "1",
-            "wrk",
-            "-t1",
-            "-c32",
-            &format!("-d{seconds}s"),
-            "-s",
-            &script.to_string_lossy(),
-            "-H",
-            header,
-            url,
-        ])
-        .output()
-        .map_err(|e| {
-            format!("cannot run taskset and wrk (apt-get install -y util-linux wrk): {e}")
-        })?;
+/// As [`wrk_on`], with every header of `headers`, the request count and
+/// the latency percentiles.
+pub(crate) fn wrk_run(url: &str, headers: &[&str], seconds: u32) -> Result<WrkRun> {
+    wrk_script(url, headers, seconds, LATENCY_SCRIPT, &[])
+}
+
+/// As [`wrk_run`], with `script` before the latency report (its `init`
+/// gets `args`).
+pub(crate) fn wrk_script(
+    url: &str,
+    headers: &[&str],
+    seconds: u32,
+    script: &str,
+    args: &[&str],
+) -> Result<WrkRun> {
+    let path = root().join("target/xtask-wrk.lua");
+    let text = if script == LATENCY_SCRIPT {
+        LATENCY_SCRIPT.to_owned()
+    } else {
+        format!("{script}\n{LATENCY_SCRIPT}")
+    };
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut command = Command::new("taskset");
+    command.args([
+        "-c",
+        "1",
+        "wrk",
+        "-t1",
+        "-c32",
+        &format!("-d{seconds}s"),
+        "-s",
+        &path.to_string_lossy(),
+    ]);
+    for header in headers {
+        command.args(["-H", header]);
+    }
+    command.arg(url);
+    if !args.is_empty() {
+        command.arg("--").args(args);
+    }
+    let output = command.output().map_err(|e| {
+        format!("cannot run taskset and wrk (apt-get install -y util-linux wrk): {e}")
+    })?;
     let text = String::from_utf8_lossy(&output.stdout);
     if text.contains("Non-2xx") {
         return Err(format!("non-2xx answers under load on {url}:\n{text}"));
@@ -140,7 +197,12 @@ pub(crate) fn wrk_run(url: &str, header: &str, seconds: u32) -> Result<WrkRun> {
         .lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
+        .ok_or_else(|| {
+            format!(
+                "no Requests/sec in wrk's output:\n{text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
     let numbers: Vec<f64> = text
         .lines()
         .find_map(|l| l.strip_prefix("xtask-latency "))
@@ -173,49 +235,155 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
-pub(crate) fn run() -> Result {
+/// `cargo xtask load [layers | demo]`.
+pub(crate) fn run(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        None => {
+            layers()?;
+            crate::load_demo::run()
+        }
+        Some("layers") => layers(),
+        Some("demo") => crate::load_demo::run(),
+        Some(other) => Err(format!("load: layers or demo, not {other}")),
+    }
+}
+
+/// One scenario's rounds.
+#[derive(Default)]
+pub(crate) struct Rounds {
+    pub(crate) runs: Vec<WrkRun>,
+    /// Per counted command, calls per request, one value per round.
+    pub(crate) per_request: std::collections::HashMap<&'static str, Vec<f64>>,
+}
+
+impl Rounds {
+    pub(crate) fn median_rps(&self) -> f64 {
+        median(&mut self.runs.iter().map(|r| r.rps).collect::<Vec<_>>())
+    }
+
+    /// The round whose throughput is the median: its latencies.
+    pub(crate) fn median_run(&self) -> WrkRun {
+        let m = self.median_rps();
+        self.runs
+            .iter()
+            .copied()
+            .find(|r| r.rps.total_cmp(&m).is_eq())
+            .unwrap_or_default()
+    }
+
+    /// The median of each counted command per request, `a / b / …`.
+    pub(crate) fn commands(&self) -> String {
+        COMMANDS
+            .map(|c| {
+                let mut values = self.per_request.get(c).cloned().unwrap_or_default();
+                format!("{:.2}", median(&mut values))
+            })
+            .join(" / ")
+    }
+
+    /// Runs `measure` once, counting Redis's commands around it when
+    /// `redis` is given.
+    pub(crate) fn record(
+        &mut self,
+        redis: Option<&crate::redis::TestServer>,
+        measure: impl FnOnce() -> Result<WrkRun>,
+    ) -> Result {
+        let before = redis
+            .map(crate::redis::TestServer::command_calls)
+            .transpose()?;
+        let run = measure()?;
+        if let (Some(redis), Some(before)) = (redis, before) {
+            let after = redis.command_calls()?;
+            for command in COMMANDS {
+                let delta = after.get(command).copied().unwrap_or(0)
+                    - before.get(command).copied().unwrap_or(0);
+                #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+                let per = delta as f64 / run.requests.max(1) as f64;
+                self.per_request.entry(command).or_default().push(per);
+            }
+        }
+        self.runs.push(run);
+        Ok(())
+    }
+}
+
+pub(crate) fn ms(us: f64) -> String {
+    format!("{:.2}", us / 1000.0)
+}
+
+fn layers() -> Result {
     step(
         "build bench server (release)",
         cargo().args(["build", "--release", "-p", "example-bench-server"]),
     )?;
-    println!(
-        "| framework | stack | requests/s (median of {ROUNDS}, {SECONDS} s each) | runs | ratio to bare | ratio to perimeter |"
-    );
-    println!("|---|---|---|---|---|---|");
-    for framework in FRAMEWORKS {
-        let mut results: Vec<Vec<f64>> = vec![Vec::new(); STACKS.len()];
-        for _ in 0..ROUNDS {
-            for (i, stack) in STACKS.iter().enumerate() {
+    let redis = crate::redis::TestServer::start()?;
+    let redis_url = redis.url();
+    let mut results: Vec<Vec<Rounds>> = FRAMEWORKS
+        .iter()
+        .map(|_| SCENARIOS.iter().map(|_| Rounds::default()).collect())
+        .collect();
+    for round in 0..ROUNDS {
+        for (f, framework) in FRAMEWORKS.iter().enumerate() {
+            println!(
+                "xtask: load layers: round {} of {ROUNDS}, {framework}",
+                round + 1
+            );
+            for (i, (stack, on_redis)) in SCENARIOS.iter().enumerate() {
                 let _ = std::fs::remove_file(audit_file());
-                let (_server, addr) = start(framework, stack)?;
-                wrk(&addr, 2)?; // warm-up
+                let url = on_redis.then_some(redis_url.as_str());
+                let started = start(framework, stack, url)?;
+                let target = format!("http://{}/hello", started.addr);
+                let mut headers = vec!["Origin: https://myapp.com"];
+                headers.extend(started.header.as_deref());
+                wrk_run(&target, &headers, 1)?; // warm-up
                 std::thread::sleep(Duration::from_millis(200));
-                let rps = wrk(&addr, SECONDS)?;
-                if let Some(runs) = results.get_mut(i) {
-                    runs.push(rps);
+                let counted = on_redis.then_some(&redis);
+                if let Some(rounds) = results.get_mut(f).and_then(|r| r.get_mut(i)) {
+                    rounds.record(counted, || wrk_run(&target, &headers, SECONDS))?;
                 }
+                drop(started);
             }
         }
+    }
+    let _ = std::fs::remove_file(audit_file());
+    let table = layers_table(&results);
+    println!("{table}");
+    let md = root().join("target/load-layers.md");
+    std::fs::write(&md, &table).map_err(|e| format!("cannot write {}: {e}", md.display()))?;
+    println!("xtask: load layers: {}", md.display());
+    Ok(())
+}
+
+fn layers_table(results: &[Vec<Rounds>]) -> String {
+    let mut out = format!(
+        "| framework | stack | stores | requests/s (median of {ROUNDS}, {SECONDS} s) | ratio to bare | ratio to perimeter | p50 / p99 / p99.9 / max ms | Redis per request ({}) |\n|---|---|---|---|---|---|---|---|\n",
+        COMMANDS.map(str::to_uppercase).join(" / ")
+    );
+    for (framework, rounds) in FRAMEWORKS.iter().zip(results) {
         let median_of = |name: &str| {
-            STACKS
+            SCENARIOS
                 .iter()
-                .position(|s| *s == name)
-                .and_then(|i| results.get(i))
-                .map_or(0.0, |runs| median(&mut runs.clone()))
+                .position(|(s, _)| *s == name)
+                .and_then(|i| rounds.get(i))
+                .map_or(0.0, Rounds::median_rps)
         };
         let (bare, perimeter) = (median_of("bare"), median_of("perimeter"));
         let ratio = |m: f64, to: f64| if to > 0.0 { m / to } else { 0.0 };
-        for (stack, runs) in STACKS.iter().zip(&results) {
-            let m = median(&mut runs.clone());
-            let list: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
-            println!(
-                "| {framework} | {stack} | {m:.0} | {} | {:.3} | {:.3} |",
-                list.join(", "),
+        for ((stack, on_redis), scenario) in SCENARIOS.iter().zip(rounds) {
+            let m = scenario.median_rps();
+            let run = scenario.median_run();
+            out.push_str(&format!(
+                "| {framework} | {stack} | {} | {m:.0} | {:.3} | {:.3} | {} / {} / {} / {} | {} |\n",
+                if *on_redis { "redis" } else { "memory" },
                 ratio(m, bare),
-                ratio(m, perimeter)
-            );
+                ratio(m, perimeter),
+                ms(run.p50),
+                ms(run.p99),
+                ms(run.p999),
+                ms(run.max),
+                if *on_redis { scenario.commands() } else { String::new() },
+            ));
         }
-        let _ = std::fs::remove_file(audit_file());
     }
-    Ok(())
+    out
 }

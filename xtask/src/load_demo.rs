@@ -1,74 +1,138 @@
-//! `cargo xtask load-demo`: the demo's full stack (DEMO_API.md) under
-//! `wrk`, on both frameworks, on memory stores and on Redis, beside the bare
-//! route of the same framework in the same round.
+//! `cargo xtask load demo` (also `cargo xtask load-demo`): the demo's full
+//! stack (DEMO_API.md) under `wrk`, on both frameworks, on memory stores and
+//! on Redis, beside the same handlers with no shieldwall layer (the bench
+//! server's `handlers` stack) in the same round.
 //!
-//! Each round, per framework: the bench server's bare `GET /hello` (the
-//! anchor), then each demo server (release, one configuration per store)
-//! on `GET /health` (the perimeter and the route), `GET /api/v1/protected/me`
-//! with a bearer token (public limit, bearer, user limit) and
-//! `GET /api/v1/users?limit=5` with an API key (public limit, key, scope,
-//! query validation, a page of JSON). Server pinned to the first core, `wrk
-//! -t1 -c32` to the second; audit off; limits too high to be reached.
-//! Reported: requests per second (median of the rounds), the ratio to the
-//! anchor's median, p50 / p99 / p99.9 / max latency (the median round's),
-//! and on Redis the top-level commands per request (`INFO commandstats`
-//! before and after: `EVALSHA`, `EXISTS`, `HGETALL`). Writes the table to
+//! Each round, per framework: the anchor, then each demo server (release,
+//! one configuration per store), on `GET /health` (the perimeter and the
+//! route), `GET /api/v1/protected/me` with a bearer token (public limit,
+//! bearer, user limit), `GET /api/v1/users?limit=5` with an API key (public
+//! limit, key, scope, query validation, a page of JSON) and `POST
+//! /api/v1/transfers` signed (public limit, key, body read, signature with
+//! its nonce, body validation): wrk cannot sign, so the bench server signs
+//! each run's transfers before it (`sign-transfers`, one nonce each) and a
+//! script sends each once; the anchor gets the same bytes. Server pinned to
+//! the first core, `wrk -t1 -c32` to the second; audit off; limits too high
+//! to be reached. Reported: requests per second (median of the rounds), the
+//! ratio to the anchor's median on the same route, p50 / p99 / p99.9 / max
+//! latency (the median round's), and on Redis the top-level commands per
+//! request (`INFO commandstats` before and after). Writes the table to
 //! `target/load-demo.md` and a bar chart to `target/load-demo.svg`.
 
 use std::collections::HashMap;
+use std::process::Command;
 use std::time::Duration;
 
-use crate::load::{Server, WrkRun, median, wrk_run};
+use crate::load::{Rounds, WrkRun, ms, wrk_run, wrk_script};
 use crate::redis::TestServer;
 use crate::{Result, cargo, demo_process, root, step};
 
 const FRAMEWORKS: [(&str, &str); 2] =
     [("axum", "example-axum-api"), ("actix", "example-actix-api")];
 const STORES: [&str; 2] = ["memory", "redis"];
-const ROUTES: [(&str, &str); 3] = [
-    ("/health", "none"),
-    ("/api/v1/protected/me", "bearer"),
-    ("/api/v1/users?limit=5", "key"),
+/// Each route: how the table names it, its path, and what it carries.
+const ROUTES: [(&str, &str, Carries); 4] = [
+    ("GET /health", "/health", Carries::Nothing),
+    (
+        "GET /api/v1/protected/me",
+        "/api/v1/protected/me",
+        Carries::Bearer,
+    ),
+    (
+        "GET /api/v1/users?limit=5",
+        "/api/v1/users?limit=5",
+        Carries::Key,
+    ),
+    (
+        "POST /api/v1/transfers (signed)",
+        "/api/v1/transfers",
+        Carries::Signed,
+    ),
 ];
 const ROUNDS: usize = 3;
 const SECONDS: u32 = 5;
-/// The top-level commands counted per request.
-const COMMANDS: [&str; 3] = ["evalsha", "exists", "hgetall"];
+/// Signed transfers per run: more than the fastest server answers in the
+/// run (each is sent once; a second send would be a replay, refused).
+const SIGNED_WARM_UP: usize = 100_000;
+const SIGNED_RUN: usize = 500_000;
 
-fn start_demo(binary: &str, redis: Option<&str>) -> Result<(Server, String)> {
-    let mut env = vec![("SHIELDWALL_LOG", "warn")];
-    env.extend(redis.map(|url| ("REDIS_URL", url)));
-    demo_process::start(binary, &env)
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carries {
+    Nothing,
+    Bearer,
+    Key,
+    Signed,
 }
 
-/// One scenario's rounds.
-#[derive(Default)]
-struct Rounds {
-    runs: Vec<WrkRun>,
-    /// Per counted command, calls per request, one value per round.
-    per_request: HashMap<&'static str, Vec<f64>>,
+/// Sends each line of the signed file once (`Content-Digest`,
+/// `Signature-Input`, `Signature`), with the API key and the body.
+const SIGNED_SCRIPT: &str = r#"
+local requests = {}
+local next_one = 0
+init = function(args)
+  local body = '{"to":"bob","amount":1250,"currency":"EUR"}'
+  for line in io.lines(args[1]) do
+    local digest, input, signature = line:match("([^\t]*)\t([^\t]*)\t([^\t]*)")
+    requests[#requests + 1] = wrk.format("POST", "/api/v1/transfers", {
+      ["Content-Type"] = "application/json",
+      ["X-API-Key"] = args[2],
+      ["Content-Digest"] = digest,
+      ["Signature-Input"] = input,
+      ["Signature"] = signature,
+    }, body)
+  end
+end
+request = function()
+  next_one = next_one + 1
+  return requests[next_one] or requests[#requests]
+end
+"#;
+
+fn bench_server() -> std::path::PathBuf {
+    root().join("target/release/bench-server")
 }
 
-impl Rounds {
-    fn median_rps(&self) -> f64 {
-        median(&mut self.runs.iter().map(|r| r.rps).collect::<Vec<_>>())
+/// The `SHIELDWALL_SIGNING_KEYS` the bench server signs with.
+fn signing_keys() -> Result<String> {
+    let output = Command::new(bench_server())
+        .arg("signing-keys")
+        .output()
+        .map_err(|e| format!("cannot run bench-server: {e}"))?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// One run on `route` of the server at `addr`.
+fn measure(
+    addr: &str,
+    route: (&str, Carries),
+    token: &str,
+    key: &str,
+    seconds: u32,
+) -> Result<WrkRun> {
+    let (path, carries) = route;
+    let url = format!("http://{addr}{path}");
+    match carries {
+        Carries::Signed => {
+            let count = if seconds > 1 {
+                SIGNED_RUN
+            } else {
+                SIGNED_WARM_UP
+            };
+            let file = root().join("target/xtask-signed.tsv");
+            let file_arg = file.to_string_lossy().into_owned();
+            let status = Command::new(bench_server())
+                .args(["sign-transfers", addr, &count.to_string(), &file_arg])
+                .status()
+                .map_err(|e| format!("cannot run bench-server: {e}"))?;
+            if !status.success() {
+                return Err("bench-server sign-transfers failed".to_owned());
+            }
+            wrk_script(&url, &[], seconds, SIGNED_SCRIPT, &[&file_arg, key])
+        }
+        Carries::Bearer => wrk_run(&url, &[&format!("Authorization: Bearer {token}")], seconds),
+        Carries::Key => wrk_run(&url, &[&format!("X-API-Key: {key}")], seconds),
+        Carries::Nothing => wrk_run(&url, &[], seconds),
     }
-
-    /// The round whose throughput is the median: its latencies.
-    fn median_run(&self) -> WrkRun {
-        let m = self.median_rps();
-        self.runs
-            .iter()
-            .copied()
-            .find(|r| r.rps.total_cmp(&m).is_eq())
-            .unwrap_or_default()
-    }
-}
-
-fn measure(url: &str, header: &str) -> Result<WrkRun> {
-    wrk_run(url, header, 1)?; // warm-up
-    std::thread::sleep(Duration::from_millis(200));
-    wrk_run(url, header, SECONDS)
 }
 
 pub(crate) fn run() -> Result {
@@ -87,112 +151,93 @@ pub(crate) fn run() -> Result {
     )?;
     let redis = TestServer::start()?;
     let redis_url = redis.url();
-    // results[(framework, store, route)], anchors[framework]
+    let signing = signing_keys()?;
+    // results[(framework, store, route)]; the anchor's store is "anchor".
     let mut results: HashMap<(&str, &str, &str), Rounds> = HashMap::new();
-    let mut anchors: HashMap<&str, Rounds> = HashMap::new();
     for round in 0..ROUNDS {
         for (framework, binary) in FRAMEWORKS {
             println!(
-                "xtask: load-demo: round {} of {ROUNDS}, {framework}",
+                "xtask: load demo: round {} of {ROUNDS}, {framework}",
                 round + 1
             );
-            {
-                let (_server, addr) = crate::load::start(framework, "bare")?;
-                let run = measure(&format!("http://{addr}/hello"), "X-Bench: 1")?;
-                anchors.entry(framework).or_default().runs.push(run);
-            }
-            for store in STORES {
+            for store in ["anchor", "memory", "redis"] {
                 let url = (store == "redis").then_some(redis_url.as_str());
-                let (_server, addr) = start_demo(binary, url)?;
-                let (token, key) = demo_process::credentials(&addr)?;
-                for (route, auth) in ROUTES {
-                    let header = match auth {
-                        "bearer" => format!("Authorization: Bearer {token}"),
-                        "key" => format!("X-API-Key: {key}"),
-                        _ => "X-Bench: 1".to_owned(),
-                    };
-                    let target = format!("http://{addr}{route}");
-                    wrk_run(&target, &header, 1)?; // warm-up (and the key cache)
+                let (server, addr, token, key) = if store == "anchor" {
+                    let started = crate::load::start(framework, "handlers", None)?;
+                    (started.server, started.addr, String::new(), String::new())
+                } else {
+                    let mut env = vec![("SHIELDWALL_SIGNING_KEYS", signing.as_str())];
+                    env.extend(url.map(|url| ("REDIS_URL", url)));
+                    let (server, addr) = demo_process::start(binary, &env)?;
+                    let (token, key) = demo_process::credentials(&addr)?;
+                    (server, addr, token, key)
+                };
+                for (name, path, carries) in ROUTES {
+                    // Warm-up (and the key cache).
+                    measure(&addr, (path, carries), &token, &key, 1)?;
                     std::thread::sleep(Duration::from_millis(200));
-                    let before = if url.is_some() {
-                        redis.command_calls()?
-                    } else {
-                        HashMap::new()
-                    };
-                    let run = wrk_run(&target, &header, SECONDS)?;
-                    let entry = results.entry((framework, store, route)).or_default();
-                    if url.is_some() {
-                        let after = redis.command_calls()?;
-                        for command in COMMANDS {
-                            let delta = after.get(command).copied().unwrap_or(0)
-                                - before.get(command).copied().unwrap_or(0);
-                            #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-                            let per = delta as f64 / run.requests.max(1) as f64;
-                            entry.per_request.entry(command).or_default().push(per);
-                        }
-                    }
-                    entry.runs.push(run);
+                    let counted = url.is_some().then_some(&redis);
+                    results
+                        .entry((framework, store, name))
+                        .or_default()
+                        .record(counted, || {
+                            measure(&addr, (path, carries), &token, &key, SECONDS)
+                        })?;
                 }
+                drop(server);
             }
         }
     }
-    let table = table(&results, &anchors);
+    let table = table(&results);
     println!("{table}");
     let md = root().join("target/load-demo.md");
     std::fs::write(&md, &table).map_err(|e| format!("cannot write {}: {e}", md.display()))?;
     let svg = root().join("target/load-demo.svg");
-    std::fs::write(&svg, chart(&results, &anchors))
+    std::fs::write(&svg, chart(&results))
         .map_err(|e| format!("cannot write {}: {e}", svg.display()))?;
-    println!("xtask: load-demo: {} and {}", md.display(), svg.display());
+    let _ = std::fs::remove_file(root().join("target/xtask-signed.tsv"));
+    println!("xtask: load demo: {} and {}", md.display(), svg.display());
     Ok(())
 }
 
-fn ms(us: f64) -> String {
-    format!("{:.2}", us / 1000.0)
+/// Each scenario's ratio to the anchor on its route.
+fn ratio(
+    results: &HashMap<(&str, &str, &str), Rounds>,
+    framework: &str,
+    store: &str,
+    route: &str,
+) -> Option<f64> {
+    let anchor = results.get(&(framework, "anchor", route))?.median_rps();
+    let rps = results.get(&(framework, store, route))?.median_rps();
+    (anchor > 0.0).then(|| rps / anchor)
 }
 
-fn table(results: &HashMap<(&str, &str, &str), Rounds>, anchors: &HashMap<&str, Rounds>) -> String {
+fn table(results: &HashMap<(&str, &str, &str), Rounds>) -> String {
     let mut out = format!(
-        "| framework | stores | route | requests/s (median of {ROUNDS}, {SECONDS} s) | ratio to bare `/hello` | p50 / p99 / p99.9 / max ms | Redis per request ({}) |\n|---|---|---|---|---|---|---|\n",
-        COMMANDS.map(str::to_uppercase).join(" / ")
+        "| framework | stores | route | requests/s (median of {ROUNDS}, {SECONDS} s) | ratio to the same handlers without layers | p50 / p99 / p99.9 / max ms | Redis per request ({}) |\n|---|---|---|---|---|---|---|\n",
+        crate::load::COMMANDS.map(str::to_uppercase).join(" / ")
     );
     for (framework, _) in FRAMEWORKS {
-        let anchor = anchors.get(framework).map_or(0.0, Rounds::median_rps);
-        let a = anchors
-            .get(framework)
-            .map(Rounds::median_run)
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "| {framework} | | bare `GET /hello` (anchor) | {anchor:.0} | 1.00 | {} / {} / {} / {} | |\n",
-            ms(a.p50),
-            ms(a.p99),
-            ms(a.p999),
-            ms(a.max)
-        ));
-        for store in STORES {
-            for (route, _) in ROUTES {
+        for store in ["anchor", "memory", "redis"] {
+            for (route, _, _) in ROUTES {
                 let Some(rounds) = results.get(&(framework, store, route)) else {
                     continue;
                 };
-                let rps = rounds.median_rps();
                 let run = rounds.median_run();
-                let commands = if store == "redis" {
-                    COMMANDS
-                        .map(|c| {
-                            let mut values = rounds.per_request.get(c).cloned().unwrap_or_default();
-                            format!("{:.2}", median(&mut values))
-                        })
-                        .join(" / ")
+                let shown = if store == "anchor" {
+                    "none (anchor)"
                 } else {
-                    String::new()
+                    store
                 };
                 out.push_str(&format!(
-                    "| {framework} | {store} | `GET {route}` | {rps:.0} | {:.2} | {} / {} / {} / {} | {commands} |\n",
-                    if anchor > 0.0 { rps / anchor } else { 0.0 },
+                    "| {framework} | {shown} | `{route}` | {:.0} | {:.2} | {} / {} / {} / {} | {} |\n",
+                    rounds.median_rps(),
+                    ratio(results, framework, store, route).unwrap_or(0.0),
                     ms(run.p50),
                     ms(run.p99),
                     ms(run.p999),
-                    ms(run.max)
+                    ms(run.max),
+                    if store == "redis" { rounds.commands() } else { String::new() },
                 ));
             }
         }
@@ -200,36 +245,30 @@ fn table(results: &HashMap<(&str, &str, &str), Rounds>, anchors: &HashMap<&str, 
     out
 }
 
-/// A horizontal bar chart of each scenario's ratio to its framework's bare
-/// route, as plain SVG (xtask keeps no dependencies).
-fn chart(results: &HashMap<(&str, &str, &str), Rounds>, anchors: &HashMap<&str, Rounds>) -> String {
+/// A horizontal bar chart of each scenario's ratio to the same handlers
+/// without layers, as plain SVG (xtask keeps no dependencies).
+fn chart(results: &HashMap<(&str, &str, &str), Rounds>) -> String {
     let mut bars: Vec<(String, f64)> = Vec::new();
     for (framework, _) in FRAMEWORKS {
-        let anchor = anchors.get(framework).map_or(0.0, Rounds::median_rps);
         for store in STORES {
-            for (route, _) in ROUTES {
-                if let Some(rounds) = results.get(&(framework, store, route)) {
-                    let ratio = if anchor > 0.0 {
-                        rounds.median_rps() / anchor
-                    } else {
-                        0.0
-                    };
-                    bars.push((format!("{framework} {store} {route}"), ratio));
+            for (route, _, _) in ROUTES {
+                if let Some(r) = ratio(results, framework, store, route) {
+                    bars.push((format!("{framework} {store} {route}"), r));
                 }
             }
         }
     }
-    let (label_w, bar_w, row_h) = (330.0, 400.0, 22.0);
-    #[allow(clippy::cast_precision_loss, reason = "a dozen bars")]
+    let (label_w, bar_w, row_h) = (380.0, 400.0, 22.0);
+    #[allow(clippy::cast_precision_loss, reason = "a few dozen bars")]
     let height = row_h * (bars.len() as f64 + 2.0);
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" font-family="sans-serif" font-size="12">
-<text x="4" y="14">Throughput as a fraction of the bare route of the same framework (cargo xtask load-demo)</text>
+<text x="4" y="14">Throughput as a fraction of the same handlers without layers, same framework, same run (cargo xtask load demo)</text>
 "#,
         w = label_w + bar_w + 60.0
     );
     for (i, (label, ratio)) in bars.iter().enumerate() {
-        #[allow(clippy::cast_precision_loss, reason = "a dozen bars")]
+        #[allow(clippy::cast_precision_loss, reason = "a few dozen bars")]
         let y = row_h * (i as f64 + 1.0) + 6.0;
         let width = bar_w * ratio.clamp(0.0, 1.2) / 1.2;
         svg.push_str(&format!(
@@ -240,7 +279,7 @@ fn chart(results: &HashMap<(&str, &str, &str), Rounds>, anchors: &HashMap<&str, 
             tx = label_w + width + 4.0,
         ));
     }
-    // The 1.0 line: the bare route.
+    // The 1.0 line: the handlers without layers.
     let x = label_w + bar_w / 1.2;
     svg.push_str(&format!(
         r##"<line x1="{x:.1}" y1="{row_h}" x2="{x:.1}" y2="{y2}" stroke="#c33" stroke-dasharray="4 3"/>

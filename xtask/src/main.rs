@@ -20,13 +20,16 @@
 //! - `dev-cert`: writes a self-signed certificate and key for `localhost` to
 //!   `target/dev-cert/` (with `openssl`) and prints the `SHIELDWALL_TLS_CERT` /
 //!   `SHIELDWALL_TLS_KEY` exports that make the demo servers speak HTTPS.
-//! - `load`: builds the bench server in release and measures it with `wrk` on
-//!   loopback: each stack beside the bare route of the same framework.
+//! - `load [layers | demo]`: builds the bench and demo servers in release and
+//!   measures them with `wrk` on loopback. `layers`: the bench server's hello
+//!   route behind one layer or guard at a time (memory and Redis), and the
+//!   anchor stacks, beside the bare route; `demo`: the demo's full stack
+//!   (`/health`, `/me`, `/users`, a signed transfer) on memory and Redis
+//!   beside the same handlers without layers, with latency percentiles and
+//!   Redis commands per request. Both without an argument; `load-demo` is
+//!   `load demo`.
 //! - `load-telemetry`: the demo servers under `wrk`, metrics and tracing off
 //!   and on, interleaved (what they cost the full stack).
-//! - `load-demo`: the demo's full stack (`/health`, `/me`, `/users`) on
-//!   memory and Redis under `wrk`, beside the bare route of the same
-//!   framework: throughput, latency percentiles, Redis commands per request.
 //! - `fuzz --minutes N`: the property tests of the parsers of attacker
 //!   bytes, again and again with many cases, for N minutes.
 //! - `bench [--quick]`: every criterion benchmark, then a table of each
@@ -59,7 +62,7 @@ use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load | load-telemetry | load-demo | bench [--quick] | fuzz --minutes N>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load [layers | demo] | load-telemetry | load-demo | bench [--quick] | fuzz --minutes N>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -75,9 +78,9 @@ fn main() -> ExitCode {
         Some("features") => matrix::features(),
         Some("redis") => redis::serve_for_development(),
         Some("dev-cert") => dev_cert::generate(&root()),
-        Some("load") => load::run(),
+        Some("load") => load::run(args.get(1..).unwrap_or_default()),
         Some("load-telemetry") => telemetry_load::run(),
-        Some("load-demo") => load_demo::run(),
+        Some("load-demo") => load::run(&["demo".to_owned()]),
         Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
         Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
         _ => Err(USAGE.to_owned()),

@@ -13,6 +13,10 @@
     reason = "tests"
 )]
 
+#[path = "support/limits.rs"]
+mod limits;
+
+use limits::{assert_limited, ratelimit};
 use shieldwall_testkit::server::{GENEROUS_LIMIT, ServerProcess, binary};
 use shieldwall_testkit::{Observed, TestRequest};
 
@@ -27,22 +31,6 @@ fn start(name: &str, env: &[(&str, &str)]) -> ServerProcess {
     ServerProcess::start(&binary(name), env).unwrap()
 }
 
-/// The `RateLimit` value of policy `name`, as (remaining, reset seconds).
-fn ratelimit(answer: &Observed, name: &str) -> Option<(u64, u64)> {
-    answer
-        .header_all("ratelimit")
-        .into_iter()
-        .find_map(|value| {
-            let text = String::from_utf8_lossy(value).into_owned();
-            let mut parts = text.split(';');
-            if parts.next()? != format!("\"{name}\"") {
-                return None;
-            }
-            let mut field = |key: &str| parts.next()?.strip_prefix(key)?.parse().ok();
-            Some((field("r=")?, field("t=")?))
-        })
-}
-
 /// The `RateLimit-Policy` values, sorted (each guard adds its own; the order
 /// is the order the guards finished in).
 fn policies(answer: &Observed) -> Vec<String> {
@@ -53,29 +41,6 @@ fn policies(answer: &Observed) -> Vec<String> {
         .collect();
     all.sort();
     all
-}
-
-fn assert_limited(answer: &Observed, policy: &str, window: u64, context: &str) {
-    assert_eq!(answer.status, 429, "{context}: {}", answer.text());
-    assert_eq!(
-        answer.header("content-type").as_deref(),
-        Some("application/problem+json"),
-        "{context}"
-    );
-    assert_eq!(answer.json().unwrap()["code"], "RATE_LIMITED", "{context}");
-    let retry: u64 = answer
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .expect("whole seconds");
-    assert!(
-        (1..=window).contains(&retry),
-        "{context}: Retry-After {retry}"
-    );
-    let (remaining, reset) =
-        ratelimit(answer, policy).unwrap_or_else(|| panic!("{context}: RateLimit for {policy}"));
-    assert_eq!(remaining, 0, "{context}");
-    assert!(reset <= window, "{context}: t={reset}");
 }
 
 /// The auth limit (3 per 15 minutes per address) on one server.

@@ -11,31 +11,19 @@
     reason = "tests"
 )]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+#[path = "support/signing.rs"]
+mod signing;
 
-use base64::Engine as _;
-use shieldwall_core::{ManualClock, Secret};
-use shieldwall_signing::{Scheme, Signer};
+use std::time::Duration;
+
+use shieldwall_testkit::TestRequest;
 use shieldwall_testkit::server::{ServerProcess, binary};
-use shieldwall_testkit::{Observed, TestRequest};
+use signing::{
+    ALICE_SECRET, BOB_SECRET, BODY, TRANSFERS, api_key, assert_invalid, signer, signer_at,
+    signing_keys, transfer,
+};
 
 const SERVERS: [&str; 2] = ["example-axum-api", "example-actix-api"];
-const TRANSFERS: &str = "/api/v1/transfers";
-const ALICE_SECRET: &[u8; 32] = b"alice-transfer-signing-secret-32";
-const BOB_SECRET: &[u8; 32] = b"bob's-transfer-signing-secret-32";
-/// One public name for every server, as behind a load balancer: a request
-/// signed for it is valid on each of them (and so replayable across them).
-const HOST: &str = "api.example.test";
-const BODY: &str = r#"{"to":"bob","amount":1250,"currency":"EUR"}"#;
-
-fn signing_keys() -> String {
-    let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
-    format!(
-        "alice-key:alice@example.com:{},bob-key:bob@example.com:{}",
-        b64(ALICE_SECRET),
-        b64(BOB_SECRET)
-    )
-}
 
 fn start(name: &str, redis: Option<&str>) -> ServerProcess {
     let keys = signing_keys();
@@ -49,60 +37,6 @@ fn start(name: &str, redis: Option<&str>) -> ServerProcess {
     ];
     env.extend(redis.map(|url| ("REDIS_URL", url)));
     ServerProcess::start(&binary(name), &env).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// A new API key of `email` with `scopes`.
-fn api_key(server: &ServerProcess, email: &str, password: &str, scopes: &[&str]) -> String {
-    let bearer = server.bearer(email, password).unwrap();
-    let body = serde_json::json!({"name": "transfers", "scopes": scopes}).to_string();
-    let created = server
-        .send(
-            &TestRequest::post("/api/v1/protected/keys")
-                .header("authorization", &bearer)
-                .json(&body),
-        )
-        .unwrap();
-    assert_eq!(created.status, 201, "{}", created.text());
-    created.json().unwrap()["key"].as_str().unwrap().to_owned()
-}
-
-/// A transfer carrying `body`, signed by `signer` over `signed_body`.
-fn transfer(signer: &Signer, key: &str, signed_body: &str, body: &str) -> TestRequest {
-    let mut head = http::Request::post(format!("http://{HOST}{TRANSFERS}"))
-        .header("host", HOST)
-        .header("content-type", "application/json")
-        .body(())
-        .unwrap();
-    signer.sign(&mut head, signed_body.as_bytes()).unwrap();
-    let mut request = TestRequest::post(TRANSFERS).header("x-api-key", key);
-    for (name, value) in head.headers() {
-        request = request.header(name.as_str(), value.as_bytes());
-    }
-    request.body(body)
-}
-
-fn signer(key_id: &str, secret: &[u8]) -> Signer {
-    Signer::hmac_sha256(key_id, Secret::new(secret.to_vec()))
-        .unwrap()
-        .default_scheme(Scheme::Http)
-}
-
-fn signer_at(key_id: &str, secret: &[u8], offset_secs: i64) -> Signer {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let at = now.checked_add_signed(offset_secs).unwrap();
-    signer(key_id, secret).clock(ManualClock::at_unix_seconds(at))
-}
-
-/// The one answer every bad signature gets.
-fn assert_invalid(observed: &Observed, what: &str, server: &str) {
-    assert_eq!(observed.status, 401, "{server} {what}: {}", observed.text());
-    let json = observed.json().unwrap();
-    assert_eq!(json["code"], "INVALID_SIGNATURE", "{server} {what}");
-    // The cause stays in the audit log.
-    assert!(json.get("reason").is_none(), "{server} {what}: {json}");
 }
 
 #[test]

@@ -21,6 +21,8 @@
     reason = "tests"
 )]
 
+#[path = "support/crashes.rs"]
+mod crashes;
 #[path = "support/fault_load.rs"]
 mod fault_load;
 #[path = "support/fault_rig.rs"]

@@ -103,18 +103,7 @@ impl Rig {
 
     /// Whether a server exited or printed a panic.
     pub(crate) fn crashes(&mut self) -> Vec<String> {
-        let mut crashes = Vec::new();
-        for server in &mut self.servers {
-            if !server.is_running() {
-                crashes.push(format!("{} exited", server.name()));
-            }
-            for line in server.output() {
-                if line.contains("panicked") {
-                    crashes.push(format!("{}: {line}", server.name()));
-                }
-            }
-        }
-        crashes
+        crate::crashes::crashes(&mut self.servers)
     }
 }
 
