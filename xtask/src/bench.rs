@@ -59,6 +59,9 @@ pub(crate) fn run(args: &[String]) -> Result {
     step(
         if quick { "bench (quick)" } else { "bench" },
         cargo()
+            // The bench server's `subscriber` bench prepares the demo, whose
+            // logging follows this (at `info` it would keep every span).
+            .env("SHIELDWALL_LOG", "warn")
             .args([
                 "bench",
                 "--workspace",

@@ -4,25 +4,11 @@
 //! sharing the machine. `cargo bench -p example-bench-server --bench stack`.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark")]
 
-use std::net::SocketAddr;
-
 use axum::Router;
-use axum::extract::ConnectInfo;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 
-use example_bench_server::{ORIGIN, Stack, axum_server};
-
-fn request() -> http::Request<axum::body::Body> {
-    let mut request = http::Request::get("/hello")
-        .header("origin", ORIGIN)
-        .body(axum::body::Body::empty())
-        .unwrap();
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
-    request
-}
+use example_bench_server::{Stack, axum_server};
 
 fn stacks(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -49,7 +35,11 @@ fn stacks(c: &mut Criterion) {
         group.bench_function(format!("{stack:?}").to_lowercase(), |b| {
             b.iter(|| {
                 runtime.block_on(async {
-                    let response = app.clone().oneshot(request()).await.unwrap();
+                    let response = app
+                        .clone()
+                        .oneshot(axum_server::hello_request())
+                        .await
+                        .unwrap();
                     assert_eq!(response.status(), 200);
                     tokio::task::yield_now().await;
                     response

@@ -160,6 +160,20 @@ pub async fn app(stack: Stack, fixture: Option<&Fixture>) -> Result<Router, Stri
     })
 }
 
+/// The request the in-process benches send: `GET /hello` with the allowed
+/// `Origin`, from a loopback peer.
+pub fn hello_request() -> http::Request<axum::body::Body> {
+    let mut request = http::Request::new(axum::body::Body::empty());
+    *request.uri_mut() = http::Uri::from_static("/hello");
+    request
+        .headers_mut()
+        .insert(http::header::ORIGIN, HeaderValue::from_static(ORIGIN));
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+    request
+}
+
 /// Serves `stack` on `addr` until killed.
 pub fn run(addr: SocketAddr, stack: Stack) -> Result<(), String> {
     // One worker: `cargo xtask load` pins the server to one core and wrk to the other.
