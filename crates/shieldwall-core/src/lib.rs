@@ -10,6 +10,7 @@ mod clock;
 mod context;
 mod credential;
 mod de;
+mod decimal;
 mod field;
 mod guard;
 mod json_scan;
@@ -46,6 +47,7 @@ pub use context::{
     Perimeter, RequestContext, ResponseHeaderPolicy, ResponsePlan, is_body_header, panic_error,
 };
 pub use credential::{CredentialGuard, OrAnonymous};
+pub use decimal::Decimal;
 pub use field::{MAX_FIELD_NAME, UNNAMED_FIELD, field_error, field_name, field_path};
 pub use guard::{
     Completion, Decision, Grant, Guard, Step, append_headers, append_headers_from,

@@ -49,8 +49,18 @@ impl RequestId {
     /// A new random id: 128 bits as 32 lowercase hex digits.
     #[must_use]
     pub fn generate() -> Self {
-        let value: u128 = rand::random();
-        Self(Arc::from(format!("{value:032x}")))
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut value: u128 = rand::random();
+        // Written in place (no formatter, no intermediate `String`): one
+        // allocation, the id's own, on every request that brings none.
+        let mut text = [b'0'; 32];
+        for digit in text.iter_mut().rev() {
+            let nibble = usize::from(u8::try_from(value & 0xf).unwrap_or(0));
+            *digit = DIGITS.get(nibble).copied().unwrap_or(b'0');
+            value >>= 4;
+        }
+        // Hex digits are ASCII, so this is valid UTF-8.
+        Self(Arc::from(std::str::from_utf8(&text).unwrap_or("0")))
     }
 
     /// Keeps `incoming` when it is valid, else generates a new id.
@@ -90,6 +100,23 @@ impl fmt::Debug for RequestId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_ids_are_32_lowercase_hex_digits_and_differ() {
+        let a = RequestId::generate();
+        let b = RequestId::generate();
+        assert_ne!(a, b);
+        for id in [a, b] {
+            assert_eq!(id.as_str().len(), 32);
+            assert!(
+                id.as_str()
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)),
+                "{id}"
+            );
+            assert!(u128::from_str_radix(id.as_str(), 16).is_ok());
+        }
+    }
 
     #[test]
     fn keeps_valid_ids_up_to_128_characters() {

@@ -50,6 +50,8 @@ impl<S> std::fmt::Debug for RateLimiter<S> {
 struct Inner<S> {
     policy: Policy,
     policy_header: HeaderValue,
+    /// `"name";r=`, the start of each `RateLimit` value.
+    ratelimit_prefix: Box<[u8]>,
     /// `Retry-After` when the store is down and the policy fails closed.
     retry_when_down: HeaderValue,
     store: S,
@@ -91,6 +93,7 @@ impl<S: RateStore> RateLimiter<S> {
         Self {
             inner: Arc::new(Inner {
                 policy_header: headers::policy_value(&policy),
+                ratelimit_prefix: headers::ratelimit_prefix(&policy),
                 counters: RateLimitCounters::new(policy.name()),
                 retry_when_down: header_value(&ceil_secs(down_for).max(1).to_string()),
                 policy,
@@ -159,8 +162,12 @@ impl<S: RateStore> RateLimiter<S> {
     ) -> Result<(Verdict, http::HeaderMap, Source), RateLimited> {
         match self.answer(key).await {
             Answer::Counted(verdict, source) => {
-                let headers =
-                    headers::headers(&self.inner.policy, &self.inner.policy_header, &verdict);
+                let headers = headers::headers(
+                    &self.inner.policy,
+                    &self.inner.policy_header,
+                    &self.inner.ratelimit_prefix,
+                    &verdict,
+                );
                 if verdict.allowed {
                     Ok((verdict, headers, source))
                 } else {

@@ -17,26 +17,10 @@ pub(crate) fn push_identifier(out: &mut String, name: &str) {
 
 /// Pushes the decimal digits of `value` (RFC 9651 section 4.1.4).
 fn push_integer(out: &mut String, value: i64) {
-    let mut digits = [0_u8; 20];
-    let mut rest = value.unsigned_abs();
-    let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        // `rest % 10` is a single digit.
-        *slot = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        start -= 1;
-        if rest == 0 {
-            break;
-        }
-    }
     if value < 0 {
         out.push('-');
     }
-    let text = digits
-        .get(start..)
-        .and_then(|d| std::str::from_utf8(d).ok())
-        .unwrap_or_default();
-    out.push_str(text);
+    out.push_str(shieldwall_core::Decimal::new(value.unsigned_abs()).as_str());
 }
 
 /// Whether a string holds `"` or `\\`, which its serialization escapes.
