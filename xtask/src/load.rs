@@ -190,8 +190,11 @@ pub(crate) fn wrk_script(
         format!("cannot run taskset and wrk (apt-get install -y util-linux wrk): {e}")
     })?;
     let text = String::from_utf8_lossy(&output.stdout);
-    if text.contains("Non-2xx") {
-        return Err(format!("non-2xx answers under load on {url}:\n{text}"));
+    // wrk counts 4xx and 5xx as "Non-2xx or 3xx", and connection errors
+    // and timeouts as "Socket errors": either makes the run a measure of
+    // failures, not of the stack.
+    if text.contains("Non-2xx") || text.contains("Socket errors") {
+        return Err(format!("failed answers under load on {url}:\n{text}"));
     }
     let rps = text
         .lines()
@@ -295,8 +298,11 @@ impl Rounds {
         if let (Some(redis), Some(before)) = (redis, before) {
             let after = redis.command_calls()?;
             for command in COMMANDS {
-                let delta = after.get(command).copied().unwrap_or(0)
-                    - before.get(command).copied().unwrap_or(0);
+                let delta = after
+                    .get(command)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(before.get(command).copied().unwrap_or(0));
                 #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
                 let per = delta as f64 / run.requests.max(1) as f64;
                 self.per_request.entry(command).or_default().push(per);

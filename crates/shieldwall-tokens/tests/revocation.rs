@@ -480,10 +480,8 @@ mod on_redis {
         let mut server = testing::OwnServer::start();
         let config = shieldwall_redis::RedisConfig::new(&server.url()).unwrap();
         let store = replicated(Redis::connect(&config).await.unwrap()).await;
-        store
-            .revoke("before", SystemTime::now() + Duration::from_secs(600))
-            .await
-            .unwrap();
+        let until = SystemTime::now() + Duration::from_secs(600);
+        store.revoke("before", until).await.unwrap();
         server.restart();
         let mut checks = 0_u32;
         assert!(
@@ -515,6 +513,15 @@ mod on_redis {
             })
             .await,
             "the revocation is given back to the emptied Redis ({checks} checks before)"
+        );
+        let admin = Redis::connect(&config).await.unwrap();
+        let mut expiretime = shieldwall_redis::redis::cmd("EXPIRETIME");
+        expiretime.arg(admin.key(&["revoked", "before"]));
+        let restored_until: i64 = admin.run(&expiretime).await.unwrap();
+        assert_eq!(
+            restored_until,
+            unix(until),
+            "given back with the same end, not for good"
         );
         store
             .revoke("after", SystemTime::now() + Duration::from_secs(600))

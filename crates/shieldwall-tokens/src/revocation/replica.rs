@@ -272,36 +272,42 @@ async fn read_all(
 /// Writes `missing` (revocations this replica holds that Redis lacks:
 /// Redis restarted without its data, or failed over to a replica that had
 /// not received them) back to Redis, each with its end (`SET … NX`: one
-/// written meanwhile stays as it is), in one pipeline outside the circuit
-/// breaker. Every instance that holds a revocation gives it back, so one
-/// that starts later still sees it.
-async fn restore(redis: &Redis, missing: &[(Box<str>, u64)]) {
-    if missing.is_empty() {
-        return;
-    }
-    let mut pipe = shieldwall_redis::redis::pipe();
-    for (key, until) in missing {
-        let set = pipe.cmd("SET").arg(key.as_ref()).arg("1").arg("NX");
-        if *until != u64::MAX {
-            set.arg("EXAT").arg(*until);
+/// written meanwhile stays as it is), and publishes each again on
+/// `channel`, so that a replica that has just read the emptied set learns
+/// it at once; in pipelines of [`PAGE`], each within the command timeout,
+/// outside the circuit breaker. Every instance that holds a revocation
+/// gives it back, so one that starts later still sees it.
+async fn restore(redis: &Redis, channel: &str, missing: &[(Box<str>, u64)]) {
+    for page in missing.chunks(PAGE) {
+        let mut pipe = shieldwall_redis::redis::pipe();
+        for (key, until) in page {
+            let set = pipe.cmd("SET").arg(key.as_ref()).arg("1").arg("NX");
+            if *until != u64::MAX {
+                set.arg("EXAT").arg(*until);
+            }
+            set.ignore();
+            pipe.cmd("PUBLISH")
+                .arg(channel)
+                .arg(message(key, *until))
+                .ignore();
         }
-        set.ignore();
-    }
-    let written: Result<(), String> = redis
-        .with_timeout_outside_breaker(async {
-            let mut connection = redis.connection();
-            pipe.query_async(&mut connection).await
-        })
-        .await
-        .map_err(|e| e.to_string());
-    match written {
-        Ok(()) => tracing::warn!(
-            count = missing.len(),
-            "revocation replica: revocations missing from Redis were written back (did Redis lose its data?)"
-        ),
-        Err(error) => {
+        let written: Result<(), String> = redis
+            .with_timeout_outside_breaker(async {
+                let mut connection = redis.connection();
+                pipe.query_async(&mut connection).await
+            })
+            .await
+            .map_err(|e| e.to_string());
+        if let Err(error) = written {
             tracing::warn!(%error, "revocation replica: writing back revocations missing from Redis failed; tried again at the next read");
+            return;
         }
+    }
+    if !missing.is_empty() {
+        tracing::warn!(
+            count = missing.len(),
+            "revocation replica: revocations it holds were missing from Redis and are written back (did Redis lose its data?)"
+        );
     }
 }
 
@@ -330,16 +336,30 @@ impl Drop for Following {
     }
 }
 
-/// Applies one message: a revocation, or a heartbeat.
-fn apply(replica: &Replica, payload: Option<&str>) {
+/// Applies one message: a revocation, or a heartbeat. A revocation whose
+/// key is not one of this store's (`key_prefix`) is not held: the replica
+/// writes back what it holds, and must never write outside its keys.
+fn apply(replica: &Replica, key_prefix: &str, payload: Option<&str>) {
     match payload {
         Some(BEAT) => {}
         Some(text) => match parse_message(text) {
-            Some((key, until)) => replica.insert(key, until),
+            Some((key, until)) if key.starts_with(key_prefix) => {
+                replica.insert(key, clamp_until(until));
+            }
             // Not ours to read: the set may miss something.
-            None => replica.distrust(),
+            _ => replica.distrust(),
         },
         None => replica.distrust(),
+    }
+}
+
+/// An end Redis accepts for `EXAT` (the year 9999 at most, as the store
+/// writes them), or `u64::MAX` (no expiry) as it is.
+fn clamp_until(until: u64) -> u64 {
+    if until == u64::MAX {
+        until
+    } else {
+        until.min(crate::date::LAST_UNIX_SECOND.unsigned_abs())
     }
 }
 
@@ -377,7 +397,7 @@ pub(super) async fn follow(
                 Ok(Some(set)) => {
                     let missing = live.missing_from(&set, unix_now());
                     let merged = live.merge(set);
-                    restore(&redis, &missing).await;
+                    restore(&redis, &channel, &missing).await;
                     Ok(merged)
                 }
                 Ok(None) => Ok(false),
@@ -387,7 +407,11 @@ pub(super) async fn follow(
                 Ok(true) => {
                     // What arrived while the set was read, then trust.
                     while let Some(Some(message)) = messages.next().now_or_never() {
-                        apply(&live, message.get_payload::<String>().ok().as_deref());
+                        apply(
+                            &live,
+                            &key_prefix,
+                            message.get_payload::<String>().ok().as_deref(),
+                        );
                     }
                     live.trust();
                     backoff = Duration::from_millis(100);
@@ -447,7 +471,11 @@ pub(super) async fn follow(
                             if live.merge(set) && !live.is_trusted() {
                                 live.trust();
                             }
-                            restore(&redis, &missing).await;
+                            restore(&redis, &channel, &missing).await;
+                            // Redis answered all along: a long read (a big
+                            // set) or write-back is no silence of the
+                            // subscription (its messages wait, queued).
+                            heard = Instant::now();
                         }
                         // Redis holds more than fits: some were never
                         // announced to this replica.
@@ -463,7 +491,11 @@ pub(super) async fn follow(
                         let Some(live) = replica.upgrade() else {
                             return;
                         };
-                        apply(&live, message.get_payload::<String>().ok().as_deref());
+                        apply(
+                            &live,
+                            &key_prefix,
+                            message.get_payload::<String>().ok().as_deref(),
+                        );
                     }
                     Ok(None) => break,
                     Err(_) => {}
@@ -555,6 +587,28 @@ mod tests {
         ]);
         assert!(!replica.load(three));
         assert_eq!(replica.lookup("a", 0), None, "cleared when it overflowed");
+    }
+
+    #[test]
+    fn only_this_store_s_keys_are_held_from_messages() {
+        let replica = Replica::new(10, DEFAULT_REREAD);
+        assert!(replica.load(HashMap::new()));
+        apply(&replica, "app:revoked:", Some("500 app:revoked:a"));
+        assert_eq!(replica.lookup("app:revoked:a", 100), Some(true));
+        apply(&replica, "app:revoked:", Some("500 other:key"));
+        assert_eq!(
+            replica.lookup("other:key", 100),
+            None,
+            "not held, and the replica no longer claims to be complete"
+        );
+        let far = message("app:revoked:far", u64::MAX - 1);
+        apply(&replica, "app:revoked:", Some(&far));
+        let held = replica.missing_from(&HashMap::new(), 0);
+        assert!(
+            held.iter()
+                .all(|(_, until)| *until <= 253_402_300_799 || *until == u64::MAX),
+            "{held:?}"
+        );
     }
 
     #[test]
