@@ -210,6 +210,20 @@ fn refused_after(
 }
 
 /// Prints the times and fails unless each is within [`PROPAGATION`].
+/// Every instance answers `request` with 200.
+fn assert_served_everywhere(rig: &Instances, request: &TestRequest) {
+    for (index, server) in rig.servers.iter().enumerate() {
+        let answer = server.send(request).unwrap();
+        assert_eq!(
+            answer.status,
+            200,
+            "{}: {}",
+            Instances::label(index),
+            answer.text()
+        );
+    }
+}
+
 fn assert_propagated(what: &str, origin: usize, times: &[(usize, Option<Duration>, usize)]) {
     let shown: Vec<String> = times
         .iter()
@@ -246,16 +260,7 @@ fn a_logout_on_one_instance_is_refused_by_the_others_within_a_second() {
     for origin in 0..rig.servers.len() {
         let token = alice(&rig.servers[origin]);
         // Issued by one instance, accepted by every one.
-        for (index, server) in rig.servers.iter().enumerate() {
-            let answer = server.send(&me(&token)).unwrap();
-            assert_eq!(
-                answer.status,
-                200,
-                "{}: {}",
-                Instances::label(index),
-                answer.text()
-            );
-        }
+        assert_served_everywhere(&rig, &me(&token));
         let logout = rig.servers[origin]
             .send(&TestRequest::post("/api/v1/auth/logout").header("authorization", &token))
             .unwrap();
@@ -286,16 +291,7 @@ fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second() {
         let id = created["id"].as_str().unwrap().to_owned();
         // Made on one instance, accepted by every one; this also puts it in
         // each instance's key cache, which the deletion must empty.
-        for (index, other) in rig.servers.iter().enumerate() {
-            let answer = other.send(&users(&key)).unwrap();
-            assert_eq!(
-                answer.status,
-                200,
-                "{}: {}",
-                Instances::label(index),
-                answer.text()
-            );
-        }
+        assert_served_everywhere(&rig, &users(&key));
         let deleted = server
             .send(
                 &TestRequest::new("DELETE", &format!("{KEYS}/{id}"))
