@@ -22,7 +22,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::{Result, cargo, root, step};
+use crate::{Result, root};
 
 const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
 /// Each scenario: the bench server's stack, and whether its stores are on
@@ -318,10 +318,7 @@ pub(crate) fn ms(us: f64) -> String {
 }
 
 fn layers() -> Result {
-    step(
-        "build bench server (release)",
-        cargo().args(["build", "--release", "-p", "example-bench-server"]),
-    )?;
+    crate::build_release(&["example-bench-server"])?;
     let redis = crate::redis::TestServer::start()?;
     let redis_url = redis.url();
     let mut results: Vec<Vec<Rounds>> = FRAMEWORKS

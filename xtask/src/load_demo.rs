@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use crate::load::{Rounds, WrkRun, ms, wrk_run, wrk_script};
 use crate::redis::TestServer;
-use crate::{Result, cargo, demo_process, root, step};
+use crate::{Result, demo_process, root};
 
 const FRAMEWORKS: [(&str, &str); 2] =
     [("axum", "example-axum-api"), ("actix", "example-actix-api")];
@@ -136,19 +136,11 @@ fn measure(
 }
 
 pub(crate) fn run() -> Result {
-    step(
-        "build demo and bench servers (release)",
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "example-axum-api",
-            "-p",
-            "example-actix-api",
-            "-p",
-            "example-bench-server",
-        ]),
-    )?;
+    crate::build_release(&[
+        "example-axum-api",
+        "example-actix-api",
+        "example-bench-server",
+    ])?;
     let redis = TestServer::start()?;
     let redis_url = redis.url();
     let signing = signing_keys()?;

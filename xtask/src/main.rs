@@ -106,6 +106,19 @@ fn cargo() -> Command {
     command
 }
 
+/// Builds `packages` in release (the servers the load commands drive).
+fn build_release(packages: &[&str]) -> Result {
+    let mut command = cargo();
+    command.args(["build", "--release"]);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    step(
+        &format!("build {} (release)", packages.join(", ")),
+        &mut command,
+    )
+}
+
 /// Runs a step and times it.
 fn step(name: &str, command: &mut Command) -> Result {
     println!("xtask: {name}: {command:?}");

@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use crate::load::{Server, median, wrk_on as wrk};
-use crate::{Result, cargo, demo_process, step};
+use crate::{Result, demo_process};
 
 const FRAMEWORKS: [(&str, &str); 2] =
     [("axum", "example-axum-api"), ("actix", "example-actix-api")];
@@ -41,17 +41,7 @@ fn start(binary: &str, config: &str) -> Result<(Server, String)> {
 }
 
 pub(crate) fn run() -> Result {
-    step(
-        "build demo servers (release)",
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "example-axum-api",
-            "-p",
-            "example-actix-api",
-        ]),
-    )?;
+    crate::build_release(&["example-axum-api", "example-actix-api"])?;
     println!(
         "| framework | route | config | requests/s (median of {ROUNDS}, {SECONDS} s each) | ratio to off | runs |"
     );
