@@ -5,9 +5,11 @@
 //!   `cargo xtask test` runs them, the JWT backends each alone, the feature
 //!   checks, docs (warnings denied), `cargo deny check bans licenses sources`,
 //!   and `bench --quick`.
-//! - `test [ARGS]`: starts a throwaway `redis-server` on a free loopback port,
-//!   builds the example servers, runs every test with the server's URL in
-//!   `SHIELDWALL_TEST_REDIS_URL`, stops the server. `ARGS` go to `cargo test`.
+//! - `test [ARGS]`: starts a throwaway `redis-server` and a throwaway
+//!   3-primary Redis Cluster on free loopback ports, builds the example
+//!   servers, runs every test with the server's URL in
+//!   `SHIELDWALL_TEST_REDIS_URL` and the cluster's seed nodes in
+//!   `SHIELDWALL_TEST_REDIS_CLUSTER`, stops them. `ARGS` go to `cargo test`.
 //! - `lint`, `doc`, `deny`: one step of `ci` each.
 //! - `machete`: fails on a dependency no source uses (`cargo machete`).
 //! - `msrv`: fails when the declared `rust-version` is below what a package of
@@ -16,7 +18,8 @@
 //! - `backends`: the tests of `shieldwall-tokens` with each JWT backend alone.
 //! - `features`: `cargo check` of each published crate without its default
 //!   features and with them, and of the facade with each feature alone.
-//! - `redis`: starts a `redis-server` for development and prints its URL.
+//! - `redis [--cluster]`: starts a `redis-server` (or a 3-primary Redis
+//!   Cluster) for development and prints its URL (its seed nodes).
 //! - `dev-cert`: writes a self-signed certificate and key for `localhost` to
 //!   `target/dev-cert/` (with `openssl`) and prints the `SHIELDWALL_TLS_CERT` /
 //!   `SHIELDWALL_TLS_KEY` exports that make the demo servers speak HTTPS.
@@ -53,6 +56,7 @@ mod matrix;
 mod metadata;
 mod msrv;
 mod redis;
+mod redis_cluster;
 mod telemetry_load;
 
 use std::env;
@@ -62,7 +66,7 @@ use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis | dev-cert | load [layers | demo] | load-telemetry | load-demo | bench [--quick] | fuzz --minutes N>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis [--cluster] | dev-cert | load [layers | demo] | load-telemetry | load-demo | bench [--quick] | fuzz --minutes N>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -76,7 +80,7 @@ fn main() -> ExitCode {
         Some("msrv") => msrv::check(),
         Some("backends") => matrix::backends(),
         Some("features") => matrix::features(),
-        Some("redis") => redis::serve_for_development(),
+        Some("redis") => redis::serve_for_development(args.get(1..).unwrap_or_default()),
         Some("dev-cert") => dev_cert::generate(&root()),
         Some("load") => load::run(args.get(1..).unwrap_or_default()),
         Some("load-telemetry") => telemetry_load::run(),
@@ -247,6 +251,8 @@ fn machete() -> Result {
 fn test(extra: &[String]) -> Result {
     let server = redis::TestServer::start()?;
     println!("xtask: test redis-server at {}", server.url());
+    let cluster = redis_cluster::TestCluster::start()?;
+    println!("xtask: test Redis Cluster at {}", cluster.nodes());
     // The end-to-end tests start the example servers (and the `shieldwall` command) as processes.
     step(
         "build example servers",
@@ -268,6 +274,7 @@ fn test(extra: &[String]) -> Result {
         cargo()
             .args(["test", "--workspace", "--all-features"])
             .args(extra)
-            .env("SHIELDWALL_TEST_REDIS_URL", server.url()),
+            .env("SHIELDWALL_TEST_REDIS_URL", server.url())
+            .env("SHIELDWALL_TEST_REDIS_CLUSTER", cluster.nodes()),
     )
 }

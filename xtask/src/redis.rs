@@ -26,6 +26,12 @@ impl TestServer {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
             .port();
+        Self::start_on(port, &[])
+    }
+
+    /// Starts one on `port` with `extra` arguments and waits until it
+    /// answers PING.
+    pub(crate) fn start_on(port: u16, extra: &[&str]) -> Result<Self> {
         let dir =
             std::env::temp_dir().join(format!("shieldwall-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)
@@ -35,6 +41,7 @@ impl TestServer {
             .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
             .args(["--save", "", "--appendonly", "no"])
             .args(["--dir", &dir.to_string_lossy()])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -54,6 +61,11 @@ impl TestServer {
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(server)
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub(crate) fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
     }
 
     /// `redis://127.0.0.1:PORT/0`.
@@ -110,7 +122,7 @@ impl TestServer {
     }
 }
 
-fn ping(port: u16) -> bool {
+pub(crate) fn ping(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
@@ -121,14 +133,43 @@ fn ping(port: u16) -> bool {
         && &answer == b"+PONG\r\n"
 }
 
-/// `cargo xtask redis`: a server for development, until Ctrl-C.
-pub(crate) fn serve_for_development() -> Result {
+/// `cargo xtask redis [--cluster]`: a server (or a 3-primary cluster) for
+/// development, until Ctrl-C.
+pub(crate) fn serve_for_development(args: &[String]) -> Result {
+    match args {
+        [] => {}
+        [flag] if flag == "--cluster" => return crate::redis_cluster::serve_for_development(),
+        _ => return Err("usage: cargo xtask redis [--cluster]".to_owned()),
+    }
     let mut server = TestServer::start()?;
     println!("redis-server running; for the tests:");
     println!("  export SHIELDWALL_TEST_REDIS_URL={}", server.url());
     println!("for the demo servers:");
     println!("  export REDIS_URL={}", server.url());
     println!("Ctrl-C stops it.");
-    let status = server.child.wait().map_err(|e| e.to_string())?;
-    Err(format!("redis-server stopped ({status})"))
+    server.wait()
+}
+
+impl TestServer {
+    /// Waits until the server exits (an error: it should run until Ctrl-C).
+    pub(crate) fn wait(&mut self) -> Result {
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        Err(format!("redis-server stopped ({status})"))
+    }
+
+    /// Sends one inline command and returns the raw reply (the first
+    /// read: enough for the short replies this is used for).
+    pub(crate) fn command(&self, line: &str) -> Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
+            .map_err(|e| format!("cannot reach redis-server: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(format!("{line}\r\n").as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut chunk = [0_u8; 4096];
+        let read = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(chunk.get(..read).unwrap_or_default()).into_owned())
+    }
 }

@@ -205,22 +205,41 @@ mod on_redis {
     use shieldwall_keys::{RedisKeyStore, RedisKeyStoreConfig};
     use shieldwall_redis::{Redis, testing};
 
+    use shieldwall_redis::RedisConfig;
+
+    /// Where a suite runs: the test server or the test Redis Cluster.
+    type Target = fn(&str) -> RedisConfig;
+
     #[tokio::test]
     async fn redis_store_conforms_without_cache() {
-        let clock = ManualClock::at_unix_seconds(1_800_000_000);
-        let redis = Redis::connect(&testing::config("keys-uncached"))
-            .await
-            .unwrap();
-        let store = RedisKeyStore::new(redis, RedisKeyStoreConfig::uncached());
-        conformance(manager(store, &clock), &clock, "redis").await;
+        conforms_without_cache(testing::config).await;
+    }
+
+    #[tokio::test]
+    async fn redis_store_conforms_without_cache_on_a_cluster() {
+        conforms_without_cache(testing::cluster_config).await;
     }
 
     #[tokio::test]
     async fn redis_store_conforms_with_cache() {
+        conforms_with_cache(testing::config).await;
+    }
+
+    #[tokio::test]
+    async fn redis_store_conforms_with_cache_on_a_cluster() {
+        conforms_with_cache(testing::cluster_config).await;
+    }
+
+    async fn conforms_without_cache(target: Target) {
         let clock = ManualClock::at_unix_seconds(1_800_000_000);
-        let redis = Redis::connect(&testing::config("keys-cached"))
-            .await
-            .unwrap();
+        let redis = Redis::connect(&target("keys-uncached")).await.unwrap();
+        let store = RedisKeyStore::new(redis, RedisKeyStoreConfig::uncached());
+        conformance(manager(store, &clock), &clock, "redis").await;
+    }
+
+    async fn conforms_with_cache(target: Target) {
+        let clock = ManualClock::at_unix_seconds(1_800_000_000);
+        let redis = Redis::connect(&target("keys-cached")).await.unwrap();
         let store = RedisKeyStore::new(
             redis,
             RedisKeyStoreConfig::cached_for(Duration::from_secs(60)),

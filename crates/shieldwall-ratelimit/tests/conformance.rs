@@ -150,10 +150,13 @@ async fn policies_with_one_key_count_apart() {
 #[cfg(feature = "redis")]
 mod on_redis {
     use super::*;
-    use shieldwall_redis::{Redis, testing};
+    use shieldwall_redis::{Redis, RedisConfig, testing};
 
-    async fn redis(name: &str) -> Redis {
-        Redis::connect(&testing::config(name)).await.unwrap()
+    /// Where a suite runs: the test server or the test Redis Cluster.
+    type Target = fn(&str) -> RedisConfig;
+
+    async fn redis(target: Target, name: &str) -> Redis {
+        Redis::connect(&target(name)).await.unwrap()
     }
 
     /// Waits until a fixed window of `window` on Redis's clock (this machine's:
@@ -170,6 +173,15 @@ mod on_redis {
 
     #[tokio::test]
     async fn redis_store_conforms_for_every_algorithm() {
+        conforms_for_every_algorithm(testing::config).await;
+    }
+
+    #[tokio::test]
+    async fn redis_store_conforms_for_every_algorithm_on_a_cluster() {
+        conforms_for_every_algorithm(testing::cluster_config).await;
+    }
+
+    async fn conforms_for_every_algorithm(target: Target) {
         at_window_start(Duration::from_secs(2)).await;
         let mut runs = Vec::new();
         for algorithm in [
@@ -178,7 +190,7 @@ mod on_redis {
             Algorithm::FixedWindow,
         ] {
             let p = policy("conf", "3/2s", algorithm);
-            let redis = redis(&format!("rl-conf-{algorithm:?}")).await;
+            let redis = redis(target, &format!("rl-conf-{algorithm:?}")).await;
             runs.push(tokio::spawn(conformance(
                 RateLimiter::redis(p, redis),
                 "redis",
@@ -191,13 +203,22 @@ mod on_redis {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_burst_of_100_concurrent_requests_lets_exactly_n_through_on_redis() {
+        exactly_n_of_a_burst(testing::config).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_100_concurrent_requests_lets_exactly_n_through_on_a_cluster() {
+        exactly_n_of_a_burst(testing::cluster_config).await;
+    }
+
+    async fn exactly_n_of_a_burst(target: Target) {
         for algorithm in [
             Algorithm::Gcra,
             Algorithm::SlidingWindow,
             Algorithm::FixedWindow,
         ] {
             let p = policy("burst", "7/1h", algorithm);
-            let redis = redis(&format!("rl-burst-{algorithm:?}")).await;
+            let redis = redis(target, &format!("rl-burst-{algorithm:?}")).await;
             exactly_n_of_100_concurrent(
                 RateLimiter::redis(p, redis),
                 &format!("redis-{algorithm:?}"),
@@ -208,7 +229,16 @@ mod on_redis {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn two_instances_share_one_quota() {
-        let config = testing::config("rl-shared");
+        instances_share_one_quota(testing::config).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_instances_share_one_quota_on_a_cluster() {
+        instances_share_one_quota(testing::cluster_config).await;
+    }
+
+    async fn instances_share_one_quota(target: Target) {
+        let config = target("rl-shared");
         let p = policy("shared", "10/1h", Algorithm::Gcra);
         let a = RateLimiter::redis(p.clone(), Redis::connect(&config).await.unwrap());
         let b = RateLimiter::redis(p, Redis::connect(&config).await.unwrap());

@@ -2,23 +2,28 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_redis::{Pool, Runtime};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
 use redis::{FromRedisValue, ToRedisArgs};
 use shieldwall_core::{Clock, SystemClock};
 
 use crate::breaker::CircuitBreaker;
-use crate::{BreakerState, RedisConfig, RedisError, Script};
+use crate::config::Target;
+use crate::{BreakerState, Connection, RedisConfig, RedisError, Script};
 
-/// A handle to Redis, cheap to clone.
+/// A handle to Redis (one server or a Redis Cluster), cheap to clone.
 ///
 /// - [`Redis::connection`]: a multiplexed connection that reconnects by
-///   itself. Many tasks' commands are pipelined over one socket; this is what
-///   every decision on the request path uses.
-/// - [`Redis::pool`]: a deadpool pool of dedicated connections, for what
-///   needs a connection of its own (pub/sub, blocking reads, MULTI).
+///   itself. Many tasks' commands are pipelined over one socket (one per
+///   node on a cluster); this is what every decision on the request path
+///   uses.
+/// - [`Redis::pool`]: on one server, a deadpool pool of dedicated
+///   connections, for what needs a connection of its own (blocking reads,
+///   MULTI).
 /// - Every call through [`Redis::run`], [`Redis::run_script`],
 ///   [`Redis::run_script_batch`], [`Redis::with_timeout`] and
 ///   [`Redis::pubsub`] has the configured timeout and passes one circuit
@@ -30,10 +35,15 @@ use crate::{BreakerState, RedisConfig, RedisError, Script};
 #[derive(Clone)]
 pub struct Redis {
     breaker: Arc<CircuitBreaker>,
-    client: redis::Client,
+    /// Where subscriptions connect: the server, or every cluster seed (a
+    /// cluster relays `PUBLISH` to every node, so any one will do).
+    subscribers: Arc<[redis::Client]>,
+    /// The seed the next subscription tries first: it moves on past a seed
+    /// that failed, so a dead node is not tried first forever.
+    next_subscriber: Arc<AtomicUsize>,
     connect_timeout: Duration,
-    manager: ConnectionManager,
-    pool: Pool,
+    connection: Connection,
+    pool: Option<Pool>,
     prefix: Arc<str>,
     timeout: Duration,
 }
@@ -73,39 +83,31 @@ impl Redis {
         config: &RedisConfig,
         clock: impl Clock,
     ) -> Result<Self, RedisError> {
-        let client = redis::Client::open(config.url.as_str()).map_err(RedisError::from_redis)?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.connect_timeout))
-            .set_response_timeout(Some(config.command_timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(1));
-        let connect = ConnectionManager::new_with_config(client.clone(), manager_config);
-        let manager = match tokio::time::timeout(config.connect_timeout, connect).await {
-            Ok(Ok(manager)) => manager,
-            Ok(Err(err)) => return Err(RedisError::from_redis(err)),
-            Err(_) => return Err(RedisError::Timeout(config.connect_timeout)),
+        let (connection, pool, subscribers) = match &config.target {
+            Target::Single(url) => {
+                let (connection, pool, client) = connect_single(url, config).await?;
+                (connection, Some(pool), vec![client])
+            }
+            Target::Cluster(nodes) => {
+                let connection = connect_cluster(nodes, config).await?;
+                let clients = nodes
+                    .iter()
+                    .map(|node| redis::Client::open(node.as_str()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(RedisError::from_redis)?;
+                (connection, None, clients)
+            }
         };
-        let mut pool_config = deadpool_redis::Config::from_url(config.url.as_str());
-        let mut pool_size = deadpool_redis::PoolConfig::new(config.pool_size.get());
-        // Waiting for, opening and checking a pooled connection are bounded too.
-        pool_size.timeouts = deadpool_redis::Timeouts {
-            wait: Some(config.command_timeout),
-            create: Some(config.connect_timeout),
-            recycle: Some(config.command_timeout),
-        };
-        pool_config.pool = Some(pool_size);
-        let pool = pool_config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| RedisError::Pool(e.to_string()))?;
         Ok(Self {
             breaker: Arc::new(CircuitBreaker::new(
                 config.breaker_threshold,
                 config.breaker_cooldown,
                 Arc::new(clock),
             )),
-            client,
+            subscribers: Arc::from(subscribers),
+            next_subscriber: Arc::new(AtomicUsize::new(0)),
             connect_timeout: config.connect_timeout,
-            manager,
+            connection,
             pool,
             prefix: Arc::from(config.prefix.as_str()),
             timeout: config.command_timeout,
@@ -116,17 +118,25 @@ impl Redis {
     /// sent on it directly pass neither the timeout nor the breaker: send
     /// them through [`Redis::with_timeout`].
     #[must_use]
-    pub fn connection(&self) -> ConnectionManager {
-        self.manager.clone()
+    pub fn connection(&self) -> Connection {
+        self.connection.clone()
     }
 
-    /// The pool of dedicated connections. Getting one is bounded by the
-    /// command timeout (waiting) and the connect timeout (opening) and does
-    /// not pass the circuit breaker; commands sent on it are the caller's to
-    /// bound and to put through the breaker ([`Redis::with_timeout`]).
+    /// Whether this handle speaks to a Redis Cluster.
     #[must_use]
-    pub fn pool(&self) -> &Pool {
-        &self.pool
+    pub fn is_cluster(&self) -> bool {
+        self.connection.is_cluster()
+    }
+
+    /// The pool of dedicated connections to the one server; `None` on a
+    /// cluster (a dedicated connection there belongs to one node). Getting
+    /// one is bounded by the command timeout (waiting) and the connect
+    /// timeout (opening) and does not pass the circuit breaker; commands
+    /// sent on it are the caller's to bound and to put through the breaker
+    /// ([`Redis::with_timeout`]).
+    #[must_use]
+    pub fn pool(&self) -> Option<&Pool> {
+        self.pool.as_ref()
     }
 
     /// The command timeout.
@@ -217,7 +227,7 @@ impl Redis {
 
     /// Runs one command on the multiplexed connection, under the timeout.
     pub async fn run<T: FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, RedisError> {
-        let mut connection = self.manager.clone();
+        let mut connection = self.connection.clone();
         self.with_timeout(command.query_async(&mut connection))
             .await
     }
@@ -262,15 +272,28 @@ impl Redis {
     }
 
     /// A new pub/sub connection of its own (pub/sub cannot share the
-    /// multiplexed connection), within the connect timeout. Outside the
-    /// circuit breaker: a subscription is background work that retries on
-    /// its own, and its connect (bounded by the connect timeout, not the
-    /// command timeout) must not hold the breaker's one probe.
+    /// multiplexed connection), within the connect timeout. On a cluster it
+    /// goes to one seed node, the next after one that failed (the cluster
+    /// relays every `PUBLISH` to every node). Outside the circuit breaker:
+    /// a subscription is background work that retries on its own, and its
+    /// connect (bounded by the connect timeout, not the command timeout)
+    /// must not hold the breaker's one probe.
     pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisError> {
-        match tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub()).await {
-            Ok(result) => result.map_err(RedisError::from_redis),
-            Err(_) => Err(RedisError::Timeout(self.connect_timeout)),
+        let count = self.subscribers.len().max(1);
+        let first = self.next_subscriber.load(Ordering::Relaxed) % count;
+        let Some(client) = self.subscribers.get(first) else {
+            return Err(RedisError::Pool("no node to subscribe on".to_owned()));
+        };
+        let result =
+            match tokio::time::timeout(self.connect_timeout, client.get_async_pubsub()).await {
+                Ok(result) => result.map_err(RedisError::from_redis),
+                Err(_) => Err(RedisError::Timeout(self.connect_timeout)),
+            };
+        if result.is_err() {
+            self.next_subscriber
+                .store((first + 1) % count, Ordering::Relaxed);
         }
+        result
     }
 
     /// A pub/sub connection of its own ([`Redis::pubsub`]) subscribed to
@@ -298,17 +321,19 @@ impl Redis {
         K: ToRedisArgs,
         A: ToRedisArgs,
     {
-        let mut pipe = redis::pipe();
-        for (keys, args) in calls {
-            pipe.cmd("EVALSHA")
-                .arg(script.sha())
-                .arg(keys.len())
-                .arg(keys)
-                .arg(args);
-        }
-        let mut connection = self.manager.clone();
-        let first: Result<Vec<T>, RedisError> =
-            self.with_timeout(pipe.query_async(&mut connection)).await;
+        let commands: Vec<redis::Cmd> = calls
+            .iter()
+            .map(|(keys, args)| {
+                let mut evalsha = redis::cmd("EVALSHA");
+                evalsha
+                    .arg(script.sha())
+                    .arg(keys.len())
+                    .arg(keys)
+                    .arg(args);
+                evalsha
+            })
+            .collect();
+        let first: Result<Vec<T>, RedisError> = self.with_timeout(self.batch(&commands)).await;
         match first {
             Err(RedisError::Command(err))
                 if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
@@ -316,9 +341,35 @@ impl Redis {
                 let _: String = self
                     .run(redis::cmd("SCRIPT").arg("LOAD").arg(script.source()))
                     .await?;
-                self.with_timeout(pipe.query_async(&mut connection)).await
+                self.with_timeout(self.batch(&commands)).await
             }
             other => other,
+        }
+    }
+
+    /// Runs independent `commands` (no transaction) and returns their
+    /// answers in order: on one server, pipelined in one round trip; on a
+    /// cluster, each sent to the node of its key's slot, all at once (a
+    /// pipeline there cannot span slots). Neither timed nor put through the
+    /// breaker: wrap it in [`Redis::with_timeout`] or
+    /// [`Redis::with_timeout_outside_breaker`].
+    pub async fn batch<T: FromRedisValue>(
+        &self,
+        commands: &[redis::Cmd],
+    ) -> redis::RedisResult<Vec<T>> {
+        let mut connection = self.connection.clone();
+        if connection.is_cluster() {
+            let each = commands.iter().map(|command| {
+                let mut connection = self.connection.clone();
+                async move { command.query_async::<T>(&mut connection).await }
+            });
+            futures_util::future::try_join_all(each).await
+        } else {
+            let mut pipe = redis::pipe();
+            for command in commands {
+                pipe.add_command(command.clone());
+            }
+            pipe.query_async(&mut connection).await
         }
     }
 
@@ -334,5 +385,53 @@ impl Redis {
                 "PING did not answer PONG",
             ))))
         }
+    }
+}
+
+async fn connect_single(
+    url: &str,
+    config: &RedisConfig,
+) -> Result<(Connection, Pool, redis::Client), RedisError> {
+    let client = redis::Client::open(url).map_err(RedisError::from_redis)?;
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.connect_timeout))
+        .set_response_timeout(Some(config.command_timeout))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(1));
+    let connect = ConnectionManager::new_with_config(client.clone(), manager_config);
+    let manager = match tokio::time::timeout(config.connect_timeout, connect).await {
+        Ok(Ok(manager)) => manager,
+        Ok(Err(err)) => return Err(RedisError::from_redis(err)),
+        Err(_) => return Err(RedisError::Timeout(config.connect_timeout)),
+    };
+    let mut pool_config = deadpool_redis::Config::from_url(url);
+    let mut pool_size = deadpool_redis::PoolConfig::new(config.pool_size.get());
+    // Waiting for, opening and checking a pooled connection are bounded too.
+    pool_size.timeouts = deadpool_redis::Timeouts {
+        wait: Some(config.command_timeout),
+        create: Some(config.connect_timeout),
+        recycle: Some(config.command_timeout),
+    };
+    pool_config.pool = Some(pool_size);
+    let pool = pool_config
+        .create_pool(Some(Runtime::Tokio1))
+        .map_err(|e| RedisError::Pool(e.to_string()))?;
+    Ok((Connection::single(manager), pool, client))
+}
+
+async fn connect_cluster(nodes: &[String], config: &RedisConfig) -> Result<Connection, RedisError> {
+    let client = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+        .connection_timeout(config.connect_timeout)
+        .response_timeout(config.command_timeout)
+        // Redirections and retries during a failover stay within the
+        // command timeout the caller puts around each command.
+        .overall_response_timeout(Some(config.command_timeout))
+        .retries(2)
+        .build()
+        .map_err(RedisError::from_redis)?;
+    match tokio::time::timeout(config.connect_timeout, client.get_async_connection()).await {
+        Ok(Ok(connection)) => Ok(Connection::cluster(connection)),
+        Ok(Err(err)) => Err(RedisError::from_redis(err)),
+        Err(_) => Err(RedisError::Timeout(config.connect_timeout)),
     }
 }

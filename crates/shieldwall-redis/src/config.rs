@@ -12,6 +12,19 @@ pub enum RedisConfigError {
     /// The URL does not parse. The URL itself is not repeated: it may hold a password.
     #[error("the Redis URL is invalid (expected redis://[user:password@]host[:port][/db])")]
     InvalidUrl,
+    /// A Redis Cluster seed node's URL does not parse, or names a database
+    /// other than 0 (a cluster has only database 0). Which node is said by
+    /// its position; the URL is not repeated.
+    #[error(
+        "Redis Cluster node {0} is not a valid node URL (expected redis://[user:password@]host:port, database 0)"
+    )]
+    InvalidClusterNode(usize),
+    /// A Redis Cluster configuration without a seed node.
+    #[error("a Redis Cluster needs at least one seed node")]
+    NoClusterNodes,
+    /// More seed nodes than [`MAX_CLUSTER_NODES`].
+    #[error("at most 64 Redis Cluster seed nodes")]
+    TooManyClusterNodes,
     /// The key prefix holds a character it must not.
     #[error(
         "the key prefix must be 1 to 64 printable ASCII characters without spaces, `{{` or `}}`"
@@ -36,6 +49,19 @@ pub enum RedisConfigError {
 /// its slots up front: a size from a typo must not exhaust memory).
 pub const MAX_POOL_SIZE: usize = 1024;
 
+/// The most seed nodes [`RedisConfig::cluster`] accepts (seeds are only
+/// where the client starts: it learns the rest of the cluster from them).
+pub const MAX_CLUSTER_NODES: usize = 64;
+
+/// Where Redis is: one server, or the seed nodes of a Redis Cluster.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// One server (or a primary behind a proxy or Sentinel-managed address).
+    Single(String),
+    /// Seed nodes of a Redis Cluster.
+    Cluster(Vec<String>),
+}
+
 /// The longest circuit breaker cool-down [`RedisConfig::breaker_cooldown`]
 /// accepts.
 pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(300);
@@ -55,7 +81,7 @@ pub const MAX_BREAKER_COOLDOWN: Duration = Duration::from_secs(300);
 /// ```
 #[derive(Clone)]
 pub struct RedisConfig {
-    pub(crate) url: String,
+    pub(crate) target: Target,
     pub(crate) prefix: String,
     pub(crate) command_timeout: Duration,
     pub(crate) connect_timeout: Duration,
@@ -68,7 +94,13 @@ impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password; it is never printed.
         f.debug_struct("RedisConfig")
-            .field("url", &"[REDACTED]")
+            .field(
+                "target",
+                match &self.target {
+                    Target::Single(_) => &"one server at [REDACTED]",
+                    Target::Cluster(_) => &"a Redis Cluster at [REDACTED]",
+                },
+            )
             .field("prefix", &self.prefix)
             .field("command_timeout", &self.command_timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -96,15 +128,65 @@ impl RedisConfig {
     pub fn new(url: &str) -> Result<Self, RedisConfigError> {
         url.into_connection_info()
             .map_err(|_| RedisConfigError::InvalidUrl)?;
-        Ok(Self {
-            url: url.to_owned(),
+        Ok(Self::with_target(Target::Single(url.to_owned())))
+    }
+
+    /// A configuration for the Redis Cluster that `nodes` belong to (seed
+    /// nodes: the client reads the rest of the topology from the first that
+    /// answers, and follows it through resharding and failover), with the
+    /// defaults of [`RedisConfig::new`]. Every store keeps each decision's
+    /// keys in one hash slot.
+    ///
+    /// ```
+    /// use shieldwall_redis::RedisConfig;
+    ///
+    /// let config = RedisConfig::cluster(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"])?;
+    /// assert!(config.is_cluster());
+    /// assert!(RedisConfig::cluster(Vec::<String>::new()).is_err());
+    /// assert!(RedisConfig::cluster(["redis://10.0.0.1:7000/3"]).is_err());
+    /// # Ok::<(), shieldwall_redis::RedisConfigError>(())
+    /// ```
+    pub fn cluster<I, S>(nodes: I) -> Result<Self, RedisConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut seeds = Vec::new();
+        for (index, node) in nodes.into_iter().enumerate() {
+            if index >= MAX_CLUSTER_NODES {
+                return Err(RedisConfigError::TooManyClusterNodes);
+            }
+            let node = node.as_ref().trim();
+            let info = node
+                .into_connection_info()
+                .map_err(|_| RedisConfigError::InvalidClusterNode(index + 1))?;
+            if info.redis_settings().db() != 0 {
+                return Err(RedisConfigError::InvalidClusterNode(index + 1));
+            }
+            seeds.push(node.to_owned());
+        }
+        if seeds.is_empty() {
+            return Err(RedisConfigError::NoClusterNodes);
+        }
+        Ok(Self::with_target(Target::Cluster(seeds)))
+    }
+
+    fn with_target(target: Target) -> Self {
+        Self {
+            target,
             prefix: "shieldwall".to_owned(),
             command_timeout: Duration::from_millis(500),
             connect_timeout: Duration::from_secs(2),
             pool_size: DEFAULT_POOL_SIZE,
             breaker_threshold: DEFAULT_BREAKER_THRESHOLD,
             breaker_cooldown: Duration::from_secs(2),
-        })
+        }
+    }
+
+    /// Whether this configuration names a Redis Cluster.
+    #[must_use]
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.target, Target::Cluster(_))
     }
 
     /// Every key starts with `prefix:` so that several applications can share
@@ -140,7 +222,8 @@ impl RedisConfig {
         Ok(self)
     }
 
-    /// The size of the pool of dedicated connections, at most [`MAX_POOL_SIZE`].
+    /// The size of the pool of dedicated connections, at most
+    /// [`MAX_POOL_SIZE`] (one server only: a cluster has no pool).
     pub fn pool_size(mut self, size: NonZeroUsize) -> Result<Self, RedisConfigError> {
         if size.get() > MAX_POOL_SIZE {
             return Err(RedisConfigError::PoolTooLarge);

@@ -4,8 +4,10 @@
 mod breaker;
 mod client;
 mod config;
+mod connection;
 mod de;
 mod error;
+mod scan;
 mod script;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -13,8 +15,12 @@ pub mod testing;
 
 pub use breaker::BreakerState;
 pub use client::Redis;
-pub use config::{MAX_BREAKER_COOLDOWN, MAX_POOL_SIZE, RedisConfig, RedisConfigError};
+pub use config::{
+    MAX_BREAKER_COOLDOWN, MAX_CLUSTER_NODES, MAX_POOL_SIZE, RedisConfig, RedisConfigError,
+};
+pub use connection::Connection;
 pub use error::RedisError;
+pub use scan::KeyScan;
 pub use script::Script;
 
 /// The `redis` crate, re-exported for store implementations.

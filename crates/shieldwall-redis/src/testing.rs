@@ -37,6 +37,44 @@ pub fn redis_url() -> String {
     }
 }
 
+/// The variable that holds the test Redis Cluster's seed nodes,
+/// comma-separated (the form of the demo's `REDIS_CLUSTER_NODES`).
+pub const TEST_REDIS_CLUSTER_VAR: &str = "SHIELDWALL_TEST_REDIS_CLUSTER";
+
+/// The seed nodes of the test Redis Cluster, comma-separated.
+///
+/// # Panics
+///
+/// When the variable is unset, as [`redis_url`].
+#[must_use]
+#[allow(clippy::panic, reason = "a test fixture: failing loudly is its job")]
+pub fn cluster_nodes() -> String {
+    match std::env::var(TEST_REDIS_CLUSTER_VAR) {
+        Ok(nodes) if !nodes.is_empty() => nodes,
+        _ => panic!(
+            "{TEST_REDIS_CLUSTER_VAR} is not set. Run the tests with `cargo xtask test`, which \
+             starts a Redis Cluster, or start one with `cargo xtask redis --cluster` and export \
+             the nodes it prints."
+        ),
+    }
+}
+
+/// A configuration for the test Redis Cluster with a unique prefix.
+///
+/// # Panics
+///
+/// As [`cluster_nodes`]; and when a node or the prefix is invalid.
+#[must_use]
+#[allow(
+    clippy::expect_used,
+    reason = "a test fixture: failing loudly is its job"
+)]
+pub fn cluster_config(name: &str) -> crate::RedisConfig {
+    crate::RedisConfig::cluster(cluster_nodes().split(','))
+        .and_then(|c| c.key_prefix(&unique_prefix(name)))
+        .expect("the test Redis Cluster's nodes and the prefix are valid")
+}
+
 /// A key prefix no other test uses: `test-<name>-<pid>-<time>-<n>`.
 #[must_use]
 pub fn unique_prefix(name: &str) -> String {

@@ -124,7 +124,7 @@ async fn the_connection_comes_back_after_the_server_drops_it() {
         .await
         .unwrap();
     // Drop exactly our multiplexed connection, from another connection.
-    let mut other = redis.pool().get().await.unwrap();
+    let mut other = redis.pool().unwrap().get().await.unwrap();
     let killed: i64 = redis::cmd("CLIENT")
         .arg("KILL")
         .arg("ID")
@@ -154,8 +154,8 @@ async fn the_connection_comes_back_after_the_server_drops_it() {
 #[tokio::test]
 async fn the_pool_hands_out_dedicated_connections() {
     let redis = connect("pool").await;
-    let mut a = redis.pool().get().await.unwrap();
-    let mut b = redis.pool().get().await.unwrap();
+    let mut a = redis.pool().unwrap().get().await.unwrap();
+    let mut b = redis.pool().unwrap().get().await.unwrap();
     let id_a: i64 = redis::cmd("CLIENT")
         .arg("ID")
         .query_async(&mut *a)

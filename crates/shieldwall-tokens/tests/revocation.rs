@@ -298,10 +298,17 @@ mod on_redis {
 
     #[tokio::test]
     async fn redis_store_conforms() {
+        conforms(testing::config("revocations")).await;
+    }
+
+    #[tokio::test]
+    async fn redis_store_conforms_on_a_cluster() {
+        conforms(testing::cluster_config("revocations")).await;
+    }
+
+    async fn conforms(config: shieldwall_redis::RedisConfig) {
         // Asking Redis each time, then answering from the replica.
-        let redis = Redis::connect(&testing::config("revocations"))
-            .await
-            .unwrap();
+        let redis = Redis::connect(&config).await.unwrap();
         let store = RedisRevocations::without_replica(redis.clone());
         conformance(&store, "redis", SystemTime::now, tokio::time::sleep).await;
         let store = replicated(redis).await;
@@ -402,9 +409,18 @@ mod on_redis {
     /// reread; one without an expiry is revoked for good.
     #[tokio::test]
     async fn revocations_written_without_a_message_are_reread() {
-        let redis = Redis::connect(&testing::config("revocation-reread"))
-            .await
-            .unwrap();
+        written_without_a_message_are_reread(testing::config("revocation-reread")).await;
+    }
+
+    /// On a cluster the reread walks every primary: the keys below land in
+    /// different slots.
+    #[tokio::test]
+    async fn revocations_written_without_a_message_are_reread_on_a_cluster() {
+        written_without_a_message_are_reread(testing::cluster_config("revocation-reread")).await;
+    }
+
+    async fn written_without_a_message_are_reread(config: shieldwall_redis::RedisConfig) {
+        let redis = Redis::connect(&config).await.unwrap();
         let mut set = shieldwall_redis::redis::cmd("SET");
         set.arg(redis.key(&["revoked", "forever"])).arg("1");
         let _: String = redis.run(&set).await.unwrap();

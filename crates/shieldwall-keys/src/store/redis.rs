@@ -389,15 +389,18 @@ impl KeyStore for RedisKeyStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipe = shieldwall_redis::redis::pipe();
-        for id in &ids {
-            pipe.cmd("HGETALL").arg(self.key(id));
-        }
-        let mut connection = self.redis.connection();
-        let all: Vec<HashMap<String, String>> = self
-            .redis
-            .with_timeout(pipe.query_async(&mut connection))
-            .await?;
+        // One pipelined round trip on one server; each key to its own
+        // slot's node on a cluster.
+        let reads: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let mut hgetall = shieldwall_redis::redis::cmd("HGETALL");
+                hgetall.arg(self.key(id));
+                hgetall
+            })
+            .collect();
+        let all: Vec<HashMap<String, String>> =
+            self.redis.with_timeout(self.redis.batch(&reads)).await?;
         let mut records = Vec::new();
         for (id, fields) in ids.iter().zip(all) {
             if !fields.is_empty() {

@@ -34,6 +34,12 @@ pub(super) const DEFAULT_REREAD: Duration = Duration::from_secs(30);
 /// Keys read per `SCAN` page when the whole set is loaded.
 const PAGE: usize = 1000;
 
+/// [`PAGE`] as the `SCAN` page size.
+const PAGE_SIZE: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(PAGE) {
+    Some(size) => size,
+    None => std::num::NonZeroUsize::MIN,
+};
+
 /// How often each instance publishes a heartbeat on the channel. A
 /// subscription that hears nothing, not even its own heartbeat, for
 /// [`SILENCE`] is taken for broken (a network that drops packets closes
@@ -210,8 +216,9 @@ fn parse_message(payload: &str) -> Option<(&str, u64)> {
     Some((jti, until.parse().ok()?))
 }
 
-/// Every revocation on Redis: `SCAN` pages of `prefix:revoked:*`, each
-/// page's expiries (`EXPIRETIME`, pipelined) in one more round trip; both
+/// Every revocation on Redis: `SCAN` pages of `prefix:revoked:*` (on a
+/// cluster, of every primary), each page's expiries (`EXPIRETIME`,
+/// pipelined on one server) in one more round trip; both
 /// outside the circuit breaker (background work must not open it for the
 /// requests). `Ok(None)` past `capacity` keys (it stops reading there).
 async fn read_all(
@@ -221,52 +228,41 @@ async fn read_all(
 ) -> Result<Option<HashMap<Box<str>, u64>>, String> {
     let pattern = format!("{}*", glob_escape(prefix));
     let mut all = HashMap::new();
-    let mut cursor = 0_u64;
-    loop {
-        let mut scan = shieldwall_redis::redis::cmd("SCAN");
-        scan.arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(PAGE);
-        let (next, keys): (u64, Vec<String>) = redis
-            .with_timeout_outside_breaker(async {
-                let mut connection = redis.connection();
-                scan.query_async(&mut connection).await
+    let mut scan = redis
+        .scan(&pattern, PAGE_SIZE)
+        .await
+        .map_err(|e| e.to_string())?;
+    while let Some(keys) = scan.next_page().await.map_err(|e| e.to_string())? {
+        if keys.is_empty() {
+            continue;
+        }
+        let reads: Vec<_> = keys
+            .iter()
+            .map(|key| {
+                let mut expiretime = shieldwall_redis::redis::cmd("EXPIRETIME");
+                expiretime.arg(key);
+                expiretime
             })
+            .collect();
+        let expiries: Vec<i64> = redis
+            .with_timeout_outside_breaker(redis.batch(&reads))
             .await
             .map_err(|e| e.to_string())?;
-        if !keys.is_empty() {
-            let mut pipe = shieldwall_redis::redis::pipe();
-            for key in &keys {
-                pipe.cmd("EXPIRETIME").arg(key);
-            }
-            let expiries: Vec<i64> = redis
-                .with_timeout_outside_breaker(async {
-                    let mut connection = redis.connection();
-                    pipe.query_async(&mut connection).await
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            for (key, expiry) in keys.iter().zip(expiries) {
-                let until = match expiry {
-                    // No expiry (written by hand): revoked for good.
-                    -1 => u64::MAX,
-                    // Gone since the scan.
-                    -2 => continue,
-                    at => u64::try_from(at).unwrap_or(0),
-                };
-                all.insert(Box::from(key.as_str()), until);
-            }
-            if all.len() >= capacity {
-                return Ok(None);
-            }
+        for (key, expiry) in keys.iter().zip(expiries) {
+            let until = match expiry {
+                // No expiry (written by hand): revoked for good.
+                -1 => u64::MAX,
+                // Gone since the scan.
+                -2 => continue,
+                at => u64::try_from(at).unwrap_or(0),
+            };
+            all.insert(Box::from(key.as_str()), until);
         }
-        if next == 0 {
-            return Ok(Some(all));
+        if all.len() >= capacity {
+            return Ok(None);
         }
-        cursor = next;
     }
+    Ok(Some(all))
 }
 
 /// Writes `missing` (revocations this replica holds that Redis lacks:
@@ -279,23 +275,20 @@ async fn read_all(
 /// gives it back, so one that starts later still sees it.
 async fn restore(redis: &Redis, channel: &str, missing: &[(Box<str>, u64)]) {
     for page in missing.chunks(PAGE) {
-        let mut pipe = shieldwall_redis::redis::pipe();
+        let mut writes = Vec::with_capacity(2 * page.len());
         for (key, until) in page {
-            let set = pipe.cmd("SET").arg(key.as_ref()).arg("1").arg("NX");
+            let mut set = shieldwall_redis::redis::cmd("SET");
+            set.arg(key.as_ref()).arg("1").arg("NX");
             if *until != u64::MAX {
                 set.arg("EXAT").arg(*until);
             }
-            set.ignore();
-            pipe.cmd("PUBLISH")
-                .arg(channel)
-                .arg(message(key, *until))
-                .ignore();
+            writes.push(set);
+            let mut publish = shieldwall_redis::redis::cmd("PUBLISH");
+            publish.arg(channel).arg(message(key, *until));
+            writes.push(publish);
         }
-        let written: Result<(), String> = redis
-            .with_timeout_outside_breaker(async {
-                let mut connection = redis.connection();
-                pipe.query_async(&mut connection).await
-            })
+        let written: Result<Vec<shieldwall_redis::redis::Value>, String> = redis
+            .with_timeout_outside_breaker(redis.batch(&writes))
             .await
             .map_err(|e| e.to_string());
         if let Err(error) = written {
