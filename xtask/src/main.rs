@@ -251,8 +251,8 @@ fn machete() -> Result {
 fn test(extra: &[String]) -> Result {
     let server = redis::TestServer::start()?;
     println!("xtask: test redis-server at {}", server.url());
-    let cluster = redis_cluster::TestCluster::start()?;
-    println!("xtask: test Redis Cluster at {}", cluster.nodes());
+    let cluster = redis_cluster::start()?;
+    println!("xtask: test Redis Cluster at {}", cluster.seed_list());
     // The end-to-end tests start the example servers (and the `shieldwall` command) as processes.
     step(
         "build example servers",
@@ -275,6 +275,6 @@ fn test(extra: &[String]) -> Result {
             .args(["test", "--workspace", "--all-features"])
             .args(extra)
             .env("SHIELDWALL_TEST_REDIS_URL", server.url())
-            .env("SHIELDWALL_TEST_REDIS_CLUSTER", cluster.nodes()),
+            .env("SHIELDWALL_TEST_REDIS_CLUSTER", cluster.seed_list()),
     )
 }

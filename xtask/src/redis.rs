@@ -26,12 +26,6 @@ impl TestServer {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
             .port();
-        Self::start_on(port, &[])
-    }
-
-    /// Starts one on `port` with `extra` arguments and waits until it
-    /// answers PING.
-    pub(crate) fn start_on(port: u16, extra: &[&str]) -> Result<Self> {
         let dir =
             std::env::temp_dir().join(format!("shieldwall-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)
@@ -41,7 +35,6 @@ impl TestServer {
             .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
             .args(["--save", "", "--appendonly", "no"])
             .args(["--dir", &dir.to_string_lossy()])
-            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -63,11 +56,6 @@ impl TestServer {
         Ok(server)
     }
 
-    /// `127.0.0.1:PORT`.
-    pub(crate) fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
     /// `redis://127.0.0.1:PORT/0`.
     pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
@@ -85,32 +73,7 @@ impl Drop for TestServer {
 impl TestServer {
     /// `INFO commandstats`: calls per command since the server started.
     pub(crate) fn command_calls(&self) -> Result<std::collections::HashMap<String, u64>> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
-            .map_err(|e| format!("cannot reach redis-server: {e}"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(2)))
-            .map_err(|e| e.to_string())?;
-        stream
-            .write_all(b"INFO commandstats\r\n")
-            .map_err(|e| e.to_string())?;
-        // A bulk reply: `$LEN\r\n` then LEN bytes and `\r\n`.
-        let mut reply = Vec::new();
-        let mut chunk = [0_u8; 4096];
-        loop {
-            let read = stream.read(&mut chunk).map_err(|e| e.to_string())?;
-            if read == 0 {
-                break;
-            }
-            reply.extend_from_slice(chunk.get(..read).unwrap_or_default());
-            let text = String::from_utf8_lossy(&reply);
-            if let Some((head, body)) = text.split_once("\r\n")
-                && let Some(len) = head.strip_prefix('$').and_then(|l| l.parse::<usize>().ok())
-                && body.len() >= len + 2
-            {
-                break;
-            }
-        }
-        let text = String::from_utf8_lossy(&reply);
+        let text = crate::redis_cluster::command(self.port, "INFO commandstats")?;
         Ok(text
             .lines()
             .filter_map(|line| {
@@ -122,7 +85,7 @@ impl TestServer {
     }
 }
 
-pub(crate) fn ping(port: u16) -> bool {
+fn ping(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
@@ -147,29 +110,6 @@ pub(crate) fn serve_for_development(args: &[String]) -> Result {
     println!("for the demo servers:");
     println!("  export REDIS_URL={}", server.url());
     println!("Ctrl-C stops it.");
-    server.wait()
-}
-
-impl TestServer {
-    /// Waits until the server exits (an error: it should run until Ctrl-C).
-    pub(crate) fn wait(&mut self) -> Result {
-        let status = self.child.wait().map_err(|e| e.to_string())?;
-        Err(format!("redis-server stopped ({status})"))
-    }
-
-    /// Sends one inline command and returns the raw reply (the first
-    /// read: enough for the short replies this is used for).
-    pub(crate) fn command(&self, line: &str) -> Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
-            .map_err(|e| format!("cannot reach redis-server: {e}"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(2)))
-            .map_err(|e| e.to_string())?;
-        stream
-            .write_all(format!("{line}\r\n").as_bytes())
-            .map_err(|e| e.to_string())?;
-        let mut chunk = [0_u8; 4096];
-        let read = stream.read(&mut chunk).map_err(|e| e.to_string())?;
-        Ok(String::from_utf8_lossy(chunk.get(..read).unwrap_or_default()).into_owned())
-    }
+    let status = server.child.wait().map_err(|e| e.to_string())?;
+    Err(format!("redis-server stopped ({status})"))
 }

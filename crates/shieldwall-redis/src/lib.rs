@@ -7,6 +7,8 @@ mod config;
 mod connection;
 mod de;
 mod error;
+#[cfg(feature = "testing")]
+mod local_cluster;
 mod scan;
 mod script;
 #[cfg(feature = "testing")]

@@ -196,6 +196,11 @@ impl Drop for OwnServer {
     }
 }
 
+/// A Redis Cluster of one test's own on loopback (primaries, replicas of
+/// each, a node timeout), every node killed when it is dropped: for tests
+/// that kill a node to watch a failover, or that must not share data.
+pub use crate::local_cluster::LocalCluster as OwnCluster;
+
 /// The URL of database `db` (1 to 15) on the test server, emptied first: for
 /// end-to-end tests whose servers share data and must not see each other's.
 /// Database 0 is for tests that isolate themselves with [`unique_prefix`].

@@ -135,7 +135,9 @@ fn run_all(env: &[(&str, &str)]) {
     for name in SERVERS {
         let server = ServerProcess::start(&binary(name), env).unwrap_or_else(|e| panic!("{e}"));
         let stores = if env.iter().any(|(k, _)| *k == "REDIS_URL") {
-            "stores: redis"
+            "stores: redis (REDIS_URL)"
+        } else if env.iter().any(|(k, _)| *k == "REDIS_CLUSTER_NODES") {
+            "stores: redis cluster (REDIS_CLUSTER_NODES)"
         } else {
             "stores: memory"
         };
@@ -162,6 +164,12 @@ fn both_servers_answer_the_shared_cases_alike_on_memory_stores() {
 fn both_servers_answer_the_shared_cases_alike_with_redis() {
     let url = shieldwall_redis::testing::redis_url();
     run_all(&[("REDIS_URL", url.as_str())]);
+}
+
+#[test]
+fn both_servers_answer_the_shared_cases_alike_on_a_redis_cluster() {
+    let nodes = shieldwall_redis::testing::cluster_nodes();
+    run_all(&[("REDIS_CLUSTER_NODES", nodes.as_str())]);
 }
 
 #[test]

@@ -259,6 +259,12 @@ fn bearer_routes_with_redis() {
 }
 
 #[test]
+fn bearer_routes_on_a_redis_cluster() {
+    let nodes = shieldwall_redis::testing::cluster_nodes();
+    run_all(&[("REDIS_CLUSTER_NODES", nodes.as_str())]);
+}
+
+#[test]
 fn a_logout_on_one_process_is_seen_by_the_other_within_a_second() {
     let url = shieldwall_redis::testing::redis_url();
     let env = [

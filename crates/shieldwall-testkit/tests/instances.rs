@@ -1,5 +1,6 @@
 //! Three instances on one Redis (issue 15), as processes: axum, actix-web
-//! and axum again, each test with a `redis-server` of its own, one JWT
+//! and axum again, each test with a `redis-server` of its own, and again
+//! with a 3-primary Redis Cluster of its own; one JWT
 //! secret and one set of signing keys. A per-user quota of N is shared
 //! exactly: under concurrent load spread over the three, exactly N answers
 //! are 200 and the rest the DEMO_API.md 429. A logout, and an API key's
@@ -30,7 +31,7 @@ mod signing;
 use std::sync::{Barrier, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use instances_rig::Instances;
+use instances_rig::{Backend, Instances};
 use limits::{assert_limited, ratelimit};
 use shieldwall_testkit::server::ServerProcess;
 use shieldwall_testkit::{Observed, TestRequest};
@@ -79,8 +80,17 @@ fn alice(server: &ServerProcess) -> String {
 
 #[test]
 fn one_user_quota_is_shared_exactly_by_three_instances() {
+    one_user_quota_is_shared_exactly_by_three_instances_on(Backend::Server);
+}
+
+#[test]
+fn one_user_quota_is_shared_exactly_by_three_instances_on_a_cluster() {
+    one_user_quota_is_shared_exactly_by_three_instances_on(Backend::Cluster);
+}
+
+fn one_user_quota_is_shared_exactly_by_three_instances_on(backend: Backend) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut rig = Instances::start(&[("SHIELDWALL_LIMIT_USER", USER_LIMIT)]);
+    let mut rig = Instances::start(backend, &[("SHIELDWALL_LIMIT_USER", USER_LIMIT)]);
     let servers = &rig.servers;
     let bob = servers[0]
         .bearer("bob@example.com", "bob-password-2")
@@ -255,8 +265,17 @@ fn assert_propagated(what: &str, origin: usize, times: &[(usize, Option<Duration
 
 #[test]
 fn a_logout_on_one_instance_is_refused_by_the_others_within_a_second() {
+    a_logout_on_one_instance_is_refused_by_the_others_within_a_second_on(Backend::Server);
+}
+
+#[test]
+fn a_logout_on_one_instance_is_refused_by_the_others_within_a_second_on_a_cluster() {
+    a_logout_on_one_instance_is_refused_by_the_others_within_a_second_on(Backend::Cluster);
+}
+
+fn a_logout_on_one_instance_is_refused_by_the_others_within_a_second_on(backend: Backend) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut rig = Instances::start(&[]);
+    let mut rig = Instances::start(backend, &[]);
     for origin in 0..rig.servers.len() {
         let token = alice(&rig.servers[origin]);
         // Issued by one instance, accepted by every one.
@@ -277,8 +296,17 @@ fn a_logout_on_one_instance_is_refused_by_the_others_within_a_second() {
 
 #[test]
 fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second() {
+    a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second_on(Backend::Server);
+}
+
+#[test]
+fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second_on_a_cluster() {
+    a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second_on(Backend::Cluster);
+}
+
+fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second_on(backend: Backend) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut rig = Instances::start(&[]);
+    let mut rig = Instances::start(backend, &[]);
     for origin in 0..rig.servers.len() {
         let server = &rig.servers[origin];
         let bearer = alice(server);
@@ -311,8 +339,17 @@ fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second() {
 
 #[test]
 fn a_transfer_accepted_by_one_instance_is_a_replay_on_each_other() {
+    a_transfer_accepted_by_one_instance_is_a_replay_on_each_other_on(Backend::Server);
+}
+
+#[test]
+fn a_transfer_accepted_by_one_instance_is_a_replay_on_each_other_on_a_cluster() {
+    a_transfer_accepted_by_one_instance_is_a_replay_on_each_other_on(Backend::Cluster);
+}
+
+fn a_transfer_accepted_by_one_instance_is_a_replay_on_each_other_on(backend: Backend) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut rig = Instances::start(&[]);
+    let mut rig = Instances::start(backend, &[]);
     let key = api_key(
         &rig.servers[0],
         "alice@example.com",

@@ -23,7 +23,8 @@ pub(crate) fn auditor(
             .sink(JsonLinesSink::open(path).map_err(|e| bad(&e))?)
             .build(),
         AuditTarget::Redis => {
-            let redis = redis.ok_or("SHIELDWALL_AUDIT: `redis` needs REDIS_URL")?;
+            let redis =
+                redis.ok_or("SHIELDWALL_AUDIT: `redis` needs REDIS_URL or REDIS_CLUSTER_NODES")?;
             Auditor::builder()
                 .sink(RedisStreamSink::new(redis.clone(), AUDIT_STREAM).map_err(|e| bad(&e))?)
                 .build()

@@ -131,6 +131,23 @@ pub struct DemoConfig {
     pub introspection: Option<Introspector>,
 }
 
+/// `REDIS_URL` (one server) or `REDIS_CLUSTER_NODES` (seed nodes of a
+/// Redis Cluster), not both. No message repeats a URL: it may hold a password.
+fn redis_config<S: Source + ?Sized>(l: &Layers<'_, S>) -> Result<Option<RedisConfig>, EnvError> {
+    const NODES: &str = "REDIS_CLUSTER_NODES";
+    let url = l.typed::<RedisConfig>("REDIS_URL")?;
+    let Some(nodes) = l.entries(NODES)? else {
+        return Ok(url);
+    };
+    if url.is_some() {
+        return Err(bad(NODES, "set REDIS_URL or REDIS_CLUSTER_NODES, not both"));
+    }
+    let nodes: Vec<&String> = nodes.iter().filter(|node| !node.is_empty()).collect();
+    RedisConfig::cluster(nodes)
+        .map(Some)
+        .map_err(|err| bad(NODES, err.to_string()))
+}
+
 impl DemoConfig {
     /// Whether tokens may come from an identity provider (discovery or
     /// introspection), and so may be DPoP-bound.
@@ -144,11 +161,6 @@ const DEFAULT_USERS: [&str; 2] = [
     "bob@example.com:bob-password-2",
 ];
 const DEFAULT_CORS: [&str; 2] = ["https://myapp.com", "https://admin.myapp.com"];
-
-/// Variables of DEMO_API.md whose concern this version does not have yet.
-/// Set (in the environment or the file), they would be ignored: the server
-/// refuses to start instead of running without what was asked for.
-pub(crate) const NOT_YET_SUPPORTED: [&str; 1] = ["REDIS_CLUSTER_NODES"];
 
 /// How long the introspection endpoint has to answer (DEMO_API.md).
 const INTROSPECTION_TIMEOUT: Duration = Duration::from_secs(2);
@@ -166,15 +178,10 @@ impl DemoConfig {
     }
 
     fn read<S: Source + ?Sized>(l: &Layers<'_, S>) -> Result<Self, EnvError> {
-        for var in NOT_YET_SUPPORTED {
-            if l.is_set(var)? {
-                return Err(bad(var, "is not supported by this version yet"));
-            }
-        }
         let addr =
             address(l, "SHIELDWALL_ADDR")?.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
         let metrics_addr = address(l, "SHIELDWALL_METRICS_ADDR")?;
-        let redis = l.typed::<RedisConfig>("REDIS_URL")?;
+        let redis = redis_config(l)?;
 
         const SECRET: &str = "SHIELDWALL_JWT_SECRET";
         let (jwt_secret, jwt_secret_origin) = match l.typed_text::<Secret>(SECRET)? {
@@ -263,7 +270,10 @@ impl DemoConfig {
                 "stdout" => AuditTarget::Stdout,
                 "off" => AuditTarget::Off,
                 "redis" if redis.is_none() => {
-                    return Err(bad("SHIELDWALL_AUDIT", "`redis` needs REDIS_URL"));
+                    return Err(bad(
+                        "SHIELDWALL_AUDIT",
+                        "`redis` needs REDIS_URL or REDIS_CLUSTER_NODES",
+                    ));
                 }
                 "redis" => AuditTarget::Redis,
                 _ => AuditTarget::File(PathBuf::from(value)),
@@ -498,7 +508,11 @@ mod tests {
                 "https://id.example.com/introspect",
             ),
             ("SHIELDWALL_INTROSPECTION_CLIENT", "api:hunter2hunter2"),
-            ("REDIS_CLUSTER_NODES", "redis://127.0.0.1:7000"),
+            ("REDIS_CLUSTER_NODES", "redis://127.0.0.1:7000/3"),
+            (
+                "REDIS_CLUSTER_NODES",
+                "redis://:hunter2@127.0.0.1:7000,http://:hunter2@x",
+            ),
             ("SHIELDWALL_METRICS_ADDR", "localhost:9100"),
             ("SHIELDWALL_JWT_SECRET", "short-hunter2"),
             ("SHIELDWALL_JWT_TTL_SECS", "0"),
@@ -553,6 +567,22 @@ mod tests {
             assert!(!line.contains('\n'), "{line}");
             assert!(!line.contains("hunter2"), "{line}");
         }
+    }
+
+    #[test]
+    fn redis_is_one_server_or_a_cluster_never_both() {
+        const NODES: &str = "redis://127.0.0.1:7000, redis://127.0.0.1:7001";
+        let c = parse(&[("REDIS_CLUSTER_NODES", NODES)]).unwrap();
+        assert!(c.redis.is_some_and(|r| r.is_cluster()));
+        let c = parse(&[("REDIS_URL", "redis://127.0.0.1:6379")]).unwrap();
+        assert!(c.redis.is_some_and(|r| !r.is_cluster()));
+        let err = parse(&[
+            ("REDIS_URL", "redis://:hunter2@127.0.0.1:6379"),
+            ("REDIS_CLUSTER_NODES", NODES),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "REDIS_CLUSTER_NODES");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

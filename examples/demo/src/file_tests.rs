@@ -178,7 +178,7 @@ fn bad_values_and_wrong_types_name_the_key_and_never_a_secret() {
             "introspection_client",
         ),
         (
-            "redis_cluster_nodes = [\"redis://127.0.0.1:7000\"]",
+            "redis_cluster_nodes = [\"redis://:hunter2@127.0.0.1:7000/2\"]",
             "redis_cluster_nodes",
         ),
     ] {
@@ -307,7 +307,7 @@ fn the_example_file_holds_every_key_with_the_defaults() {
     keys.sort_unstable();
     expected.sort_unstable();
     assert_eq!(keys, expected);
-    // Uncommented (but for what needs a server, files or a later version),
+    // Uncommented (but for what needs a server or files),
     // every line is valid and gives the defaults.
     let skip = [
         "redis_url",

@@ -61,11 +61,6 @@ impl<'a, S: Source + ?Sized> Layers<'a, S> {
         }
     }
 
-    /// Whether `var` is set in either place.
-    pub(crate) fn is_set(&self, var: &'static str) -> Result<bool, EnvError> {
-        Ok(self.raw(var)?.is_some())
-    }
-
     /// Where `var`'s value comes from (`Origin::Default` when unset).
     pub(crate) fn origin(&self, var: &'static str) -> Result<Origin, EnvError> {
         Ok(match self.raw(var)? {

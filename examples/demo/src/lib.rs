@@ -76,7 +76,7 @@ pub use users::{User, Users};
 pub struct Demo {
     /// The configuration.
     pub config: DemoConfig,
-    /// The Redis handle when `REDIS_URL` is set.
+    /// The Redis handle when `REDIS_URL` or `REDIS_CLUSTER_NODES` is set.
     pub redis: Option<Redis>,
     /// Users, tokens, the bearer guard.
     pub auth: Arc<Auth>,
@@ -147,7 +147,12 @@ pub async fn prepare() -> Result<Demo, ExitCode> {
         Some(redis_config) => match Redis::connect(redis_config).await {
             Ok(redis) => Some(redis),
             Err(err) => {
-                eprintln!("REDIS_URL: cannot reach Redis ({err})");
+                let var = if redis_config.is_cluster() {
+                    "REDIS_CLUSTER_NODES"
+                } else {
+                    "REDIS_URL"
+                };
+                eprintln!("{var}: cannot reach Redis ({err})");
                 return Err(ExitCode::from(2));
             }
         },
@@ -338,10 +343,10 @@ pub fn cannot_listen(addr: SocketAddr, err: &std::io::Error) -> ExitCode {
 /// line has everything before it).
 pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
     let c = &demo.config;
-    let stores = if demo.redis.is_some() {
-        "redis (REDIS_URL)"
-    } else {
-        "memory"
+    let stores = match &demo.redis {
+        Some(redis) if redis.is_cluster() => "redis cluster (REDIS_CLUSTER_NODES)",
+        Some(_) => "redis (REDIS_URL)",
+        None => "memory",
     };
     println!("shieldwall demo API on {framework}");
     println!("stores: {stores}");
@@ -400,10 +405,10 @@ pub fn announce(demo: &Demo, framework: &str, addr: SocketAddr) {
     println!(
         "request signing: POST /api/v1/transfers needs an RFC 9421 signature by a key of the API \
          key's owner; nonces {}",
-        if demo.redis.is_some() {
-            "in redis (REDIS_URL)"
-        } else {
-            "in memory"
+        match &demo.redis {
+            Some(redis) if redis.is_cluster() => "in the redis cluster (REDIS_CLUSTER_NODES)",
+            Some(_) => "in redis (REDIS_URL)",
+            None => "in memory",
         }
     );
     let audit = match &c.audit {

@@ -1,9 +1,11 @@
-//! The rig of `tests/instances.rs`: a `redis-server` of the test's own and
-//! three example servers on it, as three instances of one service behind a
+//! The rig of `tests/instances.rs`: a `redis-server` (or a Redis Cluster)
+//! of the test's own and three example servers on it, as three instances of one service behind a
 //! load balancer: one Redis, one JWT secret, one set of signing keys. Both
 //! frameworks are among them, and one framework twice.
 
-use shieldwall_redis::testing::OwnServer;
+use std::time::Duration;
+
+use shieldwall_redis::testing::{OwnCluster, OwnServer};
 use shieldwall_testkit::server::{ServerProcess, binary};
 
 use crate::crashes::crashes;
@@ -17,22 +19,66 @@ const LABELS: [&str; 3] = ["axum#1", "actix", "axum#2"];
 /// logout on one refused, by the others.
 const JWT_SECRET: &str = "instances-test-secret-not-a-real-one-0123456789";
 
+/// What the instances share.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Backend {
+    /// One `redis-server` (`REDIS_URL`).
+    Server,
+    /// A Redis Cluster of 3 primaries (`REDIS_CLUSTER_NODES`).
+    Cluster,
+}
+
+enum Redis {
+    Server(OwnServer),
+    Cluster(OwnCluster),
+}
+
+impl Redis {
+    fn start(backend: Backend) -> Self {
+        match backend {
+            Backend::Server => Self::Server(OwnServer::start()),
+            Backend::Cluster => Self::Cluster(
+                OwnCluster::start(3, 0, Duration::from_secs(2)).unwrap_or_else(|e| panic!("{e}")),
+            ),
+        }
+    }
+
+    /// The variable and value that point an instance at it.
+    fn env(&self) -> (&'static str, String) {
+        match self {
+            Self::Server(server) => ("REDIS_URL", server.url()),
+            Self::Cluster(cluster) => ("REDIS_CLUSTER_NODES", cluster.seed_list()),
+        }
+    }
+
+    /// Every node still accepts connections.
+    fn is_up(&self) -> bool {
+        let addresses = match self {
+            Self::Server(server) => vec![server.url()],
+            Self::Cluster(cluster) => cluster.seeds(),
+        };
+        addresses
+            .iter()
+            .all(|url| std::net::TcpStream::connect(url.trim_start_matches("redis://")).is_ok())
+    }
+}
+
 pub(crate) struct Instances {
     /// Declared before `redis`, so dropped (killed) first: no instance sees
     /// its Redis go away.
     pub(crate) servers: Vec<ServerProcess>,
-    redis: OwnServer,
+    redis: Redis,
 }
 
 impl Instances {
     /// Starts a Redis and the three instances on it, with `env` on top of
     /// the shared settings (a test's own rate limit, say).
-    pub(crate) fn start(env: &[(&str, &str)]) -> Self {
-        let redis = OwnServer::start();
-        let url = redis.url();
+    pub(crate) fn start(backend: Backend, env: &[(&str, &str)]) -> Self {
+        let redis = Redis::start(backend);
+        let (var, value) = redis.env();
         let keys = signing_keys();
         let mut shared = vec![
-            ("REDIS_URL", url.as_str()),
+            (var, value.as_str()),
             ("SHIELDWALL_JWT_SECRET", JWT_SECRET),
             ("SHIELDWALL_SIGNING_KEYS", keys.as_str()),
             ("SHIELDWALL_AUDIT", "off"),
@@ -70,9 +116,6 @@ impl Instances {
         let crashes = crashes(&mut self.servers);
         assert!(crashes.is_empty(), "{crashes:#?}");
         // Redis too ran all through (a refusal for its absence is no finding).
-        assert!(
-            std::net::TcpStream::connect(self.redis.url().trim_start_matches("redis://")).is_ok(),
-            "the test's redis-server stopped"
-        );
+        assert!(self.redis.is_up(), "the test's Redis stopped");
     }
 }

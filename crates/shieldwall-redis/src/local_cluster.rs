@@ -1,0 +1,282 @@
+//! A throwaway Redis Cluster on loopback, for tests and development: each
+//! node a `redis-server --cluster-enabled yes` on a free port (its cluster
+//! bus port, +10000, free too), joined by `redis-cli --cluster create`.
+//!
+//! Standard library only: `cargo xtask` (which has no dependencies) builds
+//! this same file, and so does the `testing` module.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One node: its process and port.
+#[derive(Debug)]
+struct Node {
+    child: Option<Child>,
+    port: u16,
+}
+
+/// A Redis Cluster that lives as long as this value (every node is killed
+/// and its directory removed when it is dropped).
+#[derive(Debug)]
+pub struct LocalCluster {
+    /// The primaries first, then their replicas.
+    nodes: Vec<Node>,
+    primaries: usize,
+    dir: PathBuf,
+}
+
+impl LocalCluster {
+    /// Starts `primaries` primaries (3 or more) and `replicas` replicas of
+    /// each, with a node timeout of `node_timeout` (how long a primary may
+    /// be unreachable before its replica takes over), and waits until every
+    /// node says `cluster_state:ok` and every replica is in sync.
+    pub fn start(
+        primaries: usize,
+        replicas: usize,
+        node_timeout: Duration,
+    ) -> Result<Self, String> {
+        let total = primaries * (1 + replicas);
+        let mut cluster = Self {
+            nodes: Vec::with_capacity(total),
+            primaries,
+            dir: PathBuf::new(),
+        };
+        let first = free_port_with_bus()?;
+        cluster.dir =
+            std::env::temp_dir().join(format!("shieldwall-cluster-{}-{first}", std::process::id()));
+        std::fs::create_dir_all(&cluster.dir)
+            .map_err(|e| format!("cannot create {}: {e}", cluster.dir.display()))?;
+        for index in 0..total {
+            let port = if index == 0 {
+                first
+            } else {
+                free_port_with_bus()?
+            };
+            let child = spawn(port, &cluster.dir, node_timeout)?;
+            cluster.nodes.push(Node {
+                child: Some(child),
+                port,
+            });
+        }
+        for node in &cluster.nodes {
+            wait_for(node.port, "PING", "+PONG", Duration::from_secs(10))?;
+        }
+        let create = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(
+                cluster
+                    .nodes
+                    .iter()
+                    .map(|n| format!("127.0.0.1:{}", n.port)),
+            )
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| format!("cannot run redis-cli --cluster create: {e}"))?;
+        if !create.status.success() {
+            return Err(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&create.stderr).trim()
+            ));
+        }
+        for node in &cluster.nodes {
+            wait_for(
+                node.port,
+                "CLUSTER INFO",
+                "cluster_state:ok",
+                Duration::from_secs(30),
+            )?;
+        }
+        for node in cluster.nodes.iter().skip(primaries) {
+            wait_for(
+                node.port,
+                "INFO replication",
+                "master_link_status:up",
+                Duration::from_secs(30),
+            )?;
+        }
+        Ok(cluster)
+    }
+
+    /// `redis://127.0.0.1:PORT` of every node that was started (the seed
+    /// nodes a client is given).
+    pub fn seeds(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("redis://127.0.0.1:{}", n.port))
+            .collect()
+    }
+
+    /// [`LocalCluster::seeds`], comma-separated (the form of the demo's
+    /// `REDIS_CLUSTER_NODES`).
+    pub fn seed_list(&self) -> String {
+        self.seeds().join(",")
+    }
+
+    /// The port of the node that serves `slot` as a primary now, asked of a
+    /// live node (`CLUSTER SHARDS` is not parsed: `CLUSTER NODES` is).
+    pub fn primary_of(&self, slot: u16) -> Result<u16, String> {
+        let live = self
+            .nodes
+            .iter()
+            .find(|n| n.child.is_some())
+            .ok_or("no node is running")?;
+        let text = command(live.port, "CLUSTER NODES")?;
+        text.lines()
+            .filter(|line| line.contains("master") && !line.contains("fail"))
+            .find_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let serves = fields.iter().skip(8).any(|range| {
+                    let (low, high) = range.split_once('-').unwrap_or((range, range));
+                    matches!((low.parse::<u16>(), high.parse::<u16>()), (Ok(l), Ok(h)) if l <= slot && slot <= h)
+                });
+                let port = fields.get(1)?.split(['@', ',']).next()?.rsplit_once(':')?.1;
+                serves.then(|| port.parse().ok()).flatten()
+            })
+            .ok_or_else(|| format!("no primary serves slot {slot}"))
+    }
+
+    /// Kills the node on `port` at once (`SIGKILL`: no goodbye to the others).
+    pub fn kill(&mut self, port: u16) {
+        if let Some(node) = self.nodes.iter_mut().find(|n| n.port == port)
+            && let Some(mut child) = node.child.take()
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits until every live node says `cluster_state:ok` again and `slot`
+    /// is served by a primary other than `old`; how long that took.
+    pub fn wait_for_failover(
+        &self,
+        slot: u16,
+        old: u16,
+        within: Duration,
+    ) -> Result<Duration, String> {
+        let start = Instant::now();
+        loop {
+            let moved = self.primary_of(slot).is_ok_and(|port| port != old);
+            let ok = self.nodes.iter().filter(|n| n.child.is_some()).all(|n| {
+                command(n.port, "CLUSTER INFO").is_ok_and(|t| t.contains("cluster_state:ok"))
+            });
+            if moved && ok {
+                return Ok(start.elapsed());
+            }
+            if start.elapsed() > within {
+                return Err(format!("no failover of slot {slot} within {within:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// How many primaries it was started with.
+    pub fn primaries(&self) -> usize {
+        self.primaries
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spawn(port: u16, dir: &std::path::Path, node_timeout: Duration) -> Result<Child, String> {
+    Command::new("redis-server")
+        .args(["--port", &port.to_string()])
+        .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
+        .args(["--save", "", "--appendonly", "no"])
+        .args(["--dir", &dir.to_string_lossy()])
+        .args(["--cluster-enabled", "yes"])
+        .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+        .args([
+            "--cluster-node-timeout",
+            &node_timeout.as_millis().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "redis-server is not installed: `apt-get update && \
+                 apt-get install -y redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)"
+                .to_owned(),
+            _ => format!("cannot start redis-server: {e}"),
+        })
+}
+
+/// A free loopback port whose cluster bus port (+10000) is free as well.
+fn free_port_with_bus() -> Result<u16, String> {
+    for _ in 0..100 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        if let Some(bus) = port.checked_add(10_000)
+            && TcpListener::bind(("127.0.0.1", bus)).is_ok()
+        {
+            return Ok(port);
+        }
+    }
+    Err("no free port pair (port and port + 10000) for a cluster node".to_owned())
+}
+
+/// Sends one inline command to the server on loopback `port` and returns
+/// the raw reply (a bulk reply read whole).
+pub fn command(port: u16, line: &str) -> Result<String, String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .map_err(|e| format!("cannot reach 127.0.0.1:{port}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(format!("{line}\r\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut reply = Vec::new();
+    let mut chunk = [0_u8; 16_384];
+    // A bulk reply may come in several reads: read until it is whole.
+    loop {
+        let read = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+        if read == 0 {
+            break;
+        }
+        reply.extend_from_slice(chunk.get(..read).unwrap_or_default());
+        let text = String::from_utf8_lossy(&reply);
+        let whole = match text.split_once("\r\n") {
+            Some((head, body)) => head
+                .strip_prefix('$')
+                .and_then(|len| len.parse::<usize>().ok())
+                .is_none_or(|len| body.len() >= len + 2),
+            None => false,
+        };
+        if whole {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
+fn wait_for(port: u16, line: &str, needle: &str, within: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    loop {
+        if command(port, line).is_ok_and(|reply| reply.contains(needle)) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "node 127.0.0.1:{port}: no `{needle}` in `{line}` within {within:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
