@@ -233,7 +233,7 @@ fn free_port_with_bus() -> Result<u16, String> {
 
 /// Sends one inline command to the server on loopback `port` and returns
 /// the raw reply (a bulk reply read whole).
-pub fn command(port: u16, line: &str) -> Result<String, String> {
+pub(crate) fn command(port: u16, line: &str) -> Result<String, String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
         .map_err(|e| format!("cannot reach 127.0.0.1:{port}: {e}"))?;
     stream

@@ -11,7 +11,8 @@
 //! may exit or panic. Once Redis is back, each test
 //! measures how long each server takes to serve again and to enforce a
 //! tight per-user limit again (printed: `-- --nocapture`), bounded only by
-//! a generous deadline.
+//! a generous deadline. One more test does the same on a Redis Cluster of
+//! its own whose primary is killed and replaced by its replica.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -35,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use fault_load::{Credentials, Lost, ME, REDIS_TIMEOUT, Record};
 use fault_rig::{Rig, USER_QUOTA};
-use shieldwall_redis::testing::OwnServer;
+use shieldwall_redis::testing::{OwnCluster, OwnServer};
 use shieldwall_testkit::TestRequest;
 use shieldwall_testkit::fault_proxy::{FaultProxy, Mode};
 use shieldwall_testkit::server::ServerProcess;
@@ -155,6 +156,31 @@ fn redis_restarted_empty_at_once() {
     });
 }
 
+#[test]
+fn redis_cluster_primary_killed_and_failed_over() {
+    // Three primaries with a replica each; the primary of slot 0 (a third
+    // of the keys, and perhaps the node the servers subscribed on) is
+    // killed, and its replica takes over after the node timeout. The data
+    // was replicated long before, so nothing is lost.
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut cluster =
+        OwnCluster::start(3, 1, Duration::from_secs(1)).unwrap_or_else(|e| panic!("{e}"));
+    let seeds = cluster.seed_list();
+    let mut rig = Rig::start(("REDIS_CLUSTER_NODES", &seeds));
+    observe("cluster failover", false, &mut rig, || {
+        let old = cluster.primary_of(0).unwrap_or_else(|e| panic!("{e}"));
+        cluster.kill(old);
+        let took = cluster
+            .wait_for_failover(0, old, Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "faults: cluster failover: the replica served slot 0 {:.2} s after its primary was killed",
+            took.as_secs_f64()
+        );
+        Lost::default()
+    });
+}
+
 /// Sends `name arg` to Redis directly (not through the proxy).
 fn command(redis_addr: SocketAddr, name: &str, arg: &str) {
     let client = redis::Client::open(format!("redis://{redis_addr}")).expect("a valid URL");
@@ -175,36 +201,47 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// Starts a rig, runs the load, lets `inject` do the fault and say what
-/// Redis lost (the proxy is set back to `Pass` after it), measures
-/// recovery, and checks every answer. `unreachable`: the fault keeps Redis
-/// from answering for a while, so each server must have answered some 503s
-/// (proof that the fault reached it).
+/// Starts a `redis-server`, the fault proxy in front of it and a rig on the
+/// proxy, then [`observe`]s the fault `inject` makes (the proxy is set back
+/// to `Pass` after it).
 fn under_load(
     fault: &str,
     unreachable: bool,
     inject: impl FnOnce(&mut OwnServer, &FaultProxy, SocketAddr) -> Lost,
 ) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut rig = Rig::start();
+    let mut redis = OwnServer::start();
+    let redis_addr: SocketAddr = redis
+        .url()
+        .trim_start_matches("redis://")
+        .parse()
+        .expect("OwnServer's URL is redis://127.0.0.1:PORT");
+    let proxy = FaultProxy::start(redis_addr).expect("the fault proxy starts");
+    let url = format!("redis://{}", proxy.addr());
+    // Declared after Redis, so dropped (killed) before it.
+    let mut rig = Rig::start(("REDIS_URL", &url));
+    observe(fault, unreachable, &mut rig, || {
+        let lost = inject(&mut redis, &proxy, redis_addr);
+        proxy.set_mode(Mode::Pass);
+        lost
+    });
+}
+
+/// Runs the load on `rig`, lets `inject` do the fault (and undo it) and say
+/// what Redis lost, measures recovery, and checks every answer.
+/// `unreachable`: the fault keeps Redis from answering for a while, so each
+/// server must have answered some 503s (proof that the fault reached it).
+fn observe(fault: &str, unreachable: bool, rig: &mut Rig, inject: impl FnOnce() -> Lost) {
     let stop = AtomicBool::new(false);
     let (records, recovery, lost) = {
-        let Rig {
-            redis,
-            redis_addr,
-            proxy,
-            servers,
-            credentials,
-        } = &mut rig;
-        let servers: &[ServerProcess] = servers;
-        let credentials: &Credentials = credentials;
+        let servers: &[ServerProcess] = &rig.servers;
+        let credentials: &Credentials = &rig.credentials;
         let stop = &stop;
         std::thread::scope(|scope| {
             let _stop = StopOnDrop(stop);
             let load = scope.spawn(move || fault_load::run(servers, credentials, stop));
             std::thread::sleep(BASELINE);
-            let lost = inject(redis, proxy, *redis_addr);
-            proxy.set_mode(Mode::Pass);
+            let lost = inject();
             let recovery = recover(servers, credentials);
             stop.store(true, Ordering::Release);
             (load.join().expect("the load"), recovery, lost)

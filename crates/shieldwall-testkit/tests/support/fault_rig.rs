@@ -1,13 +1,11 @@
-//! The rig of `tests/faults.rs`: a `redis-server` of the test's own, the
-//! fault proxy in front of it, both example servers on the proxy, and the
-//! credentials the load uses, made once and shared by both servers.
+//! The rig of `tests/faults.rs`: both example servers on the Redis a test
+//! gives them (its own `redis-server` behind the fault proxy, or its own
+//! Redis Cluster), and the credentials the load uses, made once and shared
+//! by both servers.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use shieldwall_redis::testing::OwnServer;
 use shieldwall_testkit::TestRequest;
-use shieldwall_testkit::fault_proxy::FaultProxy;
 use shieldwall_testkit::server::{ServerProcess, binary};
 
 use crate::fault_load::{Credentials, ME, USERS};
@@ -32,28 +30,18 @@ const JWT_SECRET: &str = "faults-test-secret-not-a-real-one-0123456789";
 const PROPAGATION: Duration = Duration::from_secs(5);
 
 pub(crate) struct Rig {
-    pub(crate) redis: OwnServer,
-    pub(crate) redis_addr: SocketAddr,
-    pub(crate) proxy: FaultProxy,
     pub(crate) servers: Vec<ServerProcess>,
     pub(crate) credentials: Credentials,
 }
 
 impl Rig {
-    /// Starts everything and makes the credentials on the first server;
-    /// returns once every server refuses the revoked token and the deleted
-    /// key and accepts the live key.
-    pub(crate) fn start() -> Self {
-        let redis = OwnServer::start();
-        let redis_addr: SocketAddr = redis
-            .url()
-            .trim_start_matches("redis://")
-            .parse()
-            .expect("OwnServer's URL is redis://127.0.0.1:PORT");
-        let proxy = FaultProxy::start(redis_addr).expect("the fault proxy starts");
-        let url = format!("redis://{}", proxy.addr());
+    /// Starts both servers on the Redis that `redis` names (`REDIS_URL` or
+    /// `REDIS_CLUSTER_NODES` and its value) and makes the credentials on
+    /// the first; returns once every server refuses the revoked token and
+    /// the deleted key and accepts the live key.
+    pub(crate) fn start(redis: (&str, &str)) -> Self {
         let env = [
-            ("REDIS_URL", url.as_str()),
+            redis,
             ("SHIELDWALL_JWT_SECRET", JWT_SECRET),
             ("SHIELDWALL_LIMIT_USER", USER_LIMIT),
             // Said, not assumed: the policy under test is the default.
@@ -67,9 +55,6 @@ impl Rig {
             .collect();
         let credentials = credentials(&servers[0]);
         let rig = Self {
-            redis,
-            redis_addr,
-            proxy,
             servers,
             credentials,
         };
