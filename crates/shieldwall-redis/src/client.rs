@@ -83,6 +83,8 @@ impl Redis {
         config: &RedisConfig,
         clock: impl Clock,
     ) -> Result<Self, RedisError> {
+        #[cfg(feature = "tls")]
+        install_crypto_provider();
         let (connection, pool, subscribers) = match &config.target {
             Target::Single(url) => {
                 let (connection, pool, client) = connect_single(url, config).await?;
@@ -433,5 +435,16 @@ async fn connect_cluster(nodes: &[String], config: &RedisConfig) -> Result<Conne
         Ok(Ok(connection)) => Ok(Connection::cluster(connection)),
         Ok(Err(err)) => Err(RedisError::from_redis(err)),
         Err(_) => Err(RedisError::Timeout(config.connect_timeout)),
+    }
+}
+
+/// rustls needs a process-wide crypto provider to build a `rediss://`
+/// connection; one is installed (aws-lc-rs) unless the process already has
+/// one (what it installed is kept).
+#[cfg(feature = "tls")]
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An error means another thread installed one meanwhile: kept.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     }
 }

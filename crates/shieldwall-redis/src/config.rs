@@ -12,6 +12,12 @@ pub enum RedisConfigError {
     /// The URL does not parse. The URL itself is not repeated: it may hold a password.
     #[error("the Redis URL is invalid (expected redis://[user:password@]host[:port][/db])")]
     InvalidUrl,
+    /// A `rediss://` URL, but this build has no TLS (the crate's `tls`
+    /// feature is off).
+    #[error(
+        "a rediss:// URL needs shieldwall-redis's `tls` feature, which this build does not have"
+    )]
+    TlsNotBuilt,
     /// A Redis Cluster seed node's URL does not parse, or names a database
     /// other than 0 (a cluster has only database 0). Which node is said by
     /// its position; the URL is not repeated.
@@ -121,11 +127,24 @@ const DEFAULT_BREAKER_THRESHOLD: NonZeroU32 = match NonZeroU32::new(5) {
     None => NonZeroU32::MIN,
 };
 
+/// Refuses a `rediss://` URL when TLS is not built in, with a message that
+/// says so (the `redis` crate would only say the URL is invalid).
+fn check_tls_built(url: &str) -> Result<(), RedisConfigError> {
+    let tls = url
+        .get(..9)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"));
+    if tls && !cfg!(feature = "tls") {
+        return Err(RedisConfigError::TlsNotBuilt);
+    }
+    Ok(())
+}
+
 impl RedisConfig {
     /// A configuration for `url` with prefix `shieldwall`, a 500 ms command
     /// timeout, a 2 s connect timeout, a pool of 8, and a circuit breaker
     /// that opens after 5 failures in a row for a 2 s cool-down.
     pub fn new(url: &str) -> Result<Self, RedisConfigError> {
+        check_tls_built(url)?;
         url.into_connection_info()
             .map_err(|_| RedisConfigError::InvalidUrl)?;
         Ok(Self::with_target(Target::Single(url.to_owned())))
@@ -157,6 +176,7 @@ impl RedisConfig {
                 return Err(RedisConfigError::TooManyClusterNodes);
             }
             let node = node.as_ref().trim();
+            check_tls_built(node)?;
             let info = node
                 .into_connection_info()
                 .map_err(|_| RedisConfigError::InvalidClusterNode(index + 1))?;
@@ -259,5 +279,49 @@ impl RedisConfig {
     #[must_use]
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tls_url_needs_the_tls_feature() {
+        for url in ["rediss://127.0.0.1:6380/0", "REDISS://127.0.0.1:6380"] {
+            let single = RedisConfig::new(url);
+            let cluster = RedisConfig::cluster([url]);
+            if cfg!(feature = "tls") {
+                assert!(single.is_ok() && cluster.is_ok(), "{url}");
+            } else {
+                assert!(
+                    matches!(single, Err(RedisConfigError::TlsNotBuilt)),
+                    "{url}"
+                );
+                assert!(
+                    matches!(cluster, Err(RedisConfigError::TlsNotBuilt)),
+                    "{url}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cluster_nodes_are_checked_and_never_echoed() {
+        let err =
+            RedisConfig::cluster(["redis://127.0.0.1:7000", "http://:hunter2@x"]).unwrap_err();
+        assert!(matches!(err, RedisConfigError::InvalidClusterNode(2)));
+        assert!(!err.to_string().contains("hunter2"));
+        assert!(matches!(
+            RedisConfig::cluster(["redis://127.0.0.1:7000/1"]),
+            Err(RedisConfigError::InvalidClusterNode(1))
+        ));
+        let many = vec!["redis://127.0.0.1:7000"; MAX_CLUSTER_NODES + 1];
+        assert!(matches!(
+            RedisConfig::cluster(many),
+            Err(RedisConfigError::TooManyClusterNodes)
+        ));
+        let config = RedisConfig::cluster(["redis://:hunter2@127.0.0.1:7000"]).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 }

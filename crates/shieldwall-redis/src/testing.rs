@@ -111,6 +111,9 @@ pub fn config(name: &str) -> crate::RedisConfig {
 pub struct OwnServer {
     child: std::process::Child,
     port: u16,
+    /// Arguments after the port's (TLS, users), kept for a restart.
+    extra: Vec<String>,
+    tls: bool,
 }
 
 impl OwnServer {
@@ -125,13 +128,74 @@ impl OwnServer {
         reason = "a test fixture: failing loudly is its job"
     )]
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_with(&[])
+    }
+
+    /// Starts one with more `redis-server` arguments (`--user` lines, say).
+    ///
+    /// # Panics
+    ///
+    /// As [`OwnServer::start`].
+    #[must_use]
+    pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_on(Self::free_port(), extra, false)
+    }
+
+    /// Starts one that speaks TLS only (its plain port closed), with the
+    /// certificate and key at `cert` and `key` (PEM), `ca` the CA that
+    /// issued them; clients are not asked for certificates. Its URL is
+    /// `rediss://`.
+    ///
+    /// # Panics
+    ///
+    /// As [`OwnServer::start`].
+    #[must_use]
+    pub fn start_tls(
+        cert: &std::path::Path,
+        key: &std::path::Path,
+        ca: &std::path::Path,
+        extra: &[&str],
+    ) -> Self {
+        let port = Self::free_port();
+        let mut args = vec![
+            "--port".to_owned(),
+            "0".to_owned(),
+            "--tls-port".to_owned(),
+            port.to_string(),
+            "--tls-auth-clients".to_owned(),
+            "no".to_owned(),
+        ];
+        for (flag, path) in [
+            ("--tls-cert-file", cert),
+            ("--tls-key-file", key),
+            ("--tls-ca-cert-file", ca),
+        ] {
+            args.push(flag.to_owned());
+            args.push(path.to_string_lossy().into_owned());
+        }
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Self::start_on(port, &args, true)
+    }
+
+    #[allow(
+        clippy::expect_used,
+        reason = "a test fixture: failing loudly is its job"
+    )]
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
-            .port();
+            .port()
+    }
+
+    fn start_on(port: u16, extra: &[&str], tls: bool) -> Self {
+        let extra: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
         Self {
-            child: Self::spawn(port),
+            child: Self::spawn(port, &extra),
             port,
+            extra,
+            tls,
         }
     }
 
@@ -143,7 +207,7 @@ impl OwnServer {
     /// As [`OwnServer::start`].
     pub fn restart(&mut self) {
         self.kill();
-        self.child = Self::spawn(self.port);
+        self.child = Self::spawn(self.port, &self.extra);
     }
 
     #[allow(
@@ -151,7 +215,7 @@ impl OwnServer {
         clippy::panic,
         reason = "a test fixture: failing loudly is its job"
     )]
-    fn spawn(port: u16) -> std::process::Child {
+    fn spawn(port: u16, extra: &[String]) -> std::process::Child {
         let mut child = std::process::Command::new("redis-server")
             .args([
                 "--port",
@@ -163,6 +227,7 @@ impl OwnServer {
                 "--appendonly",
                 "no",
             ])
+            .args(extra)
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server on the PATH");
@@ -177,10 +242,11 @@ impl OwnServer {
         panic!("redis-server did not start on port {port}");
     }
 
-    /// `redis://127.0.0.1:<port>`.
+    /// `redis://127.0.0.1:<port>` (`rediss://` when it speaks TLS).
     #[must_use]
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Stops it now.
