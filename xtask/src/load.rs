@@ -161,13 +161,35 @@ pub(crate) fn wrk_script(
     script: &str,
     args: &[&str],
 ) -> Result<WrkRun> {
-    let path = root().join("target/xtask-wrk.lua");
-    let text = if script == LATENCY_SCRIPT {
+    let full = if script == LATENCY_SCRIPT {
         LATENCY_SCRIPT.to_owned()
     } else {
         format!("{script}\n{LATENCY_SCRIPT}")
     };
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let text = wrk_output(url, headers, seconds, &full, args)?;
+    // wrk counts 4xx and 5xx as "Non-2xx or 3xx", and connection errors
+    // and timeouts as "Socket errors": either makes the run a measure of
+    // failures, not of the stack.
+    if text.contains("Non-2xx") || text.contains("Socket errors") {
+        return Err(format!("failed answers under load on {url}:\n{text}"));
+    }
+    parse_run(&text)
+}
+
+/// Runs `wrk -t1 -c32` pinned to the second core with the Lua `script`;
+/// its standard output (and standard error when it printed no rate).
+pub(crate) fn wrk_output(
+    url: &str,
+    headers: &[&str],
+    seconds: u32,
+    script: &str,
+    args: &[&str],
+) -> Result<String> {
+    // A file per run: several runs may go at once (`load instances`).
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = root().join(format!("target/xtask-wrk-{run}.lua"));
+    std::fs::write(&path, script).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let mut command = Command::new("taskset");
     command.args([
         "-c",
@@ -188,24 +210,23 @@ pub(crate) fn wrk_script(
     }
     let output = command.output().map_err(|e| {
         format!("cannot run taskset and wrk (apt-get install -y util-linux wrk): {e}")
-    })?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    // wrk counts 4xx and 5xx as "Non-2xx or 3xx", and connection errors
-    // and timeouts as "Socket errors": either makes the run a measure of
-    // failures, not of the stack.
-    if text.contains("Non-2xx") || text.contains("Socket errors") {
-        return Err(format!("failed answers under load on {url}:\n{text}"));
+    });
+    let _ = std::fs::remove_file(&path);
+    let output = output?;
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !text.contains("Requests/sec:") {
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
     }
+    Ok(text)
+}
+
+/// The rate, request count and latencies of wrk's output.
+pub(crate) fn parse_run(text: &str) -> Result<WrkRun> {
     let rps = text
         .lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| {
-            format!(
-                "no Requests/sec in wrk's output:\n{text}{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
+        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
     let numbers: Vec<f64> = text
         .lines()
         .find_map(|l| l.strip_prefix("xtask-latency "))
@@ -238,7 +259,8 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// `cargo xtask load [layers | demo]`.
+/// `cargo xtask load [layers | demo | instances]` (without an argument,
+/// `layers` then `demo`).
 pub(crate) fn run(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         None => {
@@ -247,7 +269,8 @@ pub(crate) fn run(args: &[String]) -> Result {
         }
         Some("layers") => layers(),
         Some("demo") => crate::load_demo::run(),
-        Some(other) => Err(format!("load: layers or demo, not {other}")),
+        Some("instances") => crate::load_instances::run(),
+        Some(other) => Err(format!("load: layers, demo or instances, not {other}")),
     }
 }
 

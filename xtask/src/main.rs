@@ -23,18 +23,24 @@
 //! - `dev-cert`: writes a self-signed certificate and key for `localhost` to
 //!   `target/dev-cert/` (with `openssl`) and prints the `SHIELDWALL_TLS_CERT` /
 //!   `SHIELDWALL_TLS_KEY` exports that make the demo servers speak HTTPS.
-//! - `load [layers | demo]`: builds the bench and demo servers in release and
+//! - `load [layers | demo | instances]`: builds the bench and demo servers in release and
 //!   measures them with `wrk` on loopback. `layers`: the bench server's hello
 //!   route behind one layer or guard at a time (memory and Redis), and the
 //!   anchor stacks, beside the bare route; `demo`: the demo's full stack
 //!   (`/health`, `/me`, `/users`, a signed transfer) on memory and Redis
 //!   beside the same handlers without layers, with latency percentiles and
 //!   Redis commands per request. Both without an argument; `load-demo` is
-//!   `load demo`.
+//!   `load demo`. `instances`: `/me` on 1, 2 and 3 demo instances at once,
+//!   on one Redis and on a 3-primary cluster, with Redis's CPU time per
+//!   request.
 //! - `load-telemetry`: the demo servers under `wrk`, metrics and tracing off
 //!   and on, interleaved (what they cost the full stack).
 //! - `fuzz --minutes N`: the property tests of the parsers of attacker
 //!   bytes, again and again with many cases, for N minutes.
+//! - `soak [--minutes N]`: both demo servers under a mixed load (valid and
+//!   invalid keys and tokens, signed transfers, millions of client
+//!   addresses) for N minutes (10): each minute's throughput, latency,
+//!   answers by status class and resident memory; fails on a 5xx.
 //! - `bench [--quick]`: every criterion benchmark, then a table of each
 //!   median beside its group's anchor from the same run
 //!   (`target/bench-summary.md`); `--quick` (in `ci`) proves they build and
@@ -52,11 +58,13 @@ mod fuzz;
 mod json;
 mod load;
 mod load_demo;
+mod load_instances;
 mod matrix;
 mod metadata;
 mod msrv;
 mod redis;
 mod redis_cluster;
+mod soak;
 mod telemetry_load;
 
 use std::env;
@@ -66,7 +74,7 @@ use std::time::{Duration, Instant};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis [--cluster] | dev-cert | load [layers | demo] | load-telemetry | load-demo | bench [--quick] | fuzz --minutes N>";
+const USAGE: &str = "usage: cargo xtask <ci | test [CARGO TEST ARGS] | lint | doc | deny | machete | msrv | backends | features | redis [--cluster] | dev-cert | load [layers | demo | instances] | load-telemetry | load-demo | bench [--quick] | fuzz --minutes N | soak [--minutes N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -86,6 +94,7 @@ fn main() -> ExitCode {
         Some("load-telemetry") => telemetry_load::run(),
         Some("load-demo") => load::run(&["demo".to_owned()]),
         Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
+        Some("soak") => soak::run(args.get(1..).unwrap_or_default()),
         Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
         _ => Err(USAGE.to_owned()),
     };

@@ -53,13 +53,23 @@ pub(crate) enum TokenCommand {
     Inspect(InspectArgs),
 }
 
-/// The Redis the servers use.
+/// The Redis the servers use: one server, or a Redis Cluster's seed nodes.
 #[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
 pub(crate) struct RedisArgs {
-    /// A Redis URL, `redis://[user:password@]host[:port][/db]` (or REDIS_URL, which keeps a
-    /// password out of the process list).
+    /// A Redis URL, `redis://[user:password@]host[:port][/db]` or `rediss://...` (or REDIS_URL,
+    /// which keeps a password out of the process list).
     #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
-    pub(crate) redis: String,
+    pub(crate) redis: Option<String>,
+    /// A Redis Cluster's seed nodes, comma-separated `redis://host:port` URLs (or
+    /// REDIS_CLUSTER_NODES), instead of --redis.
+    #[arg(
+        long,
+        value_name = "URLS",
+        env = "REDIS_CLUSTER_NODES",
+        hide_env_values = true
+    )]
+    pub(crate) redis_cluster: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +223,41 @@ mod tests {
         assert_eq!(args.scopes, ["users:read", "transfers:write"]);
         assert_eq!(args.name, "default");
         assert_eq!(args.expires_in_days, None);
+        assert_eq!(args.redis.redis.as_deref(), Some("redis://127.0.0.1"));
+        // One server or a cluster, not both.
+        let cluster = ["--redis-cluster", "redis://a:7000,redis://b:7000"];
+        let parsed = Cli::try_parse_from(
+            ["shieldwall", "keys", "list", "--owner", "u"]
+                .iter()
+                .chain(&cluster),
+        )
+        .unwrap();
+        let Command::Keys {
+            command: KeysCommand::List(args),
+        } = parsed.command
+        else {
+            panic!("keys list");
+        };
+        assert_eq!(
+            args.redis.redis_cluster.as_deref(),
+            Some("redis://a:7000,redis://b:7000")
+        );
+        assert!(
+            Cli::try_parse_from(
+                [
+                    "shieldwall",
+                    "keys",
+                    "list",
+                    "--owner",
+                    "u",
+                    "--redis",
+                    "redis://h"
+                ]
+                .iter()
+                .chain(&cluster),
+            )
+            .is_err()
+        );
         for days in ["0", "366", "x"] {
             assert!(
                 Cli::try_parse_from([

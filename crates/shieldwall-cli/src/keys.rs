@@ -13,18 +13,27 @@ use shieldwall_keys::{
 use shieldwall_redis::{Redis, RedisConfig};
 use zeroize::Zeroizing;
 
-use crate::cli::{CreateArgs, ListArgs, RevokeArgs};
+use crate::cli::{CreateArgs, ListArgs, RedisArgs, RevokeArgs};
 use crate::failure::Failure;
 use crate::{demo, output};
 
-/// Connects to `url` and builds the manager as the demo servers do: default
-/// Redis prefix, key format `sk`, SHA-256 digests. No cache (each command
-/// reads Redis) and no background last-use flush.
-async fn connect(url: &str) -> Result<ApiKeys<RedisKeyStore>, Failure> {
-    let config = RedisConfig::new(url).map_err(|e| Failure::caused("--redis", &e))?;
+/// Connects to the server or cluster `args` names and builds the manager as
+/// the demo servers do: default Redis prefix, key format `sk`, SHA-256
+/// digests. No cache (each command reads Redis) and no background last-use
+/// flush.
+async fn connect(args: &RedisArgs) -> Result<ApiKeys<RedisKeyStore>, Failure> {
+    let (flag, config) = match (&args.redis, &args.redis_cluster) {
+        (Some(url), _) => ("--redis", RedisConfig::new(url)),
+        (None, Some(nodes)) => (
+            "--redis-cluster",
+            RedisConfig::cluster(nodes.split(',').filter(|n| !n.trim().is_empty())),
+        ),
+        (None, None) => return Err(Failure::new("--redis or --redis-cluster is required")),
+    };
+    let config = config.map_err(|e| Failure::caused(flag, &e))?;
     let redis = Redis::connect(&config)
         .await
-        .map_err(|e| Failure::caused("--redis: cannot reach Redis", &e))?;
+        .map_err(|e| Failure::caused(&format!("{flag}: cannot reach Redis"), &e))?;
     let store = RedisKeyStore::new(redis, RedisKeyStoreConfig::uncached());
     let format = KeyFormat::new(demo::KEY_PREFIX).map_err(|e| Failure::caused("key format", &e))?;
     Ok(ApiKeys::builder(store, format)
@@ -77,7 +86,7 @@ pub(crate) async fn create(args: CreateArgs) -> Result<(), Failure> {
     } else {
         args.scopes
     };
-    let keys = connect(&args.redis.redis).await?;
+    let keys = connect(&args.redis).await?;
     let mut new = NewKey::new(args.owner, args.name, scopes);
     if let Some(days) = args.expires_in_days {
         new = new.expires_in(Duration::from_secs(u64::from(days) * 86_400));
@@ -93,7 +102,7 @@ pub(crate) async fn create(args: CreateArgs) -> Result<(), Failure> {
 }
 
 pub(crate) async fn list(args: ListArgs) -> Result<(), Failure> {
-    let keys = connect(&args.redis.redis).await?;
+    let keys = connect(&args.redis).await?;
     let records = keys
         .list(&args.owner)
         .await
@@ -114,7 +123,7 @@ pub(crate) async fn revoke(args: RevokeArgs) -> Result<(), Failure> {
             shieldwall_keys::ID_LEN
         )));
     }
-    let keys = connect(&args.redis.redis).await?;
+    let keys = connect(&args.redis).await?;
     let not_found = || Failure::new(format!("no key with id {id}"));
     let record = keys
         .store()

@@ -39,7 +39,7 @@ fn shieldwall(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(&path);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
-        if key.starts_with("SHIELDWALL_") || key == "REDIS_URL" {
+        if key.starts_with("SHIELDWALL_") || key == "REDIS_URL" || key == "REDIS_CLUSTER_NODES" {
             command.env_remove(key.as_ref());
         }
     }
@@ -90,6 +90,12 @@ fn fails(output: &Output, what: &str) -> String {
 }
 
 fn start(name: &str, redis: &str) -> ServerProcess {
+    start_on(name, ("REDIS_URL", redis))
+}
+
+/// A server on the Redis that `redis` names (`REDIS_URL` or
+/// `REDIS_CLUSTER_NODES`, and its value).
+fn start_on(name: &str, redis: (&str, &str)) -> ServerProcess {
     let keys = format!(
         "alice-key:alice@example.com:{}",
         base64::engine::general_purpose::STANDARD.encode(ALICE_SECRET)
@@ -97,7 +103,7 @@ fn start(name: &str, redis: &str) -> ServerProcess {
     ServerProcess::start(
         &binary(name),
         &[
-            ("REDIS_URL", redis),
+            redis,
             ("SHIELDWALL_JWT_SECRET", JWT_SECRET),
             ("SHIELDWALL_SIGNING_KEYS", &keys),
             ("SHIELDWALL_AUDIT", "off"),
@@ -368,4 +374,90 @@ fn the_shieldwall_command_against_both_servers() {
         "no --redis",
     );
     fails(&shieldwall(&["nothing"], &[]), "an unknown command");
+}
+
+#[test]
+fn keys_made_and_revoked_on_a_redis_cluster() {
+    let nodes = shieldwall_redis::testing::cluster_nodes();
+    let servers = [
+        start_on("example-axum-api", ("REDIS_CLUSTER_NODES", &nodes)),
+        start_on("example-actix-api", ("REDIS_CLUSTER_NODES", &nodes)),
+    ];
+    let owner = "usr_1";
+    let out = ok(
+        shieldwall(
+            &[
+                "keys",
+                "create",
+                "--redis-cluster",
+                &nodes,
+                "--owner",
+                owner,
+            ],
+            &[],
+        ),
+        "keys create on the cluster",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let key = lines[1].to_owned();
+    let id = serde_json::from_str::<serde_json::Value>(lines[0]).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for server in &servers {
+        assert_eq!(users(server, &key), 200, "{}", server.name());
+    }
+    // REDIS_CLUSTER_NODES stands for the flag, as REDIS_URL does for --redis.
+    let out = ok(
+        shieldwall(
+            &["keys", "list", "--owner", owner],
+            &[("REDIS_CLUSTER_NODES", &nodes)],
+        ),
+        "keys list from REDIS_CLUSTER_NODES",
+    );
+    assert!(out.contains(&id), "{out}");
+    ok(
+        shieldwall(&["keys", "revoke", "--redis-cluster", &nodes, &id], &[]),
+        "keys revoke on the cluster",
+    );
+    for server in &servers {
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        let mut status = users(server, &key);
+        while status == 200 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            status = users(server, &key);
+        }
+        assert_eq!(status, 401, "{} still accepts a revoked key", server.name());
+    }
+    // Both, or a bad node, are refused on one line.
+    fails(
+        &shieldwall(
+            &[
+                "keys",
+                "list",
+                "--owner",
+                owner,
+                "--redis",
+                "redis://h",
+                "--redis-cluster",
+                &nodes,
+            ],
+            &[],
+        ),
+        "both --redis and --redis-cluster",
+    );
+    fails(
+        &shieldwall(
+            &[
+                "keys",
+                "list",
+                "--owner",
+                owner,
+                "--redis-cluster",
+                "http://:hunter2@x",
+            ],
+            &[],
+        ),
+        "a bad cluster node",
+    );
 }
