@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use shieldwall_core::telemetry::{AuditOutcome, audit_events};
 use shieldwall_core::{LogThrottle, RequestObserver, RequestSummary};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -152,6 +153,7 @@ impl Auditor {
     fn count_dropped(&self, why: &'static str) {
         let shared = &*self.shared;
         let dropped = shared.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        audit_events(AuditOutcome::Dropped, 1);
         if shared.drop_log.allow() {
             tracing::warn!(
                 dropped_total = dropped,

@@ -9,6 +9,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use shieldwall_core::LogThrottle;
+use shieldwall_core::telemetry::{AuditOutcome, audit_events};
 use tokio::sync::{Notify, mpsc};
 
 use crate::auditor::{Counters, Message};
@@ -161,6 +162,7 @@ impl AuditWriter {
             match message {
                 Message::Event(_) => {
                     self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    audit_events(AuditOutcome::Dropped, 1);
                 }
                 Message::Flush(done) | Message::Shutdown(done) => {
                     let _ = done.send(());
@@ -198,6 +200,7 @@ impl AuditWriter {
                     self.counters
                         .written
                         .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    audit_events(AuditOutcome::Written, batch.len() as u64);
                     return;
                 }
                 Err(error) if attempt >= self.settings.retries => {
@@ -259,6 +262,7 @@ impl AuditWriter {
 
     fn count_lost(&self, count: usize, error: &SinkError) {
         shieldwall_core::telemetry::store_error(shieldwall_core::telemetry::StoreKind::Audit);
+        audit_events(AuditOutcome::Lost, count as u64);
         let lost = self
             .counters
             .lost

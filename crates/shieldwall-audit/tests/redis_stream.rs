@@ -47,11 +47,21 @@ fn chain() -> Chain {
     Chain::hmac(&Secret::from(vec![5_u8; 32])).unwrap()
 }
 
+/// Where a suite runs: the test server or the test Redis Cluster.
+type Target = fn(&str) -> RedisConfig;
+
 #[tokio::test]
 async fn events_arrive_as_stream_entries_with_their_fields() {
-    let redis = Redis::connect(&redis_testing::config("audit-fields"))
-        .await
-        .unwrap();
+    arrive_with_their_fields(redis_testing::config).await;
+}
+
+#[tokio::test]
+async fn events_arrive_as_stream_entries_with_their_fields_on_a_cluster() {
+    arrive_with_their_fields(redis_testing::cluster_config).await;
+}
+
+async fn arrive_with_their_fields(target: Target) {
+    let redis = Redis::connect(&target("audit-fields")).await.unwrap();
     let sink = RedisStreamSink::new(redis.clone(), "audit").unwrap();
     let key = sink.key().to_owned();
     assert!(key.ends_with(":audit"));
@@ -139,9 +149,16 @@ async fn maxlen_is_respected() {
 
 #[tokio::test]
 async fn the_chain_continues_from_the_stream_and_verifies_from_its_entries() {
-    let redis = Redis::connect(&redis_testing::config("audit-chain"))
-        .await
-        .unwrap();
+    chain_continues_and_verifies(redis_testing::config).await;
+}
+
+#[tokio::test]
+async fn the_chain_continues_from_the_stream_and_verifies_on_a_cluster() {
+    chain_continues_and_verifies(redis_testing::cluster_config).await;
+}
+
+async fn chain_continues_and_verifies(target: Target) {
+    let redis = Redis::connect(&target("audit-chain")).await.unwrap();
     let mut key = String::new();
     for run in 0..2 {
         let sink = RedisStreamSink::new(redis.clone(), "chained").unwrap();

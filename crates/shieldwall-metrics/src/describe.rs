@@ -2,8 +2,9 @@
 
 use metrics::{Unit, describe_counter, describe_histogram};
 use shieldwall_core::telemetry::{
-    AUTH_FAILURES_TOTAL, BREAKER_TRANSITIONS_TOTAL, CACHE_LOOKUPS_TOTAL, JWKS_REFRESHES_TOTAL,
-    RATE_LIMIT_DECISIONS_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, STORE_ERRORS_TOTAL,
+    AUDIT_EVENTS_TOTAL, AUTH_FAILURES_TOTAL, BREAKER_TRANSITIONS_TOTAL, CACHE_LOOKUPS_TOTAL,
+    JWKS_REFRESHES_TOTAL, RATE_LIMIT_DECISIONS_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL,
+    STORE_ERRORS_TOTAL,
 };
 
 /// Tells the installed recorder what each family means (Prometheus `# HELP`
@@ -29,6 +30,11 @@ pub fn describe() {
         AUTH_FAILURES_TOTAL,
         Unit::Count,
         "Authentication and authorization refusals, by public error code."
+    );
+    describe_counter!(
+        AUDIT_EVENTS_TOTAL,
+        Unit::Count,
+        "Audit events, by what became of them (written, dropped, lost); each counted once."
     );
     describe_counter!(
         STORE_ERRORS_TOTAL,

@@ -38,9 +38,21 @@ fn now_signer() -> Signer {
     Signer::hmac_sha256("hmac-1", Secret::from(HMAC_SECRET.to_vec())).unwrap()
 }
 
+/// Where a suite runs: the test server or the test Redis Cluster.
+type Target = fn(&str) -> RedisConfig;
+
 #[tokio::test]
 async fn a_nonce_used_on_one_instance_is_refused_on_another() {
-    let config = testing::config("signing-replay");
+    nonce_refused_on_another(testing::config).await;
+}
+
+#[tokio::test]
+async fn a_nonce_used_on_one_instance_is_refused_on_another_on_a_cluster() {
+    nonce_refused_on_another(testing::cluster_config).await;
+}
+
+async fn nonce_refused_on_another(target: Target) {
+    let config = target("signing-replay");
     let a = instance(&config).await;
     let b = instance(&config).await;
     let request = signed(&now_signer());
@@ -55,13 +67,22 @@ async fn a_nonce_used_on_one_instance_is_refused_on_another() {
     // Another request, with its own nonce, passes on either.
     assert!(b.verify(&signed(&now_signer()), BODY).await.is_ok());
     // Another prefix is another application: it does not share nonces.
-    let elsewhere = instance(&testing::config("signing-replay-other")).await;
+    let elsewhere = instance(&target("signing-replay-other")).await;
     assert!(elsewhere.verify(&replay, BODY).await.is_ok());
 }
 
 #[tokio::test]
 async fn concurrent_replays_let_exactly_one_through() {
-    let config = testing::config("signing-race");
+    exactly_one_of_concurrent_replays(testing::config).await;
+}
+
+#[tokio::test]
+async fn concurrent_replays_let_exactly_one_through_on_a_cluster() {
+    exactly_one_of_concurrent_replays(testing::cluster_config).await;
+}
+
+async fn exactly_one_of_concurrent_replays(target: Target) {
+    let config = target("signing-race");
     let a = std::sync::Arc::new(instance(&config).await);
     let b = instance(&config).await;
     let request = signed(&now_signer());
@@ -98,7 +119,16 @@ async fn the_nonce_lives_for_the_window_and_the_clock_skew_margin() {
 
 #[tokio::test]
 async fn keys_on_redis_are_shared_bound_to_their_algorithm_and_removable() {
-    let config = testing::config("signing-keys");
+    keys_shared_bound_and_removable(testing::config).await;
+}
+
+#[tokio::test]
+async fn keys_on_a_cluster_are_shared_bound_to_their_algorithm_and_removable() {
+    keys_shared_bound_and_removable(testing::cluster_config).await;
+}
+
+async fn keys_shared_bound_and_removable(target: Target) {
+    let config = target("signing-keys");
     let redis = Redis::connect(&config).await.unwrap();
     let resolver = RedisKeyResolver::new(redis.clone());
     let ed = Signer::ed25519("ed-1", Secret::from(ED25519_SEED.to_vec())).unwrap();

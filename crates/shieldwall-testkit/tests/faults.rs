@@ -1,14 +1,16 @@
 //! Redis faults under load, through both example servers as processes
 //! (issue 15). Each test starts a `redis-server` of its own, puts the fault
 //! proxy in front of it, starts both servers on the proxy with a shared JWT
-//! secret, and keeps a steady load on them (a live API key, a deleted one,
-//! a logged-out token, `/health`) while it makes Redis silent, cut off,
+//! secret and the audit stream on Redis, and keeps a steady load on them (a
+//! live API key, a deleted one, a logged-out token, signed transfers and a
+//! replay of one, `/health`) while it makes Redis silent, cut off,
 //! slow, flapping, back without its scripts, emptied, or restarted empty.
 //! Every answer all through must come within the Redis timeout plus a
 //! margin, be the failure policy's 503 (`closed`, problem+json) when Redis
 //! cannot decide, never a 500, never a 2xx for the deleted key or the
-//! logged-out token (not even once a restart has emptied Redis); no server
-//! may exit or panic. Once Redis is back, each test
+//! logged-out token (not even once a restart has emptied Redis), nor for
+//! the replay while Redis keeps its data; every request's audit event is
+//! written or counted as dropped or lost; no server may exit or panic. Once Redis is back, each test
 //! measures how long each server takes to serve again and to enforce a
 //! tight per-user limit again (printed: `-- --nocapture`), bounded only by
 //! a generous deadline. One more test does the same on a Redis Cluster of
@@ -28,6 +30,9 @@ mod crashes;
 mod fault_load;
 #[path = "support/fault_rig.rs"]
 mod fault_rig;
+#[path = "support/signing.rs"]
+#[allow(dead_code, reason = "each test file uses part of the signing helpers")]
+mod signing;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -125,7 +130,7 @@ fn redis_loses_its_data() {
         command(redis_addr, "FLUSHALL", "SYNC");
         let lost = Instant::now();
         std::thread::sleep(Duration::from_secs(1));
-        Lost { keys: Some(lost) }
+        Lost { data: Some(lost) }
     });
 }
 
@@ -138,7 +143,7 @@ fn redis_restarted_without_its_data() {
         let lost = Instant::now();
         std::thread::sleep(Duration::from_secs(1));
         redis.restart();
-        Lost { keys: Some(lost) }
+        Lost { data: Some(lost) }
     });
 }
 
@@ -152,7 +157,7 @@ fn redis_restarted_empty_at_once() {
         let lost = Instant::now();
         redis.restart();
         std::thread::sleep(Duration::from_secs(1));
-        Lost { keys: Some(lost) }
+        Lost { data: Some(lost) }
     });
 }
 
@@ -292,6 +297,13 @@ fn observe(fault: &str, unreachable: bool, rig: &mut Rig, inject: impl FnOnce() 
             !unreachable || unavailable > 0,
             "{fault}: {} never answered 503: did the fault reach it?",
             server.name()
+        );
+    }
+    // Nothing the servers answered is missing from the audit accounting:
+    // each event was written to the stream, or counted as dropped or lost.
+    for (name, written, dropped, lost) in rig.audit_accounted() {
+        eprintln!(
+            "faults: {fault}: {name}: audit events written {written}, dropped {dropped}, lost {lost}"
         );
     }
     let crashes = rig.crashes();

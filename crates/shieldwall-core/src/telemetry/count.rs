@@ -16,8 +16,9 @@ use metrics::{Counter, Histogram, Key, Label, Level, Metadata};
 use shieldwall_errors::ErrorCode;
 
 use super::names::{
-    AUTH_FAILURES_TOTAL, BREAKER_TRANSITIONS_TOTAL, CACHE_LOOKUPS_TOTAL, JWKS_REFRESHES_TOTAL,
-    RATE_LIMIT_DECISIONS_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, STORE_ERRORS_TOTAL,
+    AUDIT_EVENTS_TOTAL, AUTH_FAILURES_TOTAL, BREAKER_TRANSITIONS_TOTAL, CACHE_LOOKUPS_TOTAL,
+    JWKS_REFRESHES_TOTAL, RATE_LIMIT_DECISIONS_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL,
+    STORE_ERRORS_TOTAL,
 };
 
 /// Where the counts come from, for recorders that filter by target.
@@ -109,6 +110,28 @@ pub fn store_error(store: StoreKind) {
         StoreKind::Audit => static_key!(STORE_ERRORS_TOTAL, "store" => "audit"),
         StoreKind::Introspection => static_key!(STORE_ERRORS_TOTAL, "store" => "introspection"),
     });
+}
+
+/// What became of audit events.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// The sink wrote them.
+    Written,
+    /// The queue was full (or the writer had stopped): never queued.
+    Dropped,
+    /// The sink failed to write them, retries included.
+    Lost,
+}
+
+/// Counts `count` audit events that ended as `outcome`.
+pub fn audit_events(outcome: AuditOutcome, count: u64) {
+    let key = match outcome {
+        AuditOutcome::Written => static_key!(AUDIT_EVENTS_TOTAL, "outcome" => "written"),
+        AuditOutcome::Dropped => static_key!(AUDIT_EVENTS_TOTAL, "outcome" => "dropped"),
+        AuditOutcome::Lost => static_key!(AUDIT_EVENTS_TOTAL, "outcome" => "lost"),
+    };
+    metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(count));
 }
 
 /// Where a circuit breaker stands (`shieldwall-redis`'s, whose changes
@@ -330,6 +353,7 @@ mod tests {
     #[test]
     fn counting_without_a_recorder_does_nothing_and_never_panics() {
         store_error(StoreKind::Audit);
+        audit_events(AuditOutcome::Lost, 3);
         breaker_transition(BreakerState::Open);
         jwks_refresh(false);
         cache_lookup(CacheKind::Keys, true);

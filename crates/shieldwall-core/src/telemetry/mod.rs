@@ -17,11 +17,13 @@ mod names;
 mod span;
 
 pub use count::{
-    BreakerState, CacheKind, RateLimitCounters, RateOutcome, RequestCounters, StoreKind,
-    auth_failure, breaker_transition, cache_lookup, is_auth_failure, jwks_refresh, store_error,
+    AuditOutcome, BreakerState, CacheKind, RateLimitCounters, RateOutcome, RequestCounters,
+    StoreKind, audit_events, auth_failure, breaker_transition, cache_lookup, is_auth_failure,
+    jwks_refresh, store_error,
 };
 pub use names::{
-    AUTH_FAILURES_TOTAL, BREAKER_TRANSITIONS_TOTAL, CACHE_LOOKUPS_TOTAL, JWKS_REFRESHES_TOTAL,
-    RATE_LIMIT_DECISIONS_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL, STORE_ERRORS_TOTAL,
+    AUDIT_EVENTS_TOTAL, AUTH_FAILURES_TOTAL, BREAKER_TRANSITIONS_TOTAL, CACHE_LOOKUPS_TOTAL,
+    JWKS_REFRESHES_TOTAL, RATE_LIMIT_DECISIONS_TOTAL, REQUEST_DURATION_SECONDS, REQUESTS_TOTAL,
+    STORE_ERRORS_TOTAL,
 };
 pub use span::{GuardInfo, GuardSpan, record_answer, request_span};

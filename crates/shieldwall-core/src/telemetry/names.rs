@@ -17,3 +17,7 @@ pub const BREAKER_TRANSITIONS_TOTAL: &str = "shieldwall_breaker_transitions_tota
 pub const JWKS_REFRESHES_TOTAL: &str = "shieldwall_jwks_refreshes_total";
 /// Cache lookups, by `cache` (`tokens`, `keys`) and `result` (`hit`, `miss`).
 pub const CACHE_LOOKUPS_TOTAL: &str = "shieldwall_cache_lookups_total";
+/// Audit events, by what became of them (`written` by the sink, `dropped`
+/// when the queue was full, `lost` when the sink failed): every event
+/// observed is counted exactly once, eventually.
+pub const AUDIT_EVENTS_TOTAL: &str = "shieldwall_audit_events_total";

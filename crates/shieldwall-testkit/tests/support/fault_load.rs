@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use shieldwall_testkit::server::ServerProcess;
 use shieldwall_testkit::{Observed, TestRequest};
 
+use crate::signing::{ALICE_SECRET, BODY, signer, transfer};
+
 /// The demo's Redis command timeout: it builds its `RedisConfig` with
 /// `RedisConfig::new`, whose default is 500 ms, and sets no other.
 pub(crate) const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
@@ -29,8 +31,10 @@ pub(crate) const ME: &str = "/api/v1/protected/me";
 /// What each server must keep refusing or serving.
 #[derive(Debug)]
 pub(crate) struct Credentials {
-    /// `X-API-Key` of a live key with the default scopes.
+    /// `X-API-Key` of a live key with `users:read` and `transfers:write`.
     pub(crate) valid_key: String,
+    /// A signed transfer accepted before the load starts: a replay.
+    pub(crate) replay: TestRequest,
     /// `X-API-Key` of a key deleted before the load starts.
     pub(crate) deleted_key: String,
     /// `Authorization` of a token logged out before the load starts.
@@ -50,12 +54,18 @@ pub(crate) enum Kind {
     DeletedKey,
     /// Who-am-I with the logged-out token.
     RevokedToken,
+    /// A transfer signed just now (a nonce of its own).
+    Transfer,
+    /// The transfer accepted before the load, sent again.
+    Replay,
 }
 
-const KINDS: [Kind; 4] = [
+const KINDS: [Kind; 6] = [
     Kind::ValidKey,
     Kind::DeletedKey,
     Kind::RevokedToken,
+    Kind::Transfer,
+    Kind::Replay,
     Kind::Health,
 ];
 
@@ -70,6 +80,13 @@ impl Kind {
             Self::RevokedToken => {
                 TestRequest::get(ME).header("authorization", &credentials.revoked_token)
             }
+            Self::Transfer => transfer(
+                &signer("alice-key", ALICE_SECRET),
+                &credentials.valid_key,
+                BODY,
+                BODY,
+            ),
+            Self::Replay => credentials.replay.clone(),
         }
     }
 }
@@ -127,13 +144,15 @@ pub(crate) fn run(
 }
 
 /// What Redis lost in a fault, and from when: an answer after that may
-/// find the live key unknown (401). Revocations are never lost: each
-/// server's replica holds the logout, refuses the token while it
-/// resynchronises, and gives Redis the logout back.
+/// find the live key unknown (401), and may accept the replay once (its
+/// nonce went with the data: the documented cost of a Redis without
+/// persistence). Revocations are never lost: each server's replica holds
+/// the logout, refuses the token while it resynchronises, and gives Redis
+/// the logout back.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Lost {
-    /// The keys went with Redis's data.
-    pub(crate) keys: Option<Instant>,
+    /// The keys and nonces went with Redis's data.
+    pub(crate) data: Option<Instant>,
 }
 
 /// What is wrong with `record`, if anything.
@@ -151,10 +170,13 @@ pub(crate) fn failure(record: &Record, lost: Lost) -> Option<String> {
     let since = |at: Option<Instant>| at.is_some_and(|at| record.answered_at >= at);
     let allowed: &[u16] = match record.kind {
         Kind::Health => &[200],
-        Kind::ValidKey if since(lost.keys) => &[200, 401, 503],
+        Kind::ValidKey if since(lost.data) => &[200, 401, 503],
         Kind::ValidKey => &[200, 503],
+        Kind::Transfer if since(lost.data) => &[201, 401, 503],
+        Kind::Transfer => &[201, 503],
+        Kind::Replay if since(lost.data) => &[201, 401, 503],
         // Fail closed: refused, or unavailable; never served.
-        Kind::DeletedKey | Kind::RevokedToken => &[401, 503],
+        Kind::DeletedKey | Kind::RevokedToken | Kind::Replay => &[401, 503],
     };
     if !allowed.contains(&answer.status) {
         return Some(format!(

@@ -3,12 +3,14 @@
 //! Redis Cluster), and the credentials the load uses, made once and shared
 //! by both servers.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use shieldwall_testkit::TestRequest;
 use shieldwall_testkit::server::{ServerProcess, binary};
+use shieldwall_testkit::{TestRequest, client};
 
 use crate::fault_load::{Credentials, ME, USERS};
+use crate::signing::{ALICE_SECRET, BODY, signer, signing_keys, transfer};
 
 const SERVERS: [&str; 2] = ["example-axum-api", "example-actix-api"];
 const KEYS: &str = "/api/v1/protected/keys";
@@ -40,14 +42,18 @@ impl Rig {
     /// the first; returns once every server refuses the revoked token and
     /// the deleted key and accepts the live key.
     pub(crate) fn start(redis: (&str, &str)) -> Self {
+        let keys = signing_keys();
         let env = [
             redis,
             ("SHIELDWALL_JWT_SECRET", JWT_SECRET),
+            ("SHIELDWALL_SIGNING_KEYS", keys.as_str()),
             ("SHIELDWALL_LIMIT_USER", USER_LIMIT),
             // Said, not assumed: the policy under test is the default.
             ("SHIELDWALL_RATE_LIMIT_ON_STORE_ERROR", "closed"),
-            // One line per request would cost the two cores more than the load.
-            ("SHIELDWALL_AUDIT", "off"),
+            // The audit stream is one of the stores under fault; what becomes
+            // of its events is read from the metrics.
+            ("SHIELDWALL_AUDIT", "redis"),
+            ("SHIELDWALL_METRICS_ADDR", "127.0.0.1:0"),
         ];
         let servers: Vec<ServerProcess> = SERVERS
             .iter()
@@ -86,10 +92,65 @@ impl Rig {
         }
     }
 
+    /// Checks each server's audit accounting once the load is over: every
+    /// request it answered has its event counted as written, dropped or
+    /// lost (`shieldwall_audit_events_total`), within 10 s (the writer's
+    /// batches and retries); returns `(name, written, dropped, lost)`.
+    pub(crate) fn audit_accounted(&self) -> Vec<(String, f64, f64, f64)> {
+        self.servers
+            .iter()
+            .map(|server| {
+                let metrics = metrics_addr(server);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
+                    let text = client::send(metrics, &TestRequest::get("/metrics"))
+                        .expect("a scrape")
+                        .text();
+                    let requests = sum(&text, "shieldwall_requests_total{");
+                    let outcome = |o: &str| {
+                        sum(
+                            &text,
+                            &format!("shieldwall_audit_events_total{{outcome=\"{o}\"}}"),
+                        )
+                    };
+                    let (written, dropped, lost) =
+                        (outcome("written"), outcome("dropped"), outcome("lost"));
+                    if (written + dropped + lost - requests).abs() < 0.5 {
+                        return (server.name().to_owned(), written, dropped, lost);
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "{}: {requests} requests but audit events written {written}, dropped \
+                         {dropped}, lost {lost}: some were never counted",
+                        server.name()
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+            .collect()
+    }
+
     /// Whether a server exited or printed a panic.
     pub(crate) fn crashes(&mut self) -> Vec<String> {
         crate::crashes::crashes(&mut self.servers)
     }
+}
+
+/// The metrics listener's address, from the line the server printed.
+fn metrics_addr(server: &ServerProcess) -> SocketAddr {
+    server
+        .output()
+        .iter()
+        .find_map(|line| line.strip_prefix("metrics on http://")?.parse().ok())
+        .expect("the server printed its metrics address")
+}
+
+/// The sum of every sample whose series starts with `prefix`.
+fn sum(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .filter(|line| line.starts_with(prefix))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .fold(0.0, |total, value| total + value)
 }
 
 fn get_users(key: &str) -> TestRequest {
@@ -118,7 +179,7 @@ fn credentials(server: &ServerProcess) -> Credentials {
             .send(
                 &TestRequest::post(KEYS)
                     .header("authorization", &alice)
-                    .json(&format!(r#"{{"name":"{name}"}}"#)),
+                    .json(&format!(r#"{{"name":{name}}}"#)),
             )
             .expect("an answer to the key's creation");
         assert_eq!(made.status, 201, "{name}: {}", made.text());
@@ -128,8 +189,8 @@ fn credentials(server: &ServerProcess) -> Credentials {
             json["key"].as_str().expect("a key").to_owned(),
         )
     };
-    let (_, valid_key) = make_key("faults-live");
-    let (deleted_id, deleted_key) = make_key("faults-deleted");
+    let (_, valid_key) = make_key(r#""faults-live","scopes":["users:read","transfers:write"]"#);
+    let (deleted_id, deleted_key) = make_key(r#""faults-deleted""#);
     let deleted = server
         .send(
             &TestRequest::new("DELETE", &format!("{KEYS}/{deleted_id}"))
@@ -140,8 +201,12 @@ fn credentials(server: &ServerProcess) -> Credentials {
     let bob = server
         .bearer("bob@example.com", "bob-password-2")
         .expect("bob logs in");
+    let replay = transfer(&signer("alice-key", ALICE_SECRET), &valid_key, BODY, BODY);
+    let accepted = server.send(&replay).expect("an answer to the transfer");
+    assert_eq!(accepted.status, 201, "transfer: {}", accepted.text());
     Credentials {
         valid_key,
+        replay,
         deleted_key,
         revoked_token,
         bob,
