@@ -235,7 +235,8 @@ impl Redis {
     }
 
     /// Runs a script by SHA in one round trip; on `NOSCRIPT` loads it and
-    /// tries once more.
+    /// tries once more (on a cluster, sends it with `EVAL` to the key's node,
+    /// which keeps it from then on).
     pub async fn run_script<T, K, A>(
         &self,
         script: &Script,
@@ -261,6 +262,18 @@ impl Redis {
                     sha = script.sha(),
                     "redis forgot a script; loading it again"
                 );
+                if self.is_cluster() {
+                    // `EVAL` goes to the key's node alone and caches the
+                    // script there; `SCRIPT LOAD` would need every node of
+                    // the cluster up (a new primary never has the scripts:
+                    // they are not replicated).
+                    let mut eval = redis::cmd("EVAL");
+                    eval.arg(script.source())
+                        .arg(keys.len())
+                        .arg(keys)
+                        .arg(args);
+                    return self.run(&eval).await;
+                }
                 let loaded: String = self
                     .run(redis::cmd("SCRIPT").arg("LOAD").arg(script.source()))
                     .await?;
@@ -275,27 +288,25 @@ impl Redis {
 
     /// A new pub/sub connection of its own (pub/sub cannot share the
     /// multiplexed connection), within the connect timeout. On a cluster it
-    /// goes to one seed node, the next after one that failed (the cluster
-    /// relays every `PUBLISH` to every node). Outside the circuit breaker:
+    /// goes to one seed node, the next one at each call (the cluster relays
+    /// every `PUBLISH` to every node; a follower that hears nothing, not
+    /// even its own [`Heartbeat`](crate::Heartbeat), subscribes again and
+    /// so moves on). Outside the circuit breaker:
     /// a subscription is background work that retries on its own, and its
     /// connect (bounded by the connect timeout, not the command timeout)
     /// must not hold the breaker's one probe.
     pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisError> {
-        let count = self.subscribers.len().max(1);
-        let first = self.next_subscriber.load(Ordering::Relaxed) % count;
-        let Some(client) = self.subscribers.get(first) else {
-            return Err(RedisError::Pool("no node to subscribe on".to_owned()));
+        // Round robin: a follower that subscribes again (its subscription
+        // ended, failed or went silent) goes to the next node.
+        let index =
+            self.next_subscriber.fetch_add(1, Ordering::Relaxed) % self.subscribers.len().max(1);
+        let Some(client) = self.subscribers.get(index) else {
+            return Err(RedisError::Topology("no node to subscribe on"));
         };
-        let result =
-            match tokio::time::timeout(self.connect_timeout, client.get_async_pubsub()).await {
-                Ok(result) => result.map_err(RedisError::from_redis),
-                Err(_) => Err(RedisError::Timeout(self.connect_timeout)),
-            };
-        if result.is_err() {
-            self.next_subscriber
-                .store((first + 1) % count, Ordering::Relaxed);
+        match tokio::time::timeout(self.connect_timeout, client.get_async_pubsub()).await {
+            Ok(result) => result.map_err(RedisError::from_redis),
+            Err(_) => Err(RedisError::Timeout(self.connect_timeout)),
         }
-        result
     }
 
     /// A pub/sub connection of its own ([`Redis::pubsub`]) subscribed to
@@ -310,9 +321,10 @@ impl Redis {
         Ok(pubsub)
     }
 
-    /// Runs one script once per `(keys, args)` entry, pipelined in one round
-    /// trip (each call keeps its keys in one slot, so it suits Redis Cluster);
-    /// on `NOSCRIPT` loads the script and tries once more.
+    /// Runs one script once per `(keys, args)` entry: pipelined in one round
+    /// trip on one server (on `NOSCRIPT`, loads the script and sends the
+    /// batch once more); on a cluster, each call by itself to its key's
+    /// node, at once ([`Redis::run_script`]), so that no call runs twice.
     pub async fn run_script_batch<T, K, A>(
         &self,
         script: &Script,
@@ -323,6 +335,14 @@ impl Redis {
         K: ToRedisArgs,
         A: ToRedisArgs,
     {
+        if self.is_cluster() {
+            // Each call on its own: one that already ran is never sent
+            // again because another node had lost the script.
+            let each = calls
+                .iter()
+                .map(|(keys, args)| self.run_script(script, keys, args));
+            return futures_util::future::try_join_all(each).await;
+        }
         let commands: Vec<redis::Cmd> = calls
             .iter()
             .map(|(keys, args)| {
@@ -418,7 +438,30 @@ async fn connect_single(
     let pool = pool_config
         .create_pool(Some(Runtime::Tokio1))
         .map_err(|e| RedisError::Pool(e.to_string()))?;
+    refuse_cluster_node(&manager, config.connect_timeout).await?;
     Ok((Connection::single(manager), pool, client))
+}
+
+/// One server's URL that names a Redis Cluster node would answer `MOVED`
+/// for most keys: refused at connect, saying what to use instead. A user
+/// not allowed `INFO` (an ACL without `@dangerous`) is not asked again.
+async fn refuse_cluster_node(
+    manager: &ConnectionManager,
+    timeout: Duration,
+) -> Result<(), RedisError> {
+    let mut connection = manager.clone();
+    let mut info = redis::cmd("INFO");
+    info.arg("cluster");
+    let answer = tokio::time::timeout(timeout, info.query_async::<String>(&mut connection)).await;
+    match answer {
+        Ok(Ok(text)) if text.lines().any(|l| l.trim() == "cluster_enabled:1") => {
+            Err(RedisError::Topology(
+                "this server is a Redis Cluster node: configure the cluster's seed nodes \
+                 (RedisConfig::cluster, REDIS_CLUSTER_NODES) instead of one URL",
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn connect_cluster(nodes: &[String], config: &RedisConfig) -> Result<Connection, RedisError> {
@@ -429,6 +472,11 @@ async fn connect_cluster(nodes: &[String], config: &RedisConfig) -> Result<Conne
         // command timeout the caller puts around each command.
         .overall_response_timeout(Some(config.command_timeout))
         .retries(2)
+        // Waits between retries (a `CLUSTERDOWN` or `TRYAGAIN` during a
+        // failover) that fit in the command timeout: the client's default
+        // starts at 1.28 s.
+        .min_retry_wait(10)
+        .max_retry_wait(100)
         .build()
         .map_err(RedisError::from_redis)?;
     match tokio::time::timeout(config.connect_timeout, client.get_async_connection()).await {

@@ -12,6 +12,15 @@ pub enum RedisConfigError {
     /// The URL does not parse. The URL itself is not repeated: it may hold a password.
     #[error("the Redis URL is invalid (expected redis://[user:password@]host[:port][/db])")]
     InvalidUrl,
+    /// A URL with a `#fragment`: the `redis` crate reads `#insecure` as
+    /// "do not check the certificate", which this crate never allows (a
+    /// `#` in a password is written `%23`).
+    #[error("a Redis URL must not have a #fragment (write a `#` in a password as %23)")]
+    UrlFragment,
+    /// Seed nodes of one cluster that disagree on TLS, user or password:
+    /// the client would speak to some nodes otherwise than to others.
+    #[error("the Redis Cluster nodes must share one scheme, user and password")]
+    MixedClusterNodes,
     /// A `rediss://` URL, but this build has no TLS (the crate's `tls`
     /// feature is off).
     #[error(
@@ -127,12 +136,17 @@ const DEFAULT_BREAKER_THRESHOLD: NonZeroU32 = match NonZeroU32::new(5) {
     None => NonZeroU32::MIN,
 };
 
-/// Refuses a `rediss://` URL when TLS is not built in, with a message that
-/// says so (the `redis` crate would only say the URL is invalid).
-fn check_tls_built(url: &str) -> Result<(), RedisConfigError> {
-    let tls = url
-        .get(..9)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"));
+/// Refuses a URL with a fragment (`#insecure` turns certificate checks off
+/// in the `redis` crate), and a TLS URL when TLS is not built in, with a
+/// message that says so (the `redis` crate would only say it is invalid).
+fn check_url(url: &str) -> Result<(), RedisConfigError> {
+    if url.contains('#') {
+        return Err(RedisConfigError::UrlFragment);
+    }
+    let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+    let tls = ["rediss", "valkeys"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s));
     if tls && !cfg!(feature = "tls") {
         return Err(RedisConfigError::TlsNotBuilt);
     }
@@ -144,7 +158,7 @@ impl RedisConfig {
     /// timeout, a 2 s connect timeout, a pool of 8, and a circuit breaker
     /// that opens after 5 failures in a row for a 2 s cool-down.
     pub fn new(url: &str) -> Result<Self, RedisConfigError> {
-        check_tls_built(url)?;
+        check_url(url)?;
         url.into_connection_info()
             .map_err(|_| RedisConfigError::InvalidUrl)?;
         Ok(Self::with_target(Target::Single(url.to_owned())))
@@ -171,17 +185,30 @@ impl RedisConfig {
         S: AsRef<str>,
     {
         let mut seeds = Vec::new();
+        // The first node's scheme, user and password, which every other must share.
+        let mut first = None;
         for (index, node) in nodes.into_iter().enumerate() {
             if index >= MAX_CLUSTER_NODES {
                 return Err(RedisConfigError::TooManyClusterNodes);
             }
             let node = node.as_ref().trim();
-            check_tls_built(node)?;
+            check_url(node)?;
             let info = node
                 .into_connection_info()
                 .map_err(|_| RedisConfigError::InvalidClusterNode(index + 1))?;
             if info.redis_settings().db() != 0 {
                 return Err(RedisConfigError::InvalidClusterNode(index + 1));
+            }
+            let scheme = node.split_once("://").map_or("", |(scheme, _)| scheme);
+            let who = (
+                scheme.to_ascii_lowercase(),
+                info.redis_settings().username().map(str::to_owned),
+                info.redis_settings().password().map(str::to_owned),
+            );
+            match &first {
+                None => first = Some(who),
+                Some(same) if *same == who => {}
+                Some(_) => return Err(RedisConfigError::MixedClusterNodes),
             }
             seeds.push(node.to_owned());
         }
@@ -287,8 +314,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_fragment_is_refused_so_that_certificates_are_always_checked() {
+        for url in [
+            "rediss://127.0.0.1:6380/#insecure",
+            "rediss://127.0.0.1:6380#insecure",
+            "redis://:pa#ss@127.0.0.1",
+        ] {
+            assert!(
+                matches!(RedisConfig::new(url), Err(RedisConfigError::UrlFragment)),
+                "{url}"
+            );
+            assert!(
+                matches!(
+                    RedisConfig::cluster([url]),
+                    Err(RedisConfigError::UrlFragment)
+                ),
+                "{url}"
+            );
+        }
+        let err = RedisConfig::new("redis://:pa#ss@127.0.0.1").unwrap_err();
+        assert!(!err.to_string().contains("pa#ss"));
+        assert!(RedisConfig::new("redis://:pa%23ss@127.0.0.1").is_ok());
+    }
+
+    #[test]
     fn a_tls_url_needs_the_tls_feature() {
-        for url in ["rediss://127.0.0.1:6380/0", "REDISS://127.0.0.1:6380"] {
+        for url in [
+            "rediss://127.0.0.1:6380/0",
+            "REDISS://127.0.0.1:6380",
+            "valkeys://127.0.0.1:6380",
+        ] {
             let single = RedisConfig::new(url);
             let cluster = RedisConfig::cluster([url]);
             if cfg!(feature = "tls") {
@@ -316,6 +371,20 @@ mod tests {
             RedisConfig::cluster(["redis://127.0.0.1:7000/1"]),
             Err(RedisConfigError::InvalidClusterNode(1))
         ));
+        for mixed in [
+            ["redis://127.0.0.1:7000", "rediss://127.0.0.1:7001"],
+            ["redis://a:pw@127.0.0.1:7000", "redis://b:pw@127.0.0.1:7001"],
+            ["redis://:pw@127.0.0.1:7000", "redis://127.0.0.1:7001"],
+        ] {
+            let refused = RedisConfig::cluster(mixed);
+            // Without TLS built in, the rediss:// node is refused for that first.
+            let tls_first = !cfg!(feature = "tls") && mixed[1].starts_with("rediss");
+            assert!(
+                matches!(refused, Err(RedisConfigError::MixedClusterNodes))
+                    || (tls_first && matches!(refused, Err(RedisConfigError::TlsNotBuilt))),
+                "{mixed:?}"
+            );
+        }
         let many = vec!["redis://127.0.0.1:7000"; MAX_CLUSTER_NODES + 1];
         assert!(matches!(
             RedisConfig::cluster(many),

@@ -27,6 +27,11 @@ pub enum RedisError {
     /// refused without a round trip until the cool-down ends.
     #[error("redis kept failing; the circuit breaker is open")]
     CircuitOpen,
+    /// What Redis is does not fit what was asked: one server's URL names a
+    /// Redis Cluster node, or a cluster does not serve every slot (a
+    /// failover or resharding under way) or changed during a scan.
+    #[error("redis topology: {0}")]
+    Topology(&'static str),
 }
 
 impl RedisError {

@@ -7,6 +7,7 @@ mod config;
 mod connection;
 mod de;
 mod error;
+mod heartbeat;
 #[cfg(feature = "testing")]
 mod local_cluster;
 mod scan;
@@ -22,6 +23,7 @@ pub use config::{
 };
 pub use connection::Connection;
 pub use error::RedisError;
+pub use heartbeat::Heartbeat;
 pub use scan::KeyScan;
 pub use script::Script;
 

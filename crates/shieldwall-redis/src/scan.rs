@@ -3,50 +3,62 @@
 
 use std::num::NonZeroUsize;
 
-use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 
 use crate::{Redis, RedisError};
 
+/// The slots of a Redis Cluster.
+const SLOTS: usize = 16_384;
+
 /// A `SCAN` in progress ([`Redis::scan`]). On a cluster each primary holds
 /// its own keys and its own cursor: the scan walks the primaries one after
-/// the other. A key written or moved during the scan may be missed or seen
-/// twice, as with `SCAN` itself.
+/// the other, each reached through a slot it serves. A scan that completes
+/// has seen every key that existed, unchanged, for the whole scan (as with
+/// `SCAN` itself); on a cluster it fails rather than come back incomplete
+/// when some slot has no primary up (a failover under way) or the
+/// topology changed while it ran.
 #[derive(Debug)]
 pub struct KeyScan {
     redis: Redis,
     pattern: String,
     count: NonZeroUsize,
-    /// The nodes left to walk; the first is the one being walked.
+    /// One slot of each primary left to walk; the first is being walked.
     nodes: Vec<Node>,
     cursor: u64,
+    /// The cluster's topology when the scan started.
+    topology: Option<Topology>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Node {
     /// The one server.
     Only,
-    /// A cluster primary.
-    Primary { host: String, port: u16 },
+    /// The cluster primary that serves this slot.
+    Serving(u16),
 }
+
+/// Each serving primary's id and slot ranges, sorted: what must not change
+/// while a scan runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Topology(Vec<(String, Vec<(u16, u16)>)>);
 
 impl Redis {
     /// Starts a scan of the keys that match `pattern` (a `SCAN MATCH` glob),
     /// about `count` per page. On a cluster this asks one node for the
-    /// primaries (`CLUSTER NODES`). Background work: under the command
-    /// timeout, outside the circuit breaker.
+    /// topology (`CLUSTER NODES`) and fails unless every slot has a primary
+    /// up. Background work: under the command timeout, outside the circuit
+    /// breaker.
     pub async fn scan(&self, pattern: &str, count: NonZeroUsize) -> Result<KeyScan, RedisError> {
-        let mut connection = self.connection();
-        let nodes = if connection.is_cluster() {
-            let text: String = self
-                .with_timeout_outside_breaker(
-                    redis::cmd("CLUSTER")
-                        .arg("NODES")
-                        .query_async(&mut connection),
-                )
-                .await?;
-            primaries(&text)
+        let (nodes, topology) = if self.is_cluster() {
+            let topology = self.topology().await?;
+            let nodes = topology
+                .0
+                .iter()
+                .filter_map(|(_, ranges)| ranges.first().map(|(low, _)| Node::Serving(*low)))
+                .collect();
+            (nodes, Some(topology))
         } else {
-            vec![Node::Only]
+            (vec![Node::Only], None)
         };
         Ok(KeyScan {
             redis: self.clone(),
@@ -54,16 +66,44 @@ impl Redis {
             count,
             nodes,
             cursor: 0,
+            topology,
         })
+    }
+
+    /// The serving primaries, every slot covered.
+    async fn topology(&self) -> Result<Topology, RedisError> {
+        let mut connection = self.connection();
+        let text: String = self
+            .with_timeout_outside_breaker(
+                redis::cmd("CLUSTER")
+                    .arg("NODES")
+                    .query_async(&mut connection),
+            )
+            .await?;
+        let topology = primaries(&text);
+        if !covers_every_slot(&topology) {
+            return Err(RedisError::Topology(
+                "some slots have no primary up (a failover or resharding under way)",
+            ));
+        }
+        Ok(topology)
     }
 }
 
 impl KeyScan {
     /// The next page of keys (possibly empty), or `None` when the scan is
     /// over. One round trip, under the command timeout, outside the
-    /// circuit breaker.
+    /// circuit breaker; on a cluster, the last call reads the topology again
+    /// and fails if it changed.
     pub async fn next_page(&mut self) -> Result<Option<Vec<String>>, RedisError> {
-        let Some(node) = self.nodes.first().cloned() else {
+        let Some(node) = self.nodes.first().copied() else {
+            if let Some(before) = self.topology.take()
+                && self.redis.topology().await? != before
+            {
+                return Err(RedisError::Topology(
+                    "the cluster's topology changed during the scan",
+                ));
+            }
             return Ok(None);
         };
         let mut scan = redis::cmd("SCAN");
@@ -74,9 +114,12 @@ impl KeyScan {
             .arg(self.count.get());
         let mut connection = self.redis.connection();
         let (next, keys): (u64, Vec<String>) = match (node, connection.as_cluster()) {
-            (Node::Primary { host, port }, Some(cluster)) => {
-                let routing =
-                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port });
+            (Node::Serving(slot), Some(cluster)) => {
+                // By slot, not by address: the client's own map says which
+                // connection serves it, however the nodes name themselves.
+                let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
+                    Route::new(slot, SlotAddr::Master),
+                ));
                 let value = self
                     .redis
                     .with_timeout_outside_breaker(cluster.route_command(scan, routing))
@@ -97,62 +140,100 @@ impl KeyScan {
     }
 }
 
-/// The primaries that serve slots, from `CLUSTER NODES`: lines of
-/// `id host:port@bus[,hostname] flags primary-id ping pong epoch link slot...`.
-fn primaries(text: &str) -> Vec<Node> {
-    text.lines()
+/// The primaries that are up and serve slots, from `CLUSTER NODES`: lines
+/// of `id host:port@bus[,hostname] flags primary-id ping pong epoch link
+/// slot...`, a slot being `N` or `N-M` (`[N->-id]` and `[N-<-id]` mark a
+/// migration and are skipped).
+fn primaries(text: &str) -> Topology {
+    let mut primaries: Vec<(String, Vec<(u16, u16)>)> = text
+        .lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let flags = fields.get(2)?;
-            let serves_slots = fields.len() > 8;
-            let up = flags.split(',').any(|f| f == "master")
+            let flags: Vec<&str> = fields.get(2)?.split(',').collect();
+            let up = flags.contains(&"master")
                 && !flags
-                    .split(',')
-                    .any(|f| f == "fail" || f == "handshake" || f == "noaddr");
-            if !up || !serves_slots {
+                    .iter()
+                    .any(|f| matches!(*f, "fail" | "fail?" | "handshake" | "noaddr"));
+            if !up {
                 return None;
             }
-            let address = fields.get(1)?.split(['@', ',']).next()?;
-            let (host, port) = address.rsplit_once(':')?;
-            Some(Node::Primary {
-                host: host.to_owned(),
-                port: port.parse().ok()?,
-            })
+            let mut ranges: Vec<(u16, u16)> = fields
+                .iter()
+                .skip(8)
+                .filter(|range| !range.starts_with('['))
+                .filter_map(|range| {
+                    let (low, high) = range.split_once('-').unwrap_or((range, range));
+                    Some((low.parse().ok()?, high.parse().ok()?))
+                })
+                .collect();
+            ranges.sort_unstable();
+            let id = (*fields.first()?).to_owned();
+            (!ranges.is_empty()).then_some((id, ranges))
         })
-        .collect()
+        .collect();
+    primaries.sort();
+    Topology(primaries)
+}
+
+fn covers_every_slot(topology: &Topology) -> bool {
+    let mut covered = vec![false; SLOTS];
+    for (_, ranges) in &topology.0 {
+        for &(low, high) in ranges {
+            for slot in low..=high {
+                if let Some(c) = covered.get_mut(usize::from(slot)) {
+                    *c = true;
+                }
+            }
+        }
+    }
+    covered.iter().all(|c| *c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn primaries_are_the_masters_that_serve_slots_and_are_up() {
-        let text = "\
+    const HEALTHY: &str = "\
 07c3 127.0.0.1:30004@40004 slave e7d1 0 1 4 connected
 e7d1 127.0.0.1:30001@40001,node-a myself,master - 0 0 1 connected 0-5460
-67ed 127.0.0.1:30002@40002 master - 0 1 2 connected 5461-10922
-292f 127.0.0.1:30003@40003 master,fail - 0 1 3 disconnected 10923-16383
+67ed 127.0.0.1:30002@40002 master - 0 1 2 connected 5461-10922 [5461->-292f]
+292f ::1:30003@40003 master - 0 1 3 connected 10923-16383
 824f 127.0.0.1:30005@40005 master - 0 1 5 connected
-6ec2 ::1:30006@40006 master - 0 1 6 connected 16000
 ";
+
+    #[test]
+    fn the_primaries_that_serve_slots_and_are_up_cover_every_slot() {
+        let topology = primaries(HEALTHY);
         assert_eq!(
-            primaries(text),
+            topology.0,
             vec![
-                Node::Primary {
-                    host: "127.0.0.1".to_owned(),
-                    port: 30001
-                },
-                Node::Primary {
-                    host: "127.0.0.1".to_owned(),
-                    port: 30002
-                },
-                Node::Primary {
-                    host: "::1".to_owned(),
-                    port: 30006
-                },
+                ("292f".to_owned(), vec![(10923, 16383)]),
+                ("67ed".to_owned(), vec![(5461, 10922)]),
+                ("e7d1".to_owned(), vec![(0, 5460)]),
             ]
         );
-        assert!(primaries("garbage\n\n a b").is_empty());
+        assert!(covers_every_slot(&topology));
+    }
+
+    #[test]
+    fn a_failed_primary_leaves_its_slots_uncovered_and_the_scan_refuses() {
+        let failing = HEALTHY.replace(
+            "292f ::1:30003@40003 master -",
+            "292f ::1:30003@40003 master,fail -",
+        );
+        assert!(!covers_every_slot(&primaries(&failing)));
+        let suspected = HEALTHY.replace("master - 0 1 2", "master,fail? - 0 1 2");
+        assert!(!covers_every_slot(&primaries(&suspected)));
+        assert!(!covers_every_slot(&primaries("")));
+        assert!(!covers_every_slot(&primaries("garbage\n\n a b")));
+    }
+
+    #[test]
+    fn a_moved_range_is_a_changed_topology() {
+        let moved = HEALTHY
+            .replace("connected 0-5460", "connected 0-5459")
+            .replace("connected 5461-10922", "connected 5460-10922");
+        assert_ne!(primaries(HEALTHY), primaries(&moved));
+        assert!(covers_every_slot(&primaries(&moved)));
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use shieldwall_core::{Scopes, StoreError};
-use shieldwall_redis::{Redis, Script};
+use shieldwall_redis::{Heartbeat, Redis, Script};
 
 use super::KeyStore;
 use crate::{KeyDigest, KeyRecord};
@@ -87,10 +87,12 @@ impl RedisKeyStoreConfig {
 /// With a cache (the default), a verification hit costs no round trip. The
 /// cache is correct across instances: every revocation or expiry change is
 /// published on a channel that every store instance subscribes to, and
-/// evicts the record at once; while the subscription is down the cache is
-/// not used at all; and no record is served from it for longer than the
-/// cache lifetime (1 s by default) even if a message were lost. A record
-/// read while an invalidation arrived is not cached.
+/// evicts the record at once; while the subscription is down, or silent
+/// (every instance publishes a beat each second: three seconds without one
+/// means messages are being lost, as on a cluster node cut off from the
+/// others), the cache is not used at all; and no record is served from it
+/// for longer than the cache lifetime (1 s by default) even if a message
+/// were lost. A record read while an invalidation arrived is not cached.
 #[derive(Clone, Debug)]
 pub struct RedisKeyStore {
     redis: Redis,
@@ -151,6 +153,13 @@ impl Cache {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut entries) = self.entries.write() {
             entries.remove(id);
+        }
+    }
+
+    fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
         }
     }
 
@@ -306,22 +315,52 @@ async fn subscribe_loop(redis: Redis, channel: Arc<str>, cache: Weak<Cache>) {
             }
         };
         if let Some(pubsub) = subscribed {
-            let Some(live) = cache.upgrade() else { return };
-            live.set_subscribed(true);
-            drop(live);
-            backoff = Duration::from_millis(100);
             let mut messages = pubsub.into_on_message();
-            while let Some(message) = messages.next().await {
-                let Some(live) = cache.upgrade() else { return };
-                if let Ok(id) = message.get_payload::<String>() {
-                    live.invalidate(&id);
+            // Used from the first message heard (its own beat, at the
+            // latest): a subscription that hears nothing is no proof.
+            let mut active = false;
+            // A subscription that hears nothing, not even the beats every
+            // instance publishes, is broken (packets dropped, a cluster
+            // node cut off from the others): the cache steps aside and the
+            // loop subscribes again, on the next node.
+            let mut heartbeat = Heartbeat::new();
+            loop {
+                heartbeat.beat_if_due(&redis, &channel).await;
+                if heartbeat.is_silent() {
+                    tracing::warn!("key cache: the invalidation subscription went silent");
+                    break;
+                }
+                match tokio::time::timeout(Heartbeat::INTERVAL, messages.next()).await {
+                    Ok(Some(message)) => {
+                        heartbeat.heard();
+                        let Some(live) = cache.upgrade() else { return };
+                        if !active {
+                            active = true;
+                            live.set_subscribed(true);
+                            backoff = Duration::from_millis(100);
+                        }
+                        match message.get_payload::<String>() {
+                            Ok(id) if id == Heartbeat::BEAT => {}
+                            Ok(id) => live.invalidate(&id),
+                            // Unreadable: which key it named is unknown.
+                            Err(_) => live.clear(),
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        if cache.strong_count() == 0 {
+                            return;
+                        }
+                    }
                 }
             }
             let Some(live) = cache.upgrade() else { return };
-            live.set_subscribed(false);
-            tracing::warn!(
-                "key cache: the invalidation subscription ended; the cache is off until it is back"
-            );
+            if active {
+                live.set_subscribed(false);
+                tracing::warn!(
+                    "key cache: the invalidation subscription ended; the cache is off until it is back"
+                );
+            }
         }
         if cache.strong_count() == 0 {
             return;

@@ -20,7 +20,7 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{FutureExt as _, StreamExt as _};
-use shieldwall_redis::Redis;
+use shieldwall_redis::{Heartbeat, Redis};
 
 /// How many revocations the replica holds before it stops answering (and
 /// checks go to Redis until expired ones make room).
@@ -40,13 +40,12 @@ const PAGE_SIZE: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(PAGE
     None => std::num::NonZeroUsize::MIN,
 };
 
-/// How often each instance publishes a heartbeat on the channel. A
-/// subscription that hears nothing, not even its own heartbeat, for
-/// [`SILENCE`] is taken for broken (a network that drops packets closes
-/// nothing): the replica stops answering and subscribes again.
-const HEARTBEAT: Duration = Duration::from_secs(1);
-const SILENCE: Duration = Duration::from_secs(3);
-const BEAT: &str = "beat";
+/// Each instance publishes a heartbeat on the channel ([`Heartbeat`]): a
+/// subscription that hears nothing, not even its own beats, for
+/// [`Heartbeat::SILENCE`] is taken for broken (a network that drops
+/// packets closes nothing): the replica stops answering and subscribes
+/// again.
+const BEAT: &str = Heartbeat::BEAT;
 
 /// Keyed by each revocation's whole Redis key (`prefix:revoked:<escaped
 /// jti>`), as the store writes it and `SCAN` finds it: no second escaping.
@@ -386,6 +385,33 @@ pub(super) async fn follow(
             let Some(live) = replica.upgrade() else {
                 return;
             };
+            // Trusted only once the subscription is heard (its own beat, at
+            // the latest): one that hears nothing is no proof.
+            let mut heartbeat = Heartbeat::new();
+            heartbeat.beat_if_due(&redis, &channel).await;
+            let heard = match tokio::time::timeout(Heartbeat::SILENCE, messages.next()).await {
+                Ok(Some(message)) => {
+                    apply(
+                        &live,
+                        &key_prefix,
+                        message.get_payload::<String>().ok().as_deref(),
+                    );
+                    true
+                }
+                Ok(None) | Err(_) => false,
+            };
+            if !heard {
+                tracing::warn!(
+                    "revocation replica: the new subscription hears nothing; checks ask Redis"
+                );
+                drop(live);
+                if replica.strong_count() == 0 {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
             let merged = match loaded {
                 Ok(Some(set)) => {
                     let missing = live.missing_from(&set, unix_now());
@@ -429,24 +455,11 @@ pub(super) async fn follow(
                 }
             }
             drop(live);
-            let now = Instant::now();
-            // The first heartbeat at once.
-            let (mut heard, mut beat, mut swept) =
-                (now, now.checked_sub(HEARTBEAT).unwrap_or(now), now);
+            heartbeat.heard();
+            let mut swept = Instant::now();
             loop {
-                if beat.elapsed() >= HEARTBEAT {
-                    beat = Instant::now();
-                    let mut publish = shieldwall_redis::redis::cmd("PUBLISH");
-                    publish.arg(channel.as_ref()).arg(BEAT);
-                    // Lost or late, the silence below tells.
-                    let _: Result<i64, _> = redis
-                        .with_timeout_outside_breaker(async {
-                            let mut connection = redis.connection();
-                            publish.query_async(&mut connection).await
-                        })
-                        .await;
-                }
-                if heard.elapsed() >= SILENCE {
+                heartbeat.beat_if_due(&redis, &channel).await;
+                if heartbeat.is_silent() {
                     tracing::warn!("revocation replica: the subscription went silent");
                     break;
                 }
@@ -468,7 +481,7 @@ pub(super) async fn follow(
                             // Redis answered all along: a long read (a big
                             // set) or write-back is no silence of the
                             // subscription (its messages wait, queued).
-                            heard = Instant::now();
+                            heartbeat.heard();
                         }
                         // Redis holds more than fits: some were never
                         // announced to this replica.
@@ -478,9 +491,9 @@ pub(super) async fn follow(
                         Err(_) => live.sweep(),
                     }
                 }
-                match tokio::time::timeout(HEARTBEAT, messages.next()).await {
+                match tokio::time::timeout(Heartbeat::INTERVAL, messages.next()).await {
                     Ok(Some(message)) => {
-                        heard = Instant::now();
+                        heartbeat.heard();
                         let Some(live) = replica.upgrade() else {
                             return;
                         };
