@@ -101,6 +101,20 @@ async fn a_revocation_on_one_instance_stops_the_key_on_another_within_a_second()
     }
 }
 
+/// A server of the test's own, a handle on it, and a store with a cache of
+/// 300 s on it, subscribed.
+async fn cached_on_own_server() -> (OwnServer, Redis, ApiKeys<RedisKeyStore>) {
+    let server = OwnServer::start();
+    let config = RedisConfig::new(&server.url()).unwrap();
+    let probe = Redis::connect(&config).await.unwrap();
+    let cached = keys(
+        &config,
+        RedisKeyStoreConfig::cached_for(Duration::from_secs(300)),
+    )
+    .await;
+    (server, probe, cached)
+}
+
 async fn stats(redis: &Redis) -> std::collections::HashMap<String, u64> {
     testing::command_stats(redis)
         .await
@@ -188,14 +202,7 @@ async fn one_round_trip_per_verification_without_cache_none_on_a_cache_hit_none_
 
 #[tokio::test]
 async fn without_its_subscription_the_cache_steps_aside() {
-    let server = OwnServer::start();
-    let config = RedisConfig::new(&server.url()).unwrap();
-    let probe = Redis::connect(&config).await.unwrap();
-    let cached = keys(
-        &config,
-        RedisKeyStoreConfig::cached_for(Duration::from_secs(300)),
-    )
-    .await;
+    let (_server, probe, cached) = cached_on_own_server().await;
     let created = cached
         .create(NewKey::new("u1", "ci", ["users:read"]))
         .await
@@ -244,14 +251,7 @@ async fn without_its_subscription_the_cache_steps_aside() {
 /// closing), and it comes back once the beats are heard again.
 #[tokio::test]
 async fn a_silent_subscription_steps_the_cache_aside() {
-    let server = OwnServer::start();
-    let config = RedisConfig::new(&server.url()).unwrap();
-    let probe = Redis::connect(&config).await.unwrap();
-    let cached = keys(
-        &config,
-        RedisKeyStoreConfig::cached_for(Duration::from_secs(300)),
-    )
-    .await;
+    let (_server, probe, cached) = cached_on_own_server().await;
     // Every client's writes (a PUBLISH is one) wait for 6 s: no beat, no
     // invalidation reaches the subscriber, and its connection stays open.
     let _: String = probe

@@ -400,18 +400,11 @@ pub(super) async fn follow(
                 }
                 Ok(None) | Err(_) => false,
             };
-            if !heard {
-                tracing::warn!(
-                    "revocation replica: the new subscription hears nothing; checks ask Redis"
-                );
-                drop(live);
-                if replica.strong_count() == 0 {
-                    return;
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                continue;
-            }
+            let loaded = if heard {
+                loaded
+            } else {
+                Err("the new subscription hears nothing".to_owned())
+            };
             let merged = match loaded {
                 Ok(Some(set)) => {
                     let missing = live.missing_from(&set, unix_now());
@@ -443,7 +436,7 @@ pub(super) async fn follow(
                     );
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "revocation replica: reading the revocations failed; checks ask Redis");
+                    tracing::warn!(%error, "revocation replica: not trusted (reading the revocations failed, or the subscription is silent); checks ask Redis");
                     drop(live);
                     // Subscribe and read again, after the backoff.
                     if replica.strong_count() == 0 {
