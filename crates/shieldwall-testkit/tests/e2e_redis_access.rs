@@ -3,8 +3,9 @@
 //! the test's own that the servers trust through `SSL_CERT_FILE`), as an ACL
 //! user that may touch only the demo's keys and channels (`~shieldwall:*`,
 //! `&shieldwall:*`) and run no dangerous command, the default user off.
-//! Every store works through it: rate limits, revocations (the replica's
-//! subscription included), API keys, signing nonces and the audit stream.
+//! Every store works through it: rate limits, revocations (a logout on one
+//! server refused by the other within a second: the replica's subscription
+//! works under the ACL), API keys, signing nonces and the audit stream.
 //! A wrong password, or a CA the servers do not trust, stops start-up with
 //! one line that names `REDIS_URL` and never the password.
 #![allow(
@@ -60,17 +61,19 @@ struct SecureRedis {
 }
 
 impl SecureRedis {
-    fn start() -> Option<Self> {
+    /// Panics without `openssl` (never a silent pass: `.ci/run` installs it).
+    fn start() -> Self {
         let dir = TempDir::new("redis-tls");
-        let (ca, cert, key) = tls::ca_and_leaf(&dir)?;
+        let (ca, cert, key) =
+            tls::ca_and_leaf(&dir).expect("openssl makes the test CA: apt-get install -y openssl");
         let users = users();
         let extra: Vec<&str> = users.iter().map(String::as_str).collect();
         let server = OwnServer::start_tls(&cert, &key, &ca, &extra);
-        Some(Self {
+        Self {
             server,
             ca,
             _dir: dir,
-        })
+        }
     }
 
     /// `rediss://app:PASSWORD@127.0.0.1:PORT/0`.
@@ -113,9 +116,7 @@ fn start(redis: &SecureRedis, name: &str) -> ServerProcess {
 
 #[test]
 fn every_store_works_over_tls_as_an_acl_user() {
-    let Some(redis) = SecureRedis::start() else {
-        return;
-    };
+    let redis = SecureRedis::start();
     // The server refuses what the ACL forbids: the default user, and keys
     // outside the prefix.
     assert!(
@@ -165,6 +166,28 @@ fn every_store_works_over_tls_as_an_acl_user() {
         assert_eq!(accepted.status, 201, "{name}: {}", accepted.text());
         assert_invalid(&server.send(&request).unwrap(), "replay", name);
     }
+    // Both at once: a logout on one reaches the other's revocation replica
+    // through a subscription made as the ACL user, over TLS.
+    let servers = SERVERS.map(|name| start(&redis, name));
+    let token = servers[0]
+        .bearer("bob@example.com", "bob-password-2")
+        .unwrap();
+    let me = TestRequest::get(ME).header("authorization", &token);
+    assert_eq!(servers[1].send(&me).unwrap().status, 200);
+    let logout = servers[0]
+        .send(&TestRequest::post("/api/v1/auth/logout").header("authorization", &token))
+        .unwrap();
+    assert_eq!(logout.status, 204, "{}", logout.text());
+    let since = Instant::now();
+    let refused = loop {
+        let answer = servers[1].send(&me).unwrap();
+        if answer.status != 200 || since.elapsed() > Duration::from_secs(1) {
+            break answer;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    assert_eq!(refused.json().unwrap()["code"], "TOKEN_REVOKED");
     // The audit stream got the requests' events (written in batches).
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -185,12 +208,10 @@ fn every_store_works_over_tls_as_an_acl_user() {
 
 #[test]
 fn a_wrong_password_or_an_untrusted_ca_stops_start_up_without_the_password() {
-    let Some(redis) = SecureRedis::start() else {
-        return;
-    };
+    let redis = SecureRedis::start();
     let wrong = "wrong-password-not-a-real-one-0123";
     let other = TempDir::new("redis-tls-other");
-    let (other_ca, _, _) = tls::ca_and_leaf(&other).unwrap();
+    let (other_ca, _, _) = tls::ca_and_leaf(&other).expect("openssl");
     for (what, url, ca) in [
         ("wrong password", redis.url(wrong), redis.ca.as_path()),
         ("untrusted CA", redis.url(PASSWORD), other_ca.as_path()),

@@ -164,26 +164,76 @@ fn redis_restarted_empty_at_once() {
 #[test]
 fn redis_cluster_primary_killed_and_failed_over() {
     // Three primaries with a replica each; the primary of slot 0 (a third
-    // of the keys, and perhaps the node the servers subscribed on) is
-    // killed, and its replica takes over after the node timeout. The data
-    // was replicated long before, so nothing is lost.
+    // of the keys: some of the signed transfers' nonces at least, so each
+    // server must answer 503s) is killed, and its replica takes over after
+    // the node timeout. The data was replicated long before, so nothing is
+    // lost. Meanwhile a new server starts on the cluster and is asked, all
+    // through, about the logged-out token: its revocation replica cannot
+    // read the whole set while a slot has no primary, so it must not
+    // answer "not revoked" from an incomplete one.
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let mut cluster =
         OwnCluster::start(3, 1, Duration::from_secs(1)).unwrap_or_else(|e| panic!("{e}"));
     let seeds = cluster.seed_list();
     let mut rig = Rig::start(("REDIS_CLUSTER_NODES", &seeds));
-    observe("cluster failover", false, &mut rig, || {
+    let revoked = TestRequest::get(ME).header("authorization", &rig.credentials.revoked_token);
+    let newcomer_answers = Mutex::new(Vec::new());
+    let another = rig.another();
+    observe("cluster failover", true, &mut rig, || {
         let old = cluster.primary_of(0).unwrap_or_else(|e| panic!("{e}"));
         cluster.kill(old);
-        let took = cluster
-            .wait_for_failover(0, old, Duration::from_secs(20))
-            .unwrap_or_else(|e| panic!("{e}"));
-        eprintln!(
-            "faults: cluster failover: the replica served slot 0 {:.2} s after its primary was killed",
-            took.as_secs_f64()
-        );
+        let done = AtomicBool::new(false);
+        let cluster = &cluster;
+        std::thread::scope(|scope| {
+            let failover = scope.spawn(|| {
+                let took = cluster.wait_for_failover(0, old, Duration::from_secs(20));
+                done.store(true, Ordering::Release);
+                took
+            });
+            let starting = Instant::now();
+            let newcomer = another.start();
+            let started_in = starting.elapsed();
+            // Until a second after the failover.
+            let mut answers = Vec::new();
+            let mut after: Option<Instant> = None;
+            while after.is_none_or(|at| at.elapsed() < Duration::from_secs(1)) {
+                if after.is_none() && done.load(Ordering::Acquire) {
+                    after = Some(Instant::now());
+                }
+                answers.push(newcomer.send(&revoked).map(|a| a.status));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            *newcomer_answers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = answers;
+            let took = failover
+                .join()
+                .expect("the failover thread")
+                .unwrap_or_else(|e| panic!("{e}"));
+            eprintln!(
+                "faults: cluster failover: the replica served slot 0 {:.2} s after its primary \
+                 was killed; the new server started in {:.2} s",
+                took.as_secs_f64(),
+                started_in.as_secs_f64()
+            );
+        });
         Lost::default()
     });
+    let answers = newcomer_answers
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let served = answers.iter().filter(|a| matches!(a, Ok(200))).count();
+    eprintln!(
+        "faults: cluster failover: the new server answered the logged-out token {} times: {} \
+         served",
+        answers.len(),
+        served
+    );
+    assert!(!answers.is_empty());
+    assert!(
+        answers.iter().all(|a| matches!(a, Ok(401 | 503))),
+        "the new server: {answers:?}"
+    );
 }
 
 /// Sends `name arg` to Redis directly (not through the proxy).

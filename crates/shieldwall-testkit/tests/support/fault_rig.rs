@@ -34,6 +34,8 @@ const PROPAGATION: Duration = Duration::from_secs(5);
 pub(crate) struct Rig {
     pub(crate) servers: Vec<ServerProcess>,
     pub(crate) credentials: Credentials,
+    /// What every server was started with.
+    env: Vec<(String, String)>,
 }
 
 impl Rig {
@@ -63,6 +65,10 @@ impl Rig {
         let rig = Self {
             servers,
             credentials,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         rig.wait_until_consistent();
         rig
@@ -90,6 +96,12 @@ impl Rig {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
+    }
+
+    /// What starts one more axum server as the others were started (a new
+    /// instance joining while something goes wrong).
+    pub(crate) fn another(&self) -> Another {
+        Another(self.env.clone())
     }
 
     /// Checks each server's audit accounting once the load is over: every
@@ -151,6 +163,20 @@ fn sum(text: &str, prefix: &str) -> f64 {
         .filter(|line| line.starts_with(prefix))
         .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
         .fold(0.0, |total, value| total + value)
+}
+
+/// See [`Rig::another`].
+pub(crate) struct Another(Vec<(String, String)>);
+
+impl Another {
+    pub(crate) fn start(&self) -> ServerProcess {
+        let env: Vec<(&str, &str)> = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        ServerProcess::start(&binary(SERVERS[0]), &env).expect("the server starts")
+    }
 }
 
 fn get_users(key: &str) -> TestRequest {
