@@ -62,7 +62,8 @@ pub(crate) struct RedisArgs {
     #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
     pub(crate) redis: Option<String>,
     /// A Redis Cluster's seed nodes, comma-separated `redis://host:port` URLs (or
-    /// REDIS_CLUSTER_NODES), instead of --redis.
+    /// REDIS_CLUSTER_NODES, which keeps a password out of the process list; a `,` in a password
+    /// is written %2C), instead of --redis.
     #[arg(
         long,
         value_name = "URLS",

@@ -3,7 +3,10 @@
 
 use std::num::NonZeroUsize;
 
-use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use std::collections::HashMap;
+
+use redis::Value;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 
 use crate::{Redis, RedisError};
 
@@ -12,7 +15,10 @@ const SLOTS: usize = 16_384;
 
 /// A `SCAN` in progress ([`Redis::scan`]). On a cluster each primary holds
 /// its own keys and its own cursor: the scan walks the primaries one after
-/// the other, each reached through a slot it serves. A scan that completes
+/// the other, each at the address the client knows it by (`CLUSTER SLOTS`;
+/// never a stand-in: routed by slot, the client would send a command for a
+/// dead node to any live one, and the scan would read another node's keys
+/// in its place). A scan that completes
 /// has seen every key that existed, unchanged, for the whole scan (as with
 /// `SCAN` itself); on a cluster it fails rather than come back incomplete
 /// when some slot has no primary up (a failover under way) or the
@@ -29,12 +35,12 @@ pub struct KeyScan {
     topology: Option<Topology>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
     /// The one server.
     Only,
-    /// The cluster primary that serves this slot.
-    Serving(u16),
+    /// A cluster primary, at the address the client knows it by.
+    Primary { host: String, port: u16 },
 }
 
 /// Each serving primary's id and slot ranges, sorted: what must not change
@@ -51,11 +57,16 @@ impl Redis {
     pub async fn scan(&self, pattern: &str, count: NonZeroUsize) -> Result<KeyScan, RedisError> {
         let (nodes, topology) = if self.is_cluster() {
             let topology = self.topology().await?;
+            let addresses = self.addresses().await?;
             let nodes = topology
                 .0
                 .iter()
-                .filter_map(|(_, ranges)| ranges.first().map(|(low, _)| Node::Serving(*low)))
-                .collect();
+                .map(|(id, _)| {
+                    addresses.get(id).cloned().ok_or(RedisError::Topology(
+                        "a primary has no address the client knows (a failover under way)",
+                    ))
+                })
+                .collect::<Result<Vec<Node>, RedisError>>()?;
             (nodes, Some(topology))
         } else {
             (vec![Node::Only], None)
@@ -68,6 +79,20 @@ impl Redis {
             cursor: 0,
             topology,
         })
+    }
+
+    /// Each primary's address as the client knows it, by node id, from
+    /// `CLUSTER SLOTS` (the client builds its map from the same answer).
+    async fn addresses(&self) -> Result<HashMap<String, Node>, RedisError> {
+        let mut connection = self.connection();
+        let slots: Value = self
+            .with_timeout_outside_breaker(
+                redis::cmd("CLUSTER")
+                    .arg("SLOTS")
+                    .query_async(&mut connection),
+            )
+            .await?;
+        Ok(slot_owners(&slots))
     }
 
     /// The serving primaries, every slot covered.
@@ -96,7 +121,7 @@ impl KeyScan {
     /// circuit breaker; on a cluster, the last call reads the topology again
     /// and fails if it changed.
     pub async fn next_page(&mut self) -> Result<Option<Vec<String>>, RedisError> {
-        let Some(node) = self.nodes.first().copied() else {
+        let Some(node) = self.nodes.first().cloned() else {
             if let Some(before) = self.topology.take()
                 && self.redis.topology().await? != before
             {
@@ -114,12 +139,10 @@ impl KeyScan {
             .arg(self.count.get());
         let mut connection = self.redis.connection();
         let (next, keys): (u64, Vec<String>) = match (node, connection.as_cluster()) {
-            (Node::Serving(slot), Some(cluster)) => {
-                // By slot, not by address: the client's own map says which
-                // connection serves it, however the nodes name themselves.
-                let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
-                    Route::new(slot, SlotAddr::Master),
-                ));
+            (Node::Primary { host, port }, Some(cluster)) => {
+                // By address: no stand-in node when that one is down.
+                let routing =
+                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port });
                 let value = self
                     .redis
                     .with_timeout_outside_breaker(cluster.route_command(scan, routing))
@@ -175,6 +198,39 @@ fn primaries(text: &str) -> Topology {
     Topology(primaries)
 }
 
+/// The primary of each range of a `CLUSTER SLOTS` answer (`[start, end,
+/// [host, port, id, ...], replicas...]`), by node id; a primary without a
+/// host name (`""` or `"?"`: "the node you asked") is left out, and the scan
+/// then fails for want of its address.
+fn slot_owners(slots: &Value) -> HashMap<String, Node> {
+    let text = |value: &Value| match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
+        Value::SimpleString(text) => Some(text.clone()),
+        _ => None,
+    };
+    let Value::Array(ranges) = slots else {
+        return HashMap::new();
+    };
+    ranges
+        .iter()
+        .filter_map(|range| {
+            let Value::Array(fields) = range else {
+                return None;
+            };
+            let Value::Array(primary) = fields.get(2)? else {
+                return None;
+            };
+            let host = text(primary.first()?)?;
+            let port = match primary.get(1)? {
+                Value::Int(port) => u16::try_from(*port).ok()?,
+                other => text(other)?.parse().ok()?,
+            };
+            let id = text(primary.get(2)?)?;
+            (!host.is_empty() && host != "?").then_some((id, Node::Primary { host, port }))
+        })
+        .collect()
+}
+
 fn covers_every_slot(topology: &Topology) -> bool {
     let mut covered = vec![false; SLOTS];
     for (_, ranges) in &topology.0 {
@@ -226,6 +282,54 @@ e7d1 127.0.0.1:30001@40001,node-a myself,master - 0 0 1 connected 0-5460
         assert!(!covers_every_slot(&primaries(&suspected)));
         assert!(!covers_every_slot(&primaries("")));
         assert!(!covers_every_slot(&primaries("garbage\n\n a b")));
+    }
+
+    #[test]
+    fn each_primary_is_found_at_the_address_cluster_slots_gives() {
+        let node = |host: &str, port: i64, id: &str| {
+            Value::Array(vec![
+                Value::BulkString(host.as_bytes().to_vec()),
+                Value::Int(port),
+                Value::BulkString(id.as_bytes().to_vec()),
+            ])
+        };
+        let slots = Value::Array(vec![
+            Value::Array(vec![
+                Value::Int(0),
+                Value::Int(5460),
+                node("10.0.0.1", 7000, "e7d1"),
+                node("10.0.0.4", 7000, "07c3"),
+            ]),
+            Value::Array(vec![
+                Value::Int(5461),
+                Value::Int(10922),
+                node("node-b.example", 7001, "67ed"),
+            ]),
+            Value::Array(vec![
+                Value::Int(10923),
+                Value::Int(16383),
+                node("", 7002, "292f"),
+            ]),
+            Value::Nil,
+        ]);
+        let owners = slot_owners(&slots);
+        assert_eq!(
+            owners.get("e7d1"),
+            Some(&Node::Primary {
+                host: "10.0.0.1".to_owned(),
+                port: 7000
+            })
+        );
+        assert_eq!(
+            owners.get("67ed"),
+            Some(&Node::Primary {
+                host: "node-b.example".to_owned(),
+                port: 7001
+            })
+        );
+        // No replica, and no primary without a host name.
+        assert_eq!(owners.len(), 2);
+        assert!(slot_owners(&Value::Nil).is_empty());
     }
 
     #[test]
