@@ -99,7 +99,47 @@ impl LocalCluster {
                 Duration::from_secs(30),
             )?;
         }
+        for node in cluster.nodes.iter().take(primaries) {
+            cluster.wait_replicated(node.port, Duration::from_secs(30))?;
+        }
         Ok(cluster)
+    }
+
+    /// Waits until every replica of the primary on `port` is streaming and
+    /// has what the primary had written when this was called (its
+    /// `master_repl_offset`): what was written before is then on the
+    /// replicas too, and survives the primary's death. A replica that has
+    /// just loaded its first copy gets the writes since only once it
+    /// acknowledged it (up to a second later).
+    pub fn wait_replicated(&self, port: u16, within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        let info = command(port, "INFO replication")?;
+        let wanted = field(&info, "master_repl_offset").unwrap_or(0);
+        loop {
+            let info = command(port, "INFO replication")?;
+            let replicas: Vec<&str> = info
+                .lines()
+                .filter(|l| l.starts_with("slave") && l.contains("state="))
+                .collect();
+            let expected = field(&info, "connected_slaves").unwrap_or(0);
+            let caught_up = replicas.iter().all(|line| {
+                line.contains("state=online")
+                    && line
+                        .split(',')
+                        .find_map(|kv| kv.strip_prefix("offset="))
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .is_some_and(|offset| offset >= wanted)
+            });
+            if u64::try_from(replicas.len()).unwrap_or(0) >= expected && caught_up {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the replicas of 127.0.0.1:{port} did not catch up within {within:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// `redis://127.0.0.1:PORT` of every node that was started (the seed
@@ -200,6 +240,9 @@ fn spawn(port: u16, dir: &std::path::Path, node_timeout: Duration) -> Result<Chi
         .args(["--dir", &dir.to_string_lossy()])
         .args(["--cluster-enabled", "yes"])
         .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+        // A replica's first copy at once, not after the default 5 s wait
+        // for more replicas to share it.
+        .args(["--repl-diskless-sync-delay", "0"])
         .args([
             "--cluster-node-timeout",
             &node_timeout.as_millis().to_string(),
@@ -216,13 +259,28 @@ fn spawn(port: u16, dir: &std::path::Path, node_timeout: Duration) -> Result<Chi
 }
 
 /// A free loopback port whose cluster bus port (+10000) is free as well.
+///
+/// Both are taken from 10000 to 32767, below Linux's default range of
+/// ephemeral ports (32768 and up): a port free when checked there is not
+/// taken by an outgoing connection before the node binds it.
 fn free_port_with_bus() -> Result<u16, String> {
-    for _ in 0..100 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        if let Some(bus) = port.checked_add(10_000)
+    const LOW: u64 = 10_000;
+    const SPAN: u64 = 22_768 - 10_000;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+        .wrapping_add(u128::from(std::process::id()));
+    for _ in 0..1000 {
+        // A linear congruential step is random enough to spread the tries.
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let offset = u64::try_from(seed >> 64).unwrap_or(0) % SPAN;
+        let Ok(port) = u16::try_from(LOW + offset) else {
+            continue;
+        };
+        let bus = port.saturating_add(10_000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
             && TcpListener::bind(("127.0.0.1", bus)).is_ok()
         {
             return Ok(port);
@@ -264,6 +322,13 @@ pub(crate) fn command(port: u16, line: &str) -> Result<String, String> {
         }
     }
     Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
+/// The number after `name:` in an `INFO` answer.
+fn field(info: &str, name: &str) -> Option<u64> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn wait_for(port: u16, line: &str, needle: &str, within: Duration) -> Result<(), String> {

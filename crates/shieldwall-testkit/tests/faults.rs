@@ -181,6 +181,11 @@ fn redis_cluster_primary_killed_and_failed_over() {
     let another = rig.another();
     observe("cluster failover", true, &mut rig, || {
         let old = cluster.primary_of(0).unwrap_or_else(|e| panic!("{e}"));
+        // What was written so far is on the replica: asynchronous
+        // replication may lose the last instant's writes, not the setup's.
+        cluster
+            .wait_replicated(old, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("{e}"));
         cluster.kill(old);
         let done = AtomicBool::new(false);
         let cluster = &cluster;
