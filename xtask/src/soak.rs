@@ -21,8 +21,8 @@ const SLICE: Duration = Duration::from_secs(60);
 /// other signed requests are replays.
 const SIGNED_PER_SLICE: usize = 15_000;
 
-/// The mix. `init` reads the pre-signed transfers (args[1]), the API key
-/// (args[2]) and the token (args[3]); `response` counts answers by status
+/// The mix. `init` reads the pre-signed transfers (`args[1]`), the API key
+/// (`args[2]`) and the token (`args[3]`); `response` counts answers by status
 /// class in each thread; `done` prints them with the latencies.
 const SCRIPT: &str = r#"
 local signed = {}
