@@ -248,16 +248,9 @@ impl Redis {
         K: ToRedisArgs,
         A: ToRedisArgs,
     {
-        let mut evalsha = redis::cmd("EVALSHA");
-        evalsha
-            .arg(script.sha())
-            .arg(keys.len())
-            .arg(keys)
-            .arg(args);
+        let evalsha = script_call("EVALSHA", script.sha(), keys, args);
         match self.run(&evalsha).await {
-            Err(RedisError::Command(err))
-                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
-            {
+            Err(err) if is_noscript(&err) => {
                 tracing::debug!(
                     sha = script.sha(),
                     "redis forgot a script; loading it again"
@@ -267,12 +260,9 @@ impl Redis {
                     // script there; `SCRIPT LOAD` would need every node of
                     // the cluster up (a new primary never has the scripts:
                     // they are not replicated).
-                    let mut eval = redis::cmd("EVAL");
-                    eval.arg(script.source())
-                        .arg(keys.len())
-                        .arg(keys)
-                        .arg(args);
-                    return self.run(&eval).await;
+                    return self
+                        .run(&script_call("EVAL", script.source(), keys, args))
+                        .await;
                 }
                 let loaded: String = self
                     .run(redis::cmd("SCRIPT").arg("LOAD").arg(script.source()))
@@ -345,21 +335,11 @@ impl Redis {
         }
         let commands: Vec<redis::Cmd> = calls
             .iter()
-            .map(|(keys, args)| {
-                let mut evalsha = redis::cmd("EVALSHA");
-                evalsha
-                    .arg(script.sha())
-                    .arg(keys.len())
-                    .arg(keys)
-                    .arg(args);
-                evalsha
-            })
+            .map(|(keys, args)| script_call("EVALSHA", script.sha(), keys, args))
             .collect();
         let first: Result<Vec<T>, RedisError> = self.with_timeout(self.batch(&commands)).await;
         match first {
-            Err(RedisError::Command(err))
-                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
-            {
+            Err(err) if is_noscript(&err) => {
                 let _: String = self
                     .run(redis::cmd("SCRIPT").arg("LOAD").arg(script.source()))
                     .await?;
@@ -408,6 +388,26 @@ impl Redis {
             ))))
         }
     }
+}
+
+/// `EVALSHA sha` or `EVAL source`, with the number of keys, the keys and
+/// the arguments.
+fn script_call<K: ToRedisArgs, A: ToRedisArgs>(
+    command: &str,
+    script: &str,
+    keys: &[K],
+    args: &[A],
+) -> redis::Cmd {
+    let mut call = redis::cmd(command);
+    call.arg(script).arg(keys.len()).arg(keys).arg(args);
+    call
+}
+
+/// Redis answered `NOSCRIPT`: it does not have the script (a restart, a
+/// failover, `SCRIPT FLUSH`).
+fn is_noscript(error: &RedisError) -> bool {
+    matches!(error, RedisError::Command(err)
+        if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript))
 }
 
 async fn connect_single(
