@@ -6,7 +6,7 @@ use shieldwall_core::{CredentialGuard, Decision, Grant, Guard, RequestView, Scop
 use shieldwall_errors::Rejection;
 use shieldwall_errors::http::HeaderName;
 
-use crate::{ApiKeys, KeyConfigError, KeyErrorKind, KeyRejection, KeyStore, ParsedKey};
+use crate::{ApiKeys, KeyConfigError, KeyErrorKind, KeyRecord, KeyRejection, KeyStore, ParsedKey};
 
 /// Requires a valid API key and, optionally, scopes.
 ///
@@ -109,14 +109,27 @@ impl<S: KeyStore> Guard for ApiKeyGuard<S> {
             Err(_) => Step::Done(reject(KeyErrorKind::Ambiguous, "two key headers")),
             Ok(None) => Step::Done(reject(KeyErrorKind::Missing, "no key header")),
             Ok(Some(value)) => match self.keys.format().parse(value) {
-                Ok(parsed) => Step::Decide(parsed),
+                // Found in this process (memory, a cache hit): decided here,
+                // so that the adapter boxes no future.
+                Ok(parsed) => match self.keys.verify_in_process(&parsed) {
+                    Some(verified) => Step::Done(self.decision(verified)),
+                    None => Step::Decide(parsed),
+                },
                 Err(_) => Step::Done(reject(KeyErrorKind::Malformed, "not the shape of a key")),
             },
         }
     }
 
     async fn decide(&self, parsed: ParsedKey) -> Decision {
-        match self.keys.verify_parsed(&parsed).await {
+        let verified = self.keys.verify_parsed(&parsed).await;
+        self.decision(verified)
+    }
+}
+
+impl<S: KeyStore> ApiKeyGuard<S> {
+    /// A verified key's principal when it holds the scopes, or the refusal.
+    fn decision(&self, verified: Result<Arc<KeyRecord>, KeyRejection>) -> Decision {
+        match verified {
             Ok(record) => {
                 if let Err(refused) = self.scopes.check(record.principal()) {
                     tracing::debug!(scope = refused.missing(), "API key lacks a required scope");

@@ -309,7 +309,29 @@ impl<S: KeyStore> ApiKeys<S> {
 
     /// [`ApiKeys::verify`] for a key already parsed.
     pub async fn verify_parsed(&self, parsed: &ParsedKey) -> Result<Arc<KeyRecord>, KeyRejection> {
-        let found = match self.inner.store.find(parsed.id()).await {
+        let found = self.inner.store.find(parsed.id()).await;
+        self.judge(parsed, found)
+    }
+
+    /// [`KeyManager::verify_parsed`] without waiting, when the store can
+    /// find the record in this process (memory, a cache hit): the same
+    /// checks on the same record. `None` when only the store's round trip
+    /// can tell.
+    pub(crate) fn verify_in_process(
+        &self,
+        parsed: &ParsedKey,
+    ) -> Option<Result<Arc<KeyRecord>, KeyRejection>> {
+        let found = self.inner.store.find_in_process(parsed.id())?;
+        Some(self.judge(parsed, found))
+    }
+
+    /// The presented secret against what the store found.
+    fn judge(
+        &self,
+        parsed: &ParsedKey,
+        found: Result<Option<Arc<KeyRecord>>, StoreError>,
+    ) -> Result<Arc<KeyRecord>, KeyRejection> {
+        let found = match found {
             Ok(found) => found,
             Err(error) => {
                 telemetry::store_error(StoreKind::Keys);

@@ -282,3 +282,63 @@ fn a_request_carries_the_key_when_it_has_the_header_at_all() {
         ("x-service-key", "junk")
     ]));
 }
+
+/// A memory store finds the record in this process: the guard answers at
+/// `extract` (no future for the adapter to box), with `decide`'s checks.
+#[test]
+fn a_memory_store_is_answered_at_once_with_the_same_checks() {
+    let keys = ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build();
+    let created = keys
+        .create(NewKey::new("owner-1", "ci", ["users:read"]))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    let key = created.key.reveal();
+    let extract = |guard: &ApiKeyGuard<MemoryKeyStore>, value: &str| {
+        let request = http::Request::builder()
+            .header("x-api-key", value)
+            .body(())
+            .unwrap();
+        match guard.extract(&request) {
+            Step::Done(decision) => decision,
+            Step::Decide(_) => panic!("a memory store must be answered at once"),
+        }
+    };
+    let reader = ApiKeyGuard::new(keys.clone())
+        .require_scopes(["users:read"])
+        .unwrap();
+    let writer = ApiKeyGuard::new(keys.clone())
+        .require_scopes(["users:write"])
+        .unwrap();
+    match extract(&reader, &key) {
+        Decision::Continue(grant) => assert_eq!(grant.principal.unwrap().id(), "owner-1"),
+        other => panic!("a valid key must pass: {other:?}"),
+    }
+    assert_eq!(
+        code(&extract(&writer, &key)),
+        Some(ErrorCode::InsufficientScope)
+    );
+    // A well-formed key this store never made: unknown.
+    let other = ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build();
+    let stranger = other
+        .create(NewKey::new("owner-2", "ci", ["users:read"]))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        code(&extract(&reader, &stranger.key.reveal())),
+        Some(ErrorCode::InvalidApiKey)
+    );
+    keys.revoke("owner-1", &created.record.id)
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        code(&extract(&reader, &key)),
+        Some(ErrorCode::InvalidApiKey)
+    );
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use http::HeaderValue;
 use shieldwall_core::telemetry::{self, RateLimitCounters, RateOutcome, StoreKind};
-use shieldwall_core::{Clock, Completion, Decision, Grant, Guard, LogThrottle, RequestView, Step};
+use shieldwall_core::{
+    Clock, Completion, Decision, Grant, Guard, LogThrottle, RequestView, Step, StoreError,
+};
 use shieldwall_errors::{ApiError, Rejection};
 
 use crate::error::{RateLimitedKind, header_value};
@@ -118,7 +120,14 @@ impl<S: RateStore> RateLimiter<S> {
 
     async fn answer(&self, key: &KeyBytes) -> Answer {
         let cost = self.inner.policy.cost.get();
-        match self.inner.store.check(key, cost).await {
+        let result = self.inner.store.check(key, cost).await;
+        self.settle(key, cost, result)
+    }
+
+    /// What the store's result comes to: counted, or what the policy's
+    /// failure mode says when the store failed.
+    fn settle(&self, key: &KeyBytes, cost: u32, result: Result<Verdict, StoreError>) -> Answer {
+        match result {
             Ok(verdict) => {
                 self.inner.counters.count(if verdict.allowed {
                     RateOutcome::Allowed
@@ -160,7 +169,13 @@ impl<S: RateStore> RateLimiter<S> {
         &self,
         key: &KeyBytes,
     ) -> Result<(Verdict, http::HeaderMap, Source), RateLimited> {
-        match self.answer(key).await {
+        let answer = self.answer(key).await;
+        self.outcome(answer)
+    }
+
+    /// An answer as the headers to send, or the refusal.
+    fn outcome(&self, answer: Answer) -> Result<(Verdict, http::HeaderMap, Source), RateLimited> {
+        match answer {
             Answer::Counted(verdict, source) => {
                 let headers = headers::headers(
                     &self.inner.policy,
@@ -206,16 +221,38 @@ impl<S: RateStore> Guard for RateLimiter<S> {
     type Input = KeyBytes;
 
     fn extract<R: RequestView + ?Sized>(&self, request: &R) -> Step<KeyBytes> {
-        match self.inner.policy.key.key_of(request) {
-            Some(key) => Step::Decide(key),
-            None => Step::Done(Decision::Reject(ApiError::internal(
+        let Some(key) = self.inner.policy.key.key_of(request) else {
+            return Step::Done(Decision::Reject(ApiError::internal(
                 "rate limit: no key for this request (is the client address known?)",
-            ))),
+            )));
+        };
+        // A memory store answers at once: the decision is made here, so
+        // that the adapter has no future to box and no service to clone.
+        let cost = self.inner.policy.cost.get();
+        match self.inner.store.check_in_process(&key, cost) {
+            Some(result) => {
+                let answer = self.settle(&key, cost, result);
+                Step::Done(self.decision(key, self.outcome(answer)))
+            }
+            None => Step::Decide(key),
         }
     }
 
     async fn decide(&self, key: KeyBytes) -> Decision {
-        match self.counted(&key).await {
+        let counted = self.counted(&key).await;
+        self.decision(key, counted)
+    }
+}
+
+impl<S: RateStore> RateLimiter<S> {
+    /// The guard's decision on a counted request: its headers, and the
+    /// refund when a skip rule may give the count back.
+    fn decision(
+        &self,
+        key: KeyBytes,
+        counted: Result<(Verdict, http::HeaderMap, Source), RateLimited>,
+    ) -> Decision {
+        match counted {
             Ok((verdict, headers, source)) => {
                 let mut grant = Grant::new();
                 grant.headers = headers;

@@ -40,6 +40,42 @@ fn decide<S: RateStore>(limiter: &RateLimiter<S>, req: &http::Request<()>) -> De
     }
 }
 
+/// A memory store decides in this process: the limiter answers at
+/// `extract` (no future for the adapter to box), counting and refusing as
+/// `decide` does; a Redis store's decision waits for `decide`.
+#[test]
+fn a_memory_limit_is_answered_at_once() {
+    let p = Policy::builder("p", "2/1h".parse().unwrap())
+        .build()
+        .unwrap();
+    let limiter = RateLimiter::memory(p);
+    let req = request("GET", "192.0.2.7:1", &[]);
+    let at_once = |req: &http::Request<()>| match limiter.extract(req) {
+        Step::Done(decision) => decision,
+        Step::Decide(_) => panic!("a memory store must be answered at once"),
+    };
+    for remaining in ["1", "0"] {
+        match at_once(&req) {
+            Decision::Continue(grant) => {
+                let value = grant.headers["ratelimit"].to_str().unwrap();
+                assert!(
+                    value.starts_with(&format!("\"p\";r={remaining};t=")),
+                    "{value}"
+                );
+                assert!(grant.headers.contains_key("ratelimit-policy"));
+            }
+            other => panic!("within the quota: {other:?}"),
+        }
+    }
+    match at_once(&req) {
+        Decision::Reject(error) => {
+            assert_eq!(error.status(), 429);
+            assert!(error.headers().contains_key("retry-after"));
+        }
+        other => panic!("over the quota: {other:?}"),
+    }
+}
+
 #[test]
 fn preflight_shaped_requests_are_counted_like_any_other() {
     // The CORS layer answers real preflights before the limiter; one that

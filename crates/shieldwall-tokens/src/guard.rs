@@ -141,6 +141,11 @@ impl<R: RevocationStore> BearerGuard<R> {
         }
         #[cfg(not(feature = "dpop"))]
         let _ = input;
+        self.binding_without_dpop(verified)
+    }
+
+    /// Without a DPoP policy, a token bound to a key is refused as Bearer.
+    fn binding_without_dpop(&self, verified: &VerifiedToken) -> Result<(), ApiError> {
         match verified.cnf_jkt() {
             None => Ok(()),
             Some(_) => Err(TokenRejection::new(
@@ -198,7 +203,10 @@ impl<R: RevocationStore> Guard for BearerGuard<R> {
             }
             Ok(None) => Step::Done(self.reject(TokenErrorKind::Missing, "no Authorization header")),
             Ok(Some(value)) => match bearer_token(value) {
-                Ok(token) => Step::Decide(BearerInput::bearer(token.to_owned())),
+                Ok(token) => match self.decide_cached(token) {
+                    Some(decision) => Step::Done(decision),
+                    None => Step::Decide(BearerInput::bearer(token.to_owned())),
+                },
                 Err(kind) => {
                     #[cfg(feature = "dpop")]
                     if let Some(step) = self.dpop.as_ref().and_then(|d| d.extract(request, value)) {
@@ -216,21 +224,55 @@ impl<R: RevocationStore> Guard for BearerGuard<R> {
                 if let Err(refused) = self.check_binding(&verified, &input).await {
                     return Decision::Reject(refused);
                 }
-                let principal = verified.principal();
-                if let Err(refused) = self.scopes.check(principal) {
-                    tracing::debug!(scope = refused.missing(), "token lacks a required scope");
-                    let rejection = TokenRejection::new(
-                        TokenErrorKind::InsufficientScope,
-                        "a required scope is missing",
-                    )
-                    .with_realm(self.verifier.realm().cloned())
-                    .with_scope(refused.required().clone());
-                    return Decision::Reject(self.refused(rejection, &input));
+                match self.scoped(&verified) {
+                    Ok(decision) => decision,
+                    Err(rejection) => Decision::Reject(self.refused(rejection, &input)),
                 }
-                Decision::allow(Grant::new().with_principal(principal.clone()))
             }
             Err(rejection) => Decision::Reject(self.refused(rejection, &input)),
         }
+    }
+}
+
+impl<R: RevocationStore> BearerGuard<R> {
+    /// The decision on a plain bearer token the verifier can answer without
+    /// waiting (cached, revocation known in memory): the same checks as
+    /// `decide`, made in `extract`, so that the adapter boxes no future.
+    /// `None` when the token must be verified, or a DPoP policy applies.
+    fn decide_cached(&self, token: &str) -> Option<Decision> {
+        #[cfg(feature = "dpop")]
+        if self.dpop.is_some() {
+            return None;
+        }
+        // A plain bearer token: a refusal is the rejection itself (no DPoP
+        // challenge to add).
+        let decision = match self.verifier.verify_cached(token)? {
+            Ok(verified) => match self.binding_without_dpop(&verified) {
+                Ok(()) => self
+                    .scoped(&verified)
+                    .unwrap_or_else(|rejection| Decision::Reject(rejection.into_api_error())),
+                Err(refused) => Decision::Reject(refused),
+            },
+            Err(rejection) => Decision::Reject(rejection.into_api_error()),
+        };
+        Some(decision)
+    }
+
+    /// A verified token's principal, when it holds the required scopes.
+    fn scoped(&self, verified: &VerifiedToken) -> Result<Decision, TokenRejection> {
+        let principal = verified.principal();
+        if let Err(refused) = self.scopes.check(principal) {
+            tracing::debug!(scope = refused.missing(), "token lacks a required scope");
+            return Err(TokenRejection::new(
+                TokenErrorKind::InsufficientScope,
+                "a required scope is missing",
+            )
+            .with_realm(self.verifier.realm().cloned())
+            .with_scope(refused.required().clone()));
+        }
+        Ok(Decision::allow(
+            Grant::new().with_principal(principal.clone()),
+        ))
     }
 }
 

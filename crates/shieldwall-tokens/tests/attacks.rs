@@ -8,6 +8,8 @@
     reason = "tests"
 )]
 
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use futures_util::FutureExt;
@@ -556,4 +558,76 @@ fn scopes_are_core_scopes_named_sorted_in_the_challenge() {
         .require_scopes(&required)
         .unwrap();
     assert_eq!(guard.required_scopes(), &required);
+}
+
+/// A cached token is answered at `extract` (no future for the adapter to
+/// box), with every check `decide` makes: revocation, expiry, scopes.
+#[test]
+fn a_cached_token_is_answered_at_once_with_the_same_checks() {
+    let clock = ManualClock::at_unix_seconds(NOW);
+    let verifier = Verifier::builder(
+        KeySet::new([VerifyingKey::hmac(Algorithm::HS256, &secret()).unwrap()]).unwrap(),
+        MemoryRevocations::with_clock(clock.clone()),
+    )
+    .issuer(ISS)
+    .audience(AUD)
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    let guard = BearerGuard::new(verifier.clone())
+        .require_scopes(["users:read"])
+        .unwrap();
+    let extract = |token: &str| {
+        let request = http::Request::builder()
+            .header("authorization", format!("Bearer {token}"))
+            .body(())
+            .unwrap();
+        guard.extract(&request)
+    };
+    let token = sign(&hs256(), &header("HS256"), &claims());
+    // Not yet cached: verified by `decide`, which caches it.
+    let Step::Decide(input) = extract(&token) else {
+        panic!("an unseen token must be verified");
+    };
+    assert!(matches!(
+        guard.decide(input).now_or_never().unwrap(),
+        Decision::Continue(_)
+    ));
+    // Cached: answered at once, with the principal.
+    match extract(&token) {
+        Step::Done(Decision::Continue(grant)) => {
+            assert_eq!(grant.principal.unwrap().id(), "user-1");
+        }
+        other => panic!("a cached token must be answered at once: {other:?}"),
+    }
+    // Lacking the scope: refused at once, with the challenge.
+    let no_scope = sign(
+        &hs256(),
+        &header("HS256"),
+        &with(&[("scope", json!("other")), ("jti", json!("jti-2"))]),
+    );
+    let _ = verifier.verify(&no_scope).now_or_never().unwrap().unwrap();
+    match extract(&no_scope) {
+        Step::Done(decision) => assert_eq!(
+            rejected(&decision),
+            (
+                ErrorCode::InsufficientScope,
+                Some("Bearer error=\"insufficient_scope\", scope=\"users:read\"".into())
+            )
+        ),
+        Step::Decide(_) => panic!("a cached token must be answered at once"),
+    }
+    // Revoked after it was cached: refused at once.
+    let verified = verifier.verify(&token).now_or_never().unwrap().unwrap();
+    verifier.revoke(&verified).now_or_never().unwrap().unwrap();
+    match extract(&token) {
+        Step::Done(decision) => assert_eq!(rejected(&decision).0, ErrorCode::TokenRevoked),
+        Step::Decide(_) => panic!("a cached token must be answered at once"),
+    }
+    // Past its expiry and leeway, still in the cache: refused at once.
+    clock.advance(Duration::from_secs(600 + 301));
+    match extract(&no_scope) {
+        Step::Done(decision) => assert_eq!(rejected(&decision).0, ErrorCode::TokenExpired),
+        Step::Decide(_) => panic!("a cached token must be answered at once"),
+    }
 }

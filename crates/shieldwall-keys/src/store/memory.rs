@@ -29,6 +29,11 @@ fn poisoned() -> StoreError {
 }
 
 impl MemoryKeyStore {
+    fn found(&self, id: &str) -> Result<Option<Arc<KeyRecord>>, StoreError> {
+        let state = self.state.read().map_err(|_| poisoned())?;
+        Ok(state.by_id.get(id).cloned())
+    }
+
     /// An empty store.
     #[must_use]
     pub fn new() -> Self {
@@ -69,8 +74,11 @@ impl KeyStore for MemoryKeyStore {
     }
 
     async fn find(&self, id: &str) -> Result<Option<Arc<KeyRecord>>, StoreError> {
-        let state = self.state.read().map_err(|_| poisoned())?;
-        Ok(state.by_id.get(id).cloned())
+        self.found(id)
+    }
+
+    fn find_in_process(&self, id: &str) -> Option<Result<Option<Arc<KeyRecord>>, StoreError>> {
+        Some(self.found(id))
     }
 
     async fn list_for_owner(&self, owner: &str) -> Result<Vec<Arc<KeyRecord>>, StoreError> {

@@ -30,6 +30,15 @@ pub trait KeyStore: Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<Option<Arc<KeyRecord>>, StoreError>> + Send;
 
+    /// The record of `id` when the store can tell without waiting (in
+    /// memory, or in a cache it trusts); `None` when only
+    /// [`KeyStore::find`] can. Must agree with `find`: the key guard
+    /// answers from it at once. The default never answers.
+    fn find_in_process(&self, id: &str) -> Option<Result<Option<Arc<KeyRecord>>, StoreError>> {
+        let _ = id;
+        None
+    }
+
     /// Every record of `owner`, newest first.
     fn list_for_owner(
         &self,
@@ -84,7 +93,17 @@ impl KeyStore for AnyKeyStore {
     }
 
     async fn find(&self, id: &str) -> Result<Option<Arc<KeyRecord>>, StoreError> {
-        each!(self, store => store.find(id).await)
+        match self {
+            Self::Memory(store) => store.find(id).await,
+            // Boxed: the Redis call's state would make every memory
+            // lookup's future as large.
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => Box::pin(store.find(id)).await,
+        }
+    }
+
+    fn find_in_process(&self, id: &str) -> Option<Result<Option<Arc<KeyRecord>>, StoreError>> {
+        each!(self, store => store.find_in_process(id))
     }
 
     async fn list_for_owner(&self, owner: &str) -> Result<Vec<Arc<KeyRecord>>, StoreError> {

@@ -228,6 +228,14 @@ fn record_from(id: &str, fields: &HashMap<String, String>) -> Result<KeyRecord, 
 }
 
 impl RedisKeyStore {
+    /// The cached record of `id`, counted as a hit when there is one (a
+    /// miss is counted by the lookup that goes to Redis).
+    fn cached(&self, id: &str) -> Option<Arc<KeyRecord>> {
+        let record = self.cache.as_ref()?.get(id)?;
+        shieldwall_core::telemetry::cache_lookup(shieldwall_core::telemetry::CacheKind::Keys, true);
+        Some(record)
+    }
+
     /// A store on `redis`. With a cache, starts the subscriber task (needs a
     /// Tokio runtime; without one the cache is never used).
     #[must_use]
@@ -404,20 +412,24 @@ impl KeyStore for RedisKeyStore {
         let Some(cache) = &self.cache else {
             return self.fetch(id).await;
         };
-        let cached = cache.get(id);
-        shieldwall_core::telemetry::cache_lookup(
-            shieldwall_core::telemetry::CacheKind::Keys,
-            cached.is_some(),
-        );
-        if let Some(record) = cached {
+        if let Some(record) = self.cached(id) {
             return Ok(Some(record));
         }
+        shieldwall_core::telemetry::cache_lookup(
+            shieldwall_core::telemetry::CacheKind::Keys,
+            false,
+        );
         let epoch = cache.epoch.load(Ordering::Acquire);
         let found = self.fetch(id).await?;
         if let Some(record) = &found {
             cache.insert(record, epoch);
         }
         Ok(found)
+    }
+
+    /// A hit only: a key the cache lacks may exist on Redis.
+    fn find_in_process(&self, id: &str) -> Option<Result<Option<Arc<KeyRecord>>, StoreError>> {
+        self.cached(id).map(|record| Ok(Some(record)))
     }
 
     async fn list_for_owner(&self, owner: &str) -> Result<Vec<Arc<KeyRecord>>, StoreError> {

@@ -21,9 +21,25 @@ pub use redis::RedisStore;
 pub(crate) mod sealed {
     use std::time::Duration;
 
+    use shieldwall_core::StoreError;
+
+    use crate::{KeyBytes, Verdict};
+
     pub trait Sealed {
         /// How long a client told 503 should wait before it tries again.
         fn unavailable_for(&self) -> Duration;
+
+        /// Decides in this process, without waiting, when the store can
+        /// (memory): `None` when the answer needs a round trip (Redis).
+        /// The guard then answers from `extract`, with no future to box.
+        fn check_in_process(
+            &self,
+            key: &KeyBytes,
+            cost: u32,
+        ) -> Option<Result<Verdict, StoreError>> {
+            let _ = (key, cost);
+            None
+        }
     }
 }
 
@@ -69,6 +85,10 @@ impl sealed::Sealed for MemoryStore {
     fn unavailable_for(&self) -> Duration {
         MEMORY_UNAVAILABLE_FOR
     }
+
+    fn check_in_process(&self, key: &KeyBytes, cost: u32) -> Option<Result<Verdict, StoreError>> {
+        Some(self.check_now(key.as_bytes(), cost))
+    }
 }
 
 impl sealed::Sealed for AnyRateStore {
@@ -79,6 +99,14 @@ impl sealed::Sealed for AnyRateStore {
             Self::Redis(store) => store.unavailable_for(),
         }
     }
+
+    fn check_in_process(&self, key: &KeyBytes, cost: u32) -> Option<Result<Verdict, StoreError>> {
+        match self {
+            Self::Memory(store) => store.check_in_process(key, cost),
+            #[cfg(feature = "redis")]
+            Self::Redis(_) => None,
+        }
+    }
 }
 
 impl RateStore for AnyRateStore {
@@ -86,7 +114,9 @@ impl RateStore for AnyRateStore {
         match self {
             Self::Memory(store) => store.check(key, cost).await,
             #[cfg(feature = "redis")]
-            Self::Redis(store) => store.check(key, cost).await,
+            // Boxed: the Redis call's state is kilobytes, and an unboxed
+            // arm would make every memory check's future as large.
+            Self::Redis(store) => Box::pin(store.check(key, cost)).await,
         }
     }
 
@@ -94,7 +124,7 @@ impl RateStore for AnyRateStore {
         match self {
             Self::Memory(store) => store.refund(key, reservation).await,
             #[cfg(feature = "redis")]
-            Self::Redis(store) => store.refund(key, reservation).await,
+            Self::Redis(store) => Box::pin(store.refund(key, reservation)).await,
         }
     }
 }

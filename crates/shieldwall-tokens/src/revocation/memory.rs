@@ -59,6 +59,12 @@ impl MemoryRevocations {
         self.len() == 0
     }
 
+    fn revoked_now(&self, jti: &str) -> Result<bool, StoreError> {
+        let now = self.clock.unix_seconds();
+        let entries = self.entries.read().map_err(|_| Self::poisoned())?;
+        Ok(entries.get(jti).is_some_and(|until| *until > now))
+    }
+
     fn poisoned() -> StoreError {
         StoreError::new(
             "revocation store",
@@ -85,8 +91,10 @@ impl RevocationStore for MemoryRevocations {
     }
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let now = self.clock.unix_seconds();
-        let entries = self.entries.read().map_err(|_| Self::poisoned())?;
-        Ok(entries.get(jti).is_some_and(|until| *until > now))
+        self.revoked_now(jti)
+    }
+
+    fn is_revoked_in_process(&self, jti: &str) -> Option<Result<bool, StoreError>> {
+        Some(self.revoked_now(jti))
     }
 }

@@ -38,6 +38,16 @@ pub trait RevocationStore: Send + Sync + 'static {
 
     /// Whether `jti` is revoked now.
     fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Whether `jti` is revoked now, when the store can tell without
+    /// waiting (in memory, or from a replica it trusts); `None` when only
+    /// [`RevocationStore::is_revoked`] can. Must agree with `is_revoked`:
+    /// the bearer guard answers a cached token from it at once. The default
+    /// never answers.
+    fn is_revoked_in_process(&self, jti: &str) -> Option<Result<bool, StoreError>> {
+        let _ = jti;
+        None
+    }
 }
 
 /// One store shared by several verifiers (an app's own tokens and an
@@ -53,6 +63,10 @@ impl<S: RevocationStore> RevocationStore for std::sync::Arc<S> {
 
     fn is_revoked(&self, jti: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).is_revoked(jti)
+    }
+
+    fn is_revoked_in_process(&self, jti: &str) -> Option<Result<bool, StoreError>> {
+        (**self).is_revoked_in_process(jti)
     }
 }
 
@@ -72,7 +86,7 @@ impl RevocationStore for Revocations {
         match self {
             Self::Memory(store) => store.revoke(jti, until).await,
             #[cfg(feature = "redis")]
-            Self::Redis(store) => store.revoke(jti, until).await,
+            Self::Redis(store) => Box::pin(store.revoke(jti, until)).await,
         }
     }
 
@@ -80,7 +94,17 @@ impl RevocationStore for Revocations {
         match self {
             Self::Memory(store) => store.is_revoked(jti).await,
             #[cfg(feature = "redis")]
-            Self::Redis(store) => store.is_revoked(jti).await,
+            // Boxed: the Redis call's state would make every memory
+            // check's future as large.
+            Self::Redis(store) => Box::pin(store.is_revoked(jti)).await,
+        }
+    }
+
+    fn is_revoked_in_process(&self, jti: &str) -> Option<Result<bool, StoreError>> {
+        match self {
+            Self::Memory(store) => store.is_revoked_in_process(jti),
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => store.is_revoked_in_process(jti),
         }
     }
 }

@@ -106,6 +106,13 @@ impl RedisRevocations {
     fn key(&self, jti: &str) -> String {
         self.redis.key(&["revoked", jti])
     }
+
+    /// The replica's answer, while it is trusted.
+    fn replica_answer(&self, key: &str) -> Option<bool> {
+        self.replica
+            .as_ref()
+            .and_then(|r| r.lookup(key, replica::unix_now()))
+    }
 }
 
 /// Sets the revocation to expire at `ARGV[1]` unless it already lasts
@@ -159,15 +166,15 @@ impl RevocationStore for RedisRevocations {
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
         let key = self.key(jti);
-        if let Some(answer) = self
-            .replica
-            .as_ref()
-            .and_then(|r| r.lookup(&key, replica::unix_now()))
-        {
+        if let Some(answer) = self.replica_answer(&key) {
             return Ok(answer);
         }
         let mut exists = shieldwall_redis::redis::cmd("EXISTS");
         exists.arg(key);
         Ok(self.redis.run::<bool>(&exists).await?)
+    }
+
+    fn is_revoked_in_process(&self, jti: &str) -> Option<Result<bool, StoreError>> {
+        self.replica_answer(&self.key(jti)).map(Ok)
     }
 }
