@@ -313,7 +313,7 @@ impl<S: KeyStore> ApiKeys<S> {
         self.judge(parsed, found)
     }
 
-    /// [`KeyManager::verify_parsed`] without waiting, when the store can
+    /// [`ApiKeys::verify_parsed`] without waiting, when the store can
     /// find the record in this process (memory, a cache hit): the same
     /// checks on the same record. `None` when only the store's round trip
     /// can tell.

@@ -268,6 +268,27 @@ fn caches_store_failures_and_the_breaker_are_counted_on_redis() {
             ) >= 1.0,
             "{name}"
         );
+        // Each verification is one lookup, however it was answered (at
+        // once from the cache, or through the store): three tokens checked
+        // (two `/me`, the key's creation), two keys.
+        let lookups = |cache: &str| {
+            ["hit", "miss"]
+                .iter()
+                .filter_map(|result| {
+                    let series = format!(
+                        r#"shieldwall_cache_lookups_total{{cache="{cache}",result="{result}"}}"#
+                    );
+                    before.lines().find_map(|line| {
+                        line.strip_prefix(series.as_str())?
+                            .trim()
+                            .parse::<f64>()
+                            .ok()
+                    })
+                })
+                .sum::<f64>()
+        };
+        assert_eq!(lookups("tokens"), 3.0, "{name}");
+        assert_eq!(lookups("keys"), 2.0, "{name}");
 
         redis.kill();
         for _ in 0..8 {

@@ -40,9 +40,21 @@ impl TokenCache {
 
     /// The cached verification of exactly `token`, if any.
     pub(crate) fn get(&self, token: &str) -> Option<VerifiedToken> {
-        let found = self.shard(token)?.read().ok()?.get(token).cloned();
+        let found = self.peek(token);
         telemetry::cache_lookup(CacheKind::Tokens, found.is_some());
         found
+    }
+
+    /// [`TokenCache::get`], not counted: for a caller that counts the hit
+    /// itself when it answers from it, and otherwise leaves the counted
+    /// lookup to `get`.
+    pub(crate) fn peek(&self, token: &str) -> Option<VerifiedToken> {
+        self.shard(token)?.read().ok()?.get(token).cloned()
+    }
+
+    /// Counts a hit that [`TokenCache::peek`] found and answered from.
+    pub(crate) fn count_hit(&self) {
+        telemetry::cache_lookup(CacheKind::Tokens, true);
     }
 
     /// Whether exactly `token` is cached (not counted: a routing question,

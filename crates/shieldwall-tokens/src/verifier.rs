@@ -411,13 +411,16 @@ impl<R: RevocationStore> Verifier<R> {
         }
         let cache = self.inner.cache.as_ref()?;
         let (_, generation) = self.inner.keys.current();
+        // Not counted until answered from: when this gives up, `verify`'s
+        // own lookup is the one counted.
         let hit = cache
-            .get(token)
+            .peek(token)
             .filter(|hit| hit.generation() == generation)?;
         let answer = self
             .inner
             .revocations
             .is_revoked_in_process(hit.revocation_id())?;
+        cache.count_hit();
         let checked = self
             .recheck_time(&hit, self.now())
             .and_then(|()| self.revocation_answer(answer))
