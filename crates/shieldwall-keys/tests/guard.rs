@@ -287,14 +287,8 @@ fn a_request_carries_the_key_when_it_has_the_header_at_all() {
 /// `extract` (no future for the adapter to box), with `decide`'s checks.
 #[test]
 fn a_memory_store_is_answered_at_once_with_the_same_checks() {
-    let keys = ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
-        .flush_last_used_every(None)
-        .build();
-    let created = keys
-        .create(NewKey::new("owner-1", "ci", ["users:read"]))
-        .now_or_never()
-        .unwrap()
-        .unwrap();
+    let keys = keys_in_memory();
+    let created = create(&keys, "owner-1");
     let key = created.key.reveal();
     let extract = |guard: &ApiKeyGuard<MemoryKeyStore>, value: &str| {
         let request = http::Request::builder()
@@ -321,14 +315,7 @@ fn a_memory_store_is_answered_at_once_with_the_same_checks() {
         Some(ErrorCode::InsufficientScope)
     );
     // A well-formed key this store never made: unknown.
-    let other = ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
-        .flush_last_used_every(None)
-        .build();
-    let stranger = other
-        .create(NewKey::new("owner-2", "ci", ["users:read"]))
-        .now_or_never()
-        .unwrap()
-        .unwrap();
+    let stranger = create(&keys_in_memory(), "owner-2");
     assert_eq!(
         code(&extract(&reader, &stranger.key.reveal())),
         Some(ErrorCode::InvalidApiKey)
@@ -341,4 +328,18 @@ fn a_memory_store_is_answered_at_once_with_the_same_checks() {
         code(&extract(&reader, &key)),
         Some(ErrorCode::InvalidApiKey)
     );
+}
+
+fn keys_in_memory() -> ApiKeys<MemoryKeyStore> {
+    ApiKeys::builder(MemoryKeyStore::new(), KeyFormat::new("sk").unwrap())
+        .flush_last_used_every(None)
+        .build()
+}
+
+/// A `users:read` key of `owner`.
+fn create(keys: &ApiKeys<MemoryKeyStore>, owner: &str) -> shieldwall_keys::CreatedKey {
+    keys.create(NewKey::new(owner, "ci", ["users:read"]))
+        .now_or_never()
+        .unwrap()
+        .unwrap()
 }
