@@ -208,9 +208,9 @@ pub(crate) fn wrk_output(
     if !args.is_empty() {
         command.arg("--").args(args);
     }
-    let output = command.output().map_err(|e| {
-        format!("cannot run taskset and wrk (apt-get install -y util-linux wrk): {e}")
-    });
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run taskset and wrk: {e}"));
     let _ = std::fs::remove_file(&path);
     let output = output?;
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -218,6 +218,25 @@ pub(crate) fn wrk_output(
         text.push_str(&String::from_utf8_lossy(&output.stderr));
     }
     Ok(text)
+}
+
+/// Fails before any build when a tool the load commands drive is missing
+/// (a fresh machine has no `wrk`): the command says what to install.
+pub(crate) fn require_tools() -> Result {
+    for (tool, package) in [("wrk", "wrk"), ("taskset", "util-linux")] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+        if !found {
+            return Err(format!(
+                "{tool} is not installed; the load commands need it (apt-get install -y {package})"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The rate, request count and latencies of wrk's output.

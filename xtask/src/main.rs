@@ -90,11 +90,15 @@ fn main() -> ExitCode {
         Some("features") => matrix::features(),
         Some("redis") => redis::serve_for_development(args.get(1..).unwrap_or_default()),
         Some("dev-cert") => dev_cert::generate(&root()),
-        Some("load") => load::run(args.get(1..).unwrap_or_default()),
-        Some("load-telemetry") => telemetry_load::run(),
-        Some("load-demo") => load::run(&["demo".to_owned()]),
+        Some("load") => {
+            load::require_tools().and_then(|()| load::run(args.get(1..).unwrap_or_default()))
+        }
+        Some("load-telemetry") => load::require_tools().and_then(|()| telemetry_load::run()),
+        Some("load-demo") => load::require_tools().and_then(|()| load::run(&["demo".to_owned()])),
         Some("bench") => bench::run(args.get(1..).unwrap_or_default()),
-        Some("soak") => soak::run(args.get(1..).unwrap_or_default()),
+        Some("soak") => {
+            load::require_tools().and_then(|()| soak::run(args.get(1..).unwrap_or_default()))
+        }
         Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
         _ => Err(USAGE.to_owned()),
     };
