@@ -5,10 +5,13 @@
 //! Standard library only: `cargo xtask` (which has no dependencies) builds
 //! this same file, and so does the `testing` module.
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One node: its process and port.
@@ -44,25 +47,17 @@ impl LocalCluster {
             primaries,
             dir: PathBuf::new(),
         };
-        let first = free_port_with_bus()?;
-        cluster.dir =
-            std::env::temp_dir().join(format!("shieldwall-cluster-{}-{first}", std::process::id()));
+        static CLUSTERS: AtomicUsize = AtomicUsize::new(0);
+        let number = CLUSTERS.fetch_add(1, Ordering::Relaxed);
+        cluster.dir = std::env::temp_dir().join(format!(
+            "shieldwall-cluster-{}-{number}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&cluster.dir)
             .map_err(|e| format!("cannot create {}: {e}", cluster.dir.display()))?;
-        for index in 0..total {
-            let port = if index == 0 {
-                first
-            } else {
-                free_port_with_bus()?
-            };
-            let child = spawn(port, &cluster.dir, node_timeout)?;
-            cluster.nodes.push(Node {
-                child: Some(child),
-                port,
-            });
-        }
-        for node in &cluster.nodes {
-            wait_for(node.port, "PING", "+PONG", Duration::from_secs(10))?;
+        for _ in 0..total {
+            let node = start_node(&cluster.dir, node_timeout)?;
+            cluster.nodes.push(node);
         }
         let create = Command::new("redis-cli")
             .args(["--cluster", "create"])
@@ -232,7 +227,53 @@ impl Drop for LocalCluster {
     }
 }
 
-fn spawn(port: u16, dir: &std::path::Path, node_timeout: Duration) -> Result<Child, String> {
+/// A node on a free port pair, answering `PING`. Another process may take
+/// a port between the check and the node's bind (the node then exits), so
+/// a node that does not come up is started again on another pair.
+fn start_node(dir: &Path, node_timeout: Duration) -> Result<Node, String> {
+    let mut failed = String::new();
+    for _ in 0..5 {
+        let port = free_port_with_bus()?;
+        let mut child = spawn(port, dir, node_timeout)?;
+        match wait_until_up(port, &mut child, Duration::from_secs(10)) {
+            Ok(()) => {
+                return Ok(Node {
+                    child: Some(child),
+                    port,
+                });
+            }
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                failed = error;
+            }
+        }
+    }
+    Err(format!(
+        "no cluster node came up in 5 tries; the last: {failed}"
+    ))
+}
+
+/// Waits until the node on `port` answers `PING`, or has exited.
+fn wait_until_up(port: u16, child: &mut Child, within: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    loop {
+        if command(port, "PING").is_ok_and(|reply| reply.contains("+PONG")) {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("the node on 127.0.0.1:{port} exited ({status})"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "node 127.0.0.1:{port}: no `+PONG` in `PING` within {within:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn spawn(port: u16, dir: &Path, node_timeout: Duration) -> Result<Child, String> {
     Command::new("redis-server")
         .args(["--port", &port.to_string()])
         .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
@@ -258,14 +299,22 @@ fn spawn(port: u16, dir: &std::path::Path, node_timeout: Duration) -> Result<Chi
         })
 }
 
-/// A free loopback port whose cluster bus port (+10000) is free as well.
+/// A free loopback port whose cluster bus port (+10000) is free as well,
+/// never handed out before by this process (clusters of parallel tests do
+/// not race for one pair).
 ///
-/// Both are taken from 10000 to 32767, below Linux's default range of
-/// ephemeral ports (32768 and up): a port free when checked there is not
-/// taken by an outgoing connection before the node binds it.
+/// Ports are taken from 10000 to 16383 and bus ports so from 20000 to
+/// 26383: one node's bus port is never another's port, and both lie below
+/// Linux's default range of ephemeral ports (32768 and up), so a port free
+/// when checked is not taken by an outgoing connection before the node
+/// binds it.
 fn free_port_with_bus() -> Result<u16, String> {
     const LOW: u64 = 10_000;
-    const SPAN: u64 = 22_768 - 10_000;
+    const SPAN: u64 = 16_384 - 10_000;
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
@@ -280,9 +329,11 @@ fn free_port_with_bus() -> Result<u16, String> {
             continue;
         };
         let bus = port.saturating_add(10_000);
-        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+        if !handed_out.contains(&port)
+            && TcpListener::bind(("127.0.0.1", port)).is_ok()
             && TcpListener::bind(("127.0.0.1", bus)).is_ok()
         {
+            handed_out.insert(port);
             return Ok(port);
         }
     }
